@@ -1,0 +1,213 @@
+"""Video readers behind one small interface.
+
+A reader answers two questions about a file: ``probe(path)`` (how many frames *decode*, their timestamps,
+the frame rate those timestamps imply) and ``read(path, indices)`` (those frames as uint8 ``(T, H, W, 3)``).
+Frame indices always count decodable frames in presentation order; they are built from the demuxed packets
+(one per frame, with a timestamp), never from the frame count a container header claims.
+
+Every failure surfaces as a :class:`SampleError` with a reason from :data:`REASONS`, so datasets can skip
+and count bad files and ``lit-jepa data check`` can report why.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+MISSING = "missing"
+UNREADABLE_HEADER = "unreadable header"
+CORRUPT = "corrupt"
+TOO_SHORT = "too short for the clip spec"
+REASONS = (MISSING, UNREADABLE_HEADER, CORRUPT, TOO_SHORT)
+
+
+class SampleError(Exception):
+    """A sample that cannot be produced; ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, path: str, reason: str, detail: str = "") -> None:
+        super().__init__(f"{path}: {reason}" + (f" ({detail})" if detail else ""))
+        self.path, self.reason, self.detail = path, reason, detail
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What decodes: ``num_frames`` frames at ``timestamps`` seconds, ``fps`` derived from those timestamps."""
+
+    num_frames: int
+    fps: float
+    timestamps: np.ndarray  # (num_frames,) float64 presentation times in seconds, increasing
+    height: int
+    width: int
+
+
+def _fps_from_timestamps(ts: np.ndarray, fallback: float) -> float:
+    span = float(ts[-1] - ts[0]) if len(ts) > 1 else 0.0
+    return (len(ts) - 1) / span if span > 0 else fallback
+
+
+def _check_exists(path: str) -> None:
+    if not os.path.isfile(path):
+        raise SampleError(path, MISSING)
+
+
+class VideoReader(ABC):
+    """Interface: ``probe`` and ``read``. Subclasses implement ``_probe`` and ``_read``; results of ``probe``
+    are cached per (path, size, mtime) so a long video is indexed once per process."""
+
+    name = "base"
+
+    def probe(self, path: str) -> VideoInfo:
+        _check_exists(path)
+        st = os.stat(path)
+        info = self._cached_probe(path, st.st_size, st.st_mtime_ns)
+        if info.num_frames == 0:
+            raise SampleError(path, CORRUPT, "no decodable video frame")
+        return info
+
+    def read(self, path: str, indices: np.ndarray) -> np.ndarray:
+        """Frames ``indices`` (any order, repeats allowed) as uint8 ``(len(indices), H, W, 3)``."""
+        info = self.probe(path)
+        indices = np.asarray(indices, dtype=np.int64)
+        if indices.size and (indices.min() < 0 or indices.max() >= info.num_frames):
+            raise SampleError(path, TOO_SHORT, f"frame {int(indices.max())} requested, {info.num_frames} decode")
+        uniq, inverse = np.unique(indices, return_inverse=True)
+        return self._read(path, info, uniq)[inverse]
+
+    @lru_cache(maxsize=256)  # noqa: B019 (readers live as long as their dataset)
+    def _cached_probe(self, path: str, size: int, mtime_ns: int) -> VideoInfo:
+        return self._probe(path)
+
+    @abstractmethod
+    def _probe(self, path: str) -> VideoInfo: ...
+
+    @abstractmethod
+    def _read(self, path: str, info: VideoInfo, sorted_indices: np.ndarray) -> np.ndarray: ...
+
+
+class PyAVReader(VideoReader):
+    """PyAV (bundled FFmpeg). Probe demuxes packets without decoding; read seeks to the keyframe before the
+    first wanted frame and decodes forward, matching frames by timestamp."""
+
+    name = "pyav"
+
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads
+
+    def _open(self, path: str):
+        import av
+
+        try:
+            container = av.open(path)
+        except (av.error.FFmpegError, UnicodeDecodeError) as e:
+            raise SampleError(path, UNREADABLE_HEADER, str(e)) from e
+        if not container.streams.video:
+            container.close()
+            raise SampleError(path, UNREADABLE_HEADER, "no video stream")
+        return container
+
+    def _probe(self, path: str) -> VideoInfo:
+        import av
+
+        with self._open(path) as container:
+            stream = container.streams.video[0]
+            try:
+                pts = [p.pts if p.pts is not None else p.dts for p in container.demux(stream) if p.size > 0]
+            except av.error.FFmpegError as e:
+                raise SampleError(path, CORRUPT, f"demuxing failed: {e}") from e
+            if any(p is None for p in pts):
+                raise SampleError(path, CORRUPT, "packets without timestamps")
+            pts = np.unique(np.asarray(pts, dtype=np.int64))
+            rate = float(stream.average_rate or stream.guessed_rate or 0)
+            ts = pts * float(stream.time_base)
+            return VideoInfo(len(pts), _fps_from_timestamps(ts, rate), ts, stream.height, stream.width)
+
+    def _read(self, path: str, info: VideoInfo, sorted_indices: np.ndarray) -> np.ndarray:
+        import av
+
+        with self._open(path) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            stream.thread_count = self.threads
+            tb = float(stream.time_base)
+            wanted = np.round(info.timestamps[sorted_indices] / tb).astype(np.int64)
+            if sorted_indices[0] > 0:
+                container.seek(int(wanted[0]), stream=stream, backward=True, any_frame=False)
+            out: list[np.ndarray] = []
+            try:
+                for frame in container.decode(stream):
+                    if frame.pts is None:
+                        continue
+                    if len(out) < len(wanted) and frame.pts == wanted[len(out)]:
+                        out.append(frame.to_ndarray(format="rgb24"))
+                    if len(out) == len(wanted) or frame.pts > wanted[-1]:
+                        break
+            except av.error.FFmpegError as e:
+                raise SampleError(path, CORRUPT, f"decoding failed: {e}") from e
+        if len(out) < len(wanted):
+            missing = int(sorted_indices[len(out)])
+            raise SampleError(path, CORRUPT, f"frame {missing} of {info.num_frames} did not decode")
+        return np.stack(out)
+
+
+class DecordReader(VideoReader):
+    """decord (optional, ``pip install decord``/``eva-decord``); the official code's reader."""
+
+    name = "decord"
+
+    def _vr(self, path: str):
+        import decord
+
+        try:
+            return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+        except decord.DECORDError as e:
+            raise SampleError(path, UNREADABLE_HEADER, str(e)) from e
+
+    def _probe(self, path: str) -> VideoInfo:
+        vr = self._vr(path)
+        n = len(vr)
+        ts = vr.get_frame_timestamp(np.arange(n))[:, 0].astype(np.float64) if n else np.zeros(0)
+        h, w = vr[0].shape[:2] if n else (0, 0)
+        return VideoInfo(n, _fps_from_timestamps(ts, vr.get_avg_fps()), ts, h, w)
+
+    def _read(self, path: str, info: VideoInfo, sorted_indices: np.ndarray) -> np.ndarray:
+        return self._vr(path).get_batch(sorted_indices.tolist()).asnumpy()
+
+
+class TorchCodecReader(VideoReader):
+    """torchcodec (optional; needs a system FFmpeg and a torchcodec build matching torch)."""
+
+    name = "torchcodec"
+
+    def _decoder(self, path: str):
+        from torchcodec.decoders import VideoDecoder
+
+        try:
+            return VideoDecoder(path, dimension_order="NHWC", seek_mode="exact")
+        except (RuntimeError, ValueError) as e:
+            raise SampleError(path, UNREADABLE_HEADER, str(e)) from e
+
+    def _probe(self, path: str) -> VideoInfo:
+        dec = self._decoder(path)  # seek_mode="exact" scans the file: len() counts frames that exist
+        fps = float(dec.metadata.average_fps or 0.0)
+        ts = np.arange(len(dec)) / fps if fps > 0 else np.zeros(len(dec))
+        return VideoInfo(len(dec), fps, ts, dec.metadata.height, dec.metadata.width)
+
+    def _read(self, path: str, info: VideoInfo, sorted_indices: np.ndarray) -> np.ndarray:
+        try:
+            return self._decoder(path).get_frames_at(sorted_indices.tolist()).data.numpy()
+        except RuntimeError as e:
+            raise SampleError(path, CORRUPT, str(e)) from e
+
+
+READERS: dict[str, type[VideoReader]] = {r.name: r for r in (PyAVReader, DecordReader, TorchCodecReader)}
+
+
+def make_reader(name: str = "pyav") -> VideoReader:
+    """The reader registered as ``name`` (``pyav``, ``decord`` or ``torchcodec``)."""
+    if name not in READERS:
+        raise ValueError(f"unknown video reader {name!r}; expected one of {sorted(READERS)}")
+    return READERS[name]()

@@ -1,0 +1,137 @@
+"""Transformer building blocks with the official V-JEPA 2 parameter names.
+
+``Block`` is a pre-norm block (``norm1``, ``attn.qkv``, ``attn.proj``, ``norm2``, ``mlp.fc1``, ``mlp.fc2``);
+attention runs through ``F.scaled_dot_product_attention`` and optionally applies RoPE tables that the
+caller computed once per forward (see :mod:`lit_jepa.nn.rope`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lit_jepa.nn.rope import apply_rope
+
+Rope = tuple[Tensor, Tensor]
+
+
+class MLP(nn.Module):
+    """``fc1 -> GELU -> fc2``."""
+
+    def __init__(self, dim: int, hidden_dim: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden_dim)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden_dim, dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with a fused ``qkv`` projection and optional RoPE."""
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"width {dim} is not divisible by {num_heads} heads")
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: Tensor, rope: Rope | None = None, attn_mask: Tensor | None = None) -> Tensor:
+        B, N, C = x.shape
+        qkv = self.qkv(x).view(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        if rope is None:
+            q, k = qkv[0], qkv[1]
+        else:
+            q, k = apply_rope(qkv[:2], rope[0].unsqueeze(0), rope[1].unsqueeze(0)).unbind(0)
+        out = F.scaled_dot_product_attention(q, k, qkv[2], attn_mask=attn_mask)
+        return self.proj(out.transpose(1, 2).reshape(B, N, C))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: ``x + attn(norm1(x))`` then ``x + mlp(norm2(x))``."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
+                 norm_eps: float = 1e-6) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
+        self.attn = Attention(dim, num_heads, qkv_bias)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
+        self.mlp = MLP(dim, int(dim * mlp_ratio))
+
+    def forward(self, x: Tensor, rope: Rope | None = None, attn_mask: Tensor | None = None) -> Tensor:
+        x = x + self.attn(self.norm1(x), rope, attn_mask)
+        return x + self.mlp(self.norm2(x))
+
+
+class CrossAttention(nn.Module):
+    """Queries attend to tokens: ``q`` and fused ``kv`` projections, no output projection (official layout)."""
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q = nn.Linear(dim, dim, bias=qkv_bias)
+        self.kv = nn.Linear(dim, 2 * dim, bias=qkv_bias)
+
+    def forward(self, q: Tensor, x: Tensor) -> Tensor:
+        B, n, C = q.shape
+        q = self.q(q).view(B, n, self.num_heads, self.head_dim).transpose(1, 2)
+        k, v = self.kv(x).view(B, x.shape[1], 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, n, C)
+
+
+class CrossAttentionBlock(nn.Module):
+    """``q + xattn(q, norm1(x))`` then ``q + mlp(norm2(q))``."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
+                 norm_eps: float = 1e-5) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=norm_eps)
+        self.xattn = CrossAttention(dim, num_heads, qkv_bias)
+        self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
+        self.mlp = MLP(dim, int(dim * mlp_ratio))
+
+    def forward(self, q: Tensor, x: Tensor) -> Tensor:
+        q = q + self.xattn(q, self.norm1(x))
+        return q + self.mlp(self.norm2(q))
+
+
+def init_weights(module: nn.Module, std: float = 0.02) -> None:
+    """Official init: truncated normal (std, clamp +-2 std) for Linear/Conv weights, zero biases, unit norms."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear | nn.Conv2d | nn.Conv3d):
+            nn.init.trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+@torch.no_grad()
+def rescale_blocks(blocks: nn.ModuleList) -> None:
+    """Divide each block's ``attn.proj`` and ``mlp.fc2`` weights by ``sqrt(2 * layer_id)`` (layer_id from 1)."""
+    for layer_id, block in enumerate(blocks, start=1):
+        block.attn.proj.weight.div_(math.sqrt(2.0 * layer_id))
+        block.mlp.fc2.weight.div_(math.sqrt(2.0 * layer_id))
+
+
+def run_blocks(blocks: nn.ModuleList, x: Tensor, rope: Rope | None, attn_mask: Tensor | None = None,
+               checkpointing: bool = False, out_layers: list[int] | None = None) -> tuple[Tensor, list[Tensor]]:
+    """Run ``blocks`` in order, with optional activation checkpointing; collect outputs after ``out_layers``."""
+    outs = []
+    for i, block in enumerate(blocks):
+        if checkpointing and torch.is_grad_enabled():
+            x = torch.utils.checkpoint.checkpoint(block, x, rope, attn_mask, use_reentrant=False)
+        else:
+            x = block(x, rope, attn_mask)
+        if out_layers is not None and i in out_layers:
+            outs.append(x)
+    return x, outs

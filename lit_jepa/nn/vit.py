@@ -1,0 +1,149 @@
+"""Video Vision Transformer with 3D RoPE: the V-JEPA 2 encoder.
+
+Parameter names follow the official release (``patch_embed.proj``, ``blocks.{i}.*``, ``norm``), so official
+checkpoints load after stripping their ``module.backbone.`` prefix. There are no absolute position
+parameters: RoPE positions come from the input's own patch grid, so any resolution, clip length and
+aspect ratio works (official semantics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from lit_jepa.nn.blocks import Block, init_weights, rescale_blocks, run_blocks
+from lit_jepa.nn.rope import grid_positions, rope_tables
+
+Masks = Tensor | Sequence[Tensor]
+
+
+def as_mask_list(masks: Masks) -> list[Tensor]:
+    """Official mask convention: a LongTensor ``(B, K)`` of kept token indices, or a list of them."""
+    return [masks] if isinstance(masks, Tensor) else list(masks)
+
+
+def gather_tokens(x: Tensor, masks: Masks) -> Tensor:
+    """Keep the indexed tokens of ``x`` ``(B, N, D)`` for each mask; the results are concatenated along batch."""
+    return torch.cat([x.gather(1, m.to(x.device).unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+                      for m in as_mask_list(masks)], dim=0)
+
+
+class PatchEmbed3D(nn.Module):
+    """``Conv3d`` tubelet embedding; tokens come out in (t, h, w) raster order."""
+
+    def __init__(self, patch_size: int = 16, tubelet_size: int = 2, in_chans: int = 3, embed_dim: int = 1024) -> None:
+        super().__init__()
+        self.patch_size, self.tubelet_size = patch_size, tubelet_size
+        self.proj = nn.Conv3d(in_chans, embed_dim, kernel_size=(tubelet_size, patch_size, patch_size),
+                              stride=(tubelet_size, patch_size, patch_size))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, tuple[int, int, int]]:
+        x = self.proj(x)
+        grid = tuple(x.shape[2:])
+        return x.flatten(2).transpose(1, 2), grid
+
+
+class VisionTransformer(nn.Module):
+    """V-JEPA 2 video encoder.
+
+    ``forward(x, masks=None, out_layers=None)`` with ``x`` of shape ``(B, C, T, H, W)`` (or an image batch
+    ``(B, C, H, W)``, repeated over one tubelet) returns tokens ``(B, N, D)`` after the final norm, or, with
+    ``out_layers``, a list of ``norm(x_i)`` after each listed block. ``masks`` are kept-token indices
+    ``(B, K)`` (or a list of them, concatenated along batch), applied right after the patch embedding; the
+    kept tokens keep their original (t, h, w) RoPE positions.
+
+    Args:
+        img_size, num_frames: nominal input size (documentation and ``num_patches``; inputs may differ).
+        patch_size, tubelet_size: spatial patch and temporal tubelet sizes.
+        embed_dim, depth, num_heads, mlp_ratio, qkv_bias, norm_eps: transformer shape.
+        out_layers: default block indices for multi-level outputs (``None``: last layer only).
+        use_activation_checkpointing: recompute each block in the backward pass to save memory.
+        init_std: standard deviation of the truncated-normal initialisation.
+    """
+
+    def __init__(self, img_size: int = 256, num_frames: int = 16, patch_size: int = 16, tubelet_size: int = 2,
+                 in_chans: int = 3, embed_dim: int = 1024, depth: int = 24, num_heads: int = 16,
+                 mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-6,
+                 out_layers: list[int] | None = None, use_activation_checkpointing: bool = False,
+                 init_std: float = 0.02) -> None:
+        super().__init__()
+        self.img_size, self.num_frames = img_size, num_frames
+        self.patch_size, self.tubelet_size = patch_size, tubelet_size
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.out_layers = out_layers
+        self.use_activation_checkpointing = use_activation_checkpointing
+        self.patch_embed = PatchEmbed3D(patch_size, tubelet_size, in_chans, embed_dim)
+        self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio, qkv_bias, norm_eps) for _ in range(depth))
+        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
+        if not any(p.is_meta for p in self.parameters()):
+            init_weights(self, init_std)
+            rescale_blocks(self.blocks)
+
+    @property
+    def num_patches(self) -> int:
+        return (self.num_frames // self.tubelet_size) * (self.img_size // self.patch_size) ** 2
+
+    def forward(self, x: Tensor, masks: Masks | None = None,
+                out_layers: list[int] | None = None) -> Tensor | list[Tensor]:
+        if x.ndim == 4:  # images are videos by temporal duplication
+            x = x.unsqueeze(2).expand(-1, -1, self.tubelet_size, -1, -1)
+        x, (_, h, w) = self.patch_embed(x)
+        ids = torch.arange(x.shape[1], device=x.device)
+        if masks is not None:
+            x = gather_tokens(x, masks)
+            ids = torch.cat(as_mask_list(masks), dim=0).to(x.device)
+        rope = rope_tables(grid_positions(ids, (h, w)), self.embed_dim // self.num_heads)
+        out_layers = self.out_layers if out_layers is None else out_layers
+        x, outs = run_blocks(self.blocks, x, rope, None, self.use_activation_checkpointing, out_layers)
+        if out_layers is not None:
+            return [self.norm(o) for o in outs]
+        return self.norm(x)
+
+
+# name -> (embed_dim, depth, num_heads, mlp_ratio). vit_giant is the released 1B model (22 heads of 64,
+# official name vit_giant_xformers); the official 16-head `vit_giant` loads the same shapes but gives
+# garbage, so it is deliberately absent.
+VIT_ARCHS: dict[str, tuple[int, int, int, float]] = {
+    "vit_tiny": (192, 12, 3, 4.0),
+    "vit_small": (384, 12, 6, 4.0),
+    "vit_base": (768, 12, 12, 4.0),
+    "vit_large": (1024, 24, 16, 4.0),
+    "vit_huge": (1280, 32, 16, 4.0),
+    "vit_giant": (1408, 40, 22, 48 / 11),
+}
+ARCH_ALIASES = {"vit_giant_xformers": "vit_giant", "vitl": "vit_large", "vith": "vit_huge", "vitg": "vit_giant"}
+
+
+def build_vit(arch: str, **kwargs) -> VisionTransformer:
+    """Build a registered architecture (see ``VIT_ARCHS``); keyword arguments override defaults."""
+    name = ARCH_ALIASES.get(arch, arch)
+    if name not in VIT_ARCHS:
+        raise ValueError(f"unknown encoder architecture {arch!r}; known: {', '.join(VIT_ARCHS)}")
+    dim, depth, heads, ratio = VIT_ARCHS[name]
+    return VisionTransformer(**{"embed_dim": dim, "depth": depth, "num_heads": heads, "mlp_ratio": ratio, **kwargs})
+
+
+def vit_tiny(**kwargs) -> VisionTransformer:
+    return build_vit("vit_tiny", **kwargs)
+
+
+def vit_small(**kwargs) -> VisionTransformer:
+    return build_vit("vit_small", **kwargs)
+
+
+def vit_base(**kwargs) -> VisionTransformer:
+    return build_vit("vit_base", **kwargs)
+
+
+def vit_large(**kwargs) -> VisionTransformer:
+    return build_vit("vit_large", **kwargs)
+
+
+def vit_huge(**kwargs) -> VisionTransformer:
+    return build_vit("vit_huge", **kwargs)
+
+
+def vit_giant(**kwargs) -> VisionTransformer:
+    return build_vit("vit_giant", **kwargs)

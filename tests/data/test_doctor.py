@@ -1,0 +1,53 @@
+"""``lit-jepa data check``: counts, reasons, the failed-entry list, exit statuses and ``--clip``."""
+
+from __future__ import annotations
+
+import json
+
+from lit_jepa.data.doctor import main
+
+from .videos import write_video
+
+
+def test_check_reports_each_failure_with_its_reason(tmp_path, videos, bad_files, capsys):
+    lst = tmp_path / "list.csv"
+    lst.write_text("".join(f"{p} 1\n" for p in [videos["a"], videos["b"], videos["short"], *bad_files.values()]))
+    assert main([str(lst), "--frames", "4", "--frame-step", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"{lst} (CsvVideoList, 7 entries): 2 readable, 5 failed" in out
+    assert "  missing: 1\n  unreadable header: 2\n  too short for the clip spec: 2\n" in out
+    assert f"{lst}:3: {videos['short']}: too short for the clip spec (6 frames decode, a clip needs 7)" in out
+    assert f"{lst}:4: {bad_files['missing']}: missing" in out
+    assert f"{lst}:6: {bad_files['truncated']}: too short" in out
+
+
+def test_check_lists_the_first_50_failures_then_a_count(tmp_path, capsys):
+    lst = tmp_path / "many.csv"
+    lst.write_text("".join(f"{tmp_path}/gone{i}.mp4 0\n" for i in range(53)))
+    assert main([str(lst)]) == 0
+    out = capsys.readouterr().out
+    assert "0 readable, 53 failed" in out and "gone49.mp4: missing" in out and "gone50.mp4" not in out
+    assert "  ... and 3 more" in out
+
+
+def test_check_exit_status_for_unusable_annotations(tmp_path, videos, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"{videos['a']} 1\n{videos['a']}\n")
+    assert main([str(bad)]) == 2
+    assert f"{bad}:2: expected '<video path> <integer label>'" in capsys.readouterr().err
+    assert main([str(tmp_path / "absent.csv")]) == 2
+    broken = tmp_path / "Diving48_V2_train.json"
+    broken.write_text("[{")
+    assert main([str(broken), "--format", "diving48"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_check_infers_the_format_and_prints_one_clip(tmp_path, capsys):
+    write_video(tmp_path / "d1.mp4", 24)
+    ann = tmp_path / "Diving48_V2_test.json"
+    ann.write_text(json.dumps([{"vid_name": "d1", "label": 4, "start_frame": 0, "end_frame": 24}]))
+    assert main([str(ann), "--frames", "4", "--frame-step", "2", "--clip"]) == 0
+    out = capsys.readouterr().out
+    assert "(Diving48, 1 entries): 1 readable, 0 failed" in out
+    assert "frame_indices: [[8, 10, 12, 14]]" in out and "video: (1, 3, 4, 32, 48) uint8" in out
+    assert "label: () int64 = 4" in out

@@ -1,0 +1,207 @@
+import math
+
+import pytest
+import torch
+
+from lit_jepa import hub
+from lit_jepa.nn import (
+    ACPredictor,
+    AttentiveClassifier,
+    VisionTransformer,
+    VisionTransformerPredictor,
+    rope_tables,
+    vit_giant,
+    vit_huge,
+    vit_large,
+    vit_tiny,
+)
+from lit_jepa.nn.ac_predictor import block_causal_mask
+from lit_jepa.nn.rope import apply_rope
+
+from tests.nn.reference import ac_forward, encoder_forward
+
+
+@pytest.mark.parametrize("head_dim", [64, 80, 32])
+def test_rope_matches_tiled_frequency_formula(head_dim):
+    """Channel j of an axis segment of size d uses frequency index j mod d/2; pairs (2i, 2i+1) rotate."""
+    torch.manual_seed(0)
+    n = 7
+    x = torch.randn(1, 2, n, head_dim, dtype=torch.float64)
+    pos = torch.randint(0, 20, (n, 3))
+    cos, sin = rope_tables(pos, head_dim)
+    out = apply_rope(x.float(), cos, sin).double()
+    seg = 2 * ((head_dim // 3) // 2)
+    expected = x.clone()
+    for a in range(3):
+        for j in range(seg):
+            c = a * seg + j
+            k = j % (seg // 2)
+            angle = pos[:, a].double() * 10000.0 ** (-k / (seg / 2))
+            partner = x[..., c + 1] if j % 2 == 0 else x[..., c - 1]
+            sign = -1.0 if j % 2 == 0 else 1.0
+            expected[..., c] = x[..., c] * torch.cos(angle) + sign * partner * torch.sin(angle)
+    assert seg == {64: 20, 80: 26, 32: 10}[head_dim]
+    assert torch.equal(out[..., 3 * seg:], x.float()[..., 3 * seg:].double())  # tail channels untouched
+    assert (out - expected).abs().max().item() < 1e-5
+
+
+def test_parameter_counts_on_meta_device():
+    with torch.device("meta"):
+        counts = {f.__name__: sum(p.numel() for p in f().parameters()) for f in (vit_large, vit_huge, vit_giant)}
+        giant = vit_giant()
+    assert counts == {"vit_large": 303_885_312, "vit_huge": 631_648_000, "vit_giant": 1_012_173_952}
+    assert giant.num_heads == 22 and giant.blocks[0].mlp.fc1.out_features == 6144
+
+
+def test_encoder_matches_official_reference_on_non_square_video():
+    torch.manual_seed(0)
+    enc = vit_tiny(patch_size=8, depth=2).eval()
+    x = torch.randn(2, 3, 4, 24, 40)  # 2 x 3 x 5 patch grid
+    with torch.no_grad():
+        assert (enc(x) - encoder_forward(enc, x)).abs().max().item() < 1e-5
+
+
+def test_encoder_shapes_masks_images_and_out_layers():
+    enc = vit_tiny(patch_size=8, depth=3).eval()
+    x = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        assert enc(x).shape == (2, 32, 192)
+        masks = [torch.tensor([[0, 5, 9], [1, 2, 3]]), torch.tensor([[4, 6, 7], [8, 9, 10]])]
+        assert enc(x, masks=masks).shape == (4, 3, 192)
+        outs = enc(x, out_layers=[0, 2])
+        assert len(outs) == 2 and torch.allclose(outs[1], enc(x), atol=1e-6)
+        image = torch.randn(2, 3, 32, 32)
+        assert torch.allclose(enc(image), enc(image.unsqueeze(2).repeat(1, 1, 2, 1, 1)), atol=1e-6)
+
+
+def test_activation_checkpointing_gives_same_gradients():
+    torch.manual_seed(0)
+    a = vit_tiny(patch_size=8, depth=2)
+    b = vit_tiny(patch_size=8, depth=2, use_activation_checkpointing=True)
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(2, 3, 4, 16, 16)
+    a(x).square().mean().backward()
+    b(x).square().mean().backward()
+    for (n, p), q in zip(a.named_parameters(), b.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-6), n
+
+
+def test_predictor_output_order_follows_target_masks():
+    torch.manual_seed(0)
+    pred = VisionTransformerPredictor(img_size=32, patch_size=8, num_frames=4, embed_dim=64,
+                                      predictor_embed_dim=48, depth=2, num_heads=2).eval()
+    ctx = torch.tensor([[0, 3, 8, 20]])
+    tgt = torch.tensor([[1, 30, 7, 12]])
+    z = torch.randn(1, 4, 64)
+    perm = torch.tensor([2, 0, 3, 1])
+    with torch.no_grad():
+        out = pred(z, ctx, tgt)
+        out_perm = pred(z, ctx, tgt[:, perm])
+    assert out.shape == (1, 4, 64)
+    assert torch.allclose(out[:, perm], out_perm, atol=1e-5)
+
+
+def small_ac(**kw) -> ACPredictor:
+    return ACPredictor(img_size=16, patch_size=8, embed_dim=48, predictor_embed_dim=64, depth=2, num_heads=1, **kw)
+
+
+def test_ac_predictor_matches_official_reference():
+    torch.manual_seed(0)
+    ac = small_ac().eval()
+    T = 3
+    x, a, s = torch.randn(2, T * 4, 48), torch.randn(2, T, 7), torch.randn(2, T, 7)
+    with torch.no_grad():
+        assert (ac(x, a, s) - ac_forward(ac, x, a, s)).abs().max().item() < 1e-5
+
+
+def test_ac_predictor_is_causal():
+    """Perturbing frame t+1 (and its action and state) leaves the outputs of steps <= t unchanged."""
+    torch.manual_seed(0)
+    ac = small_ac().eval()
+    T, hw = 4, 4
+    x, a, s = torch.randn(1, T * hw, 48), torch.randn(1, T, 7), torch.randn(1, T, 7)
+    with torch.no_grad():
+        base = ac(x, a, s)
+        for t in range(T - 1):
+            x2, a2, s2 = x.clone(), a.clone(), s.clone()
+            x2[:, (t + 1) * hw:] += 5.0
+            a2[:, t + 1:] += 5.0
+            s2[:, t + 1:] += 5.0
+            out = ac(x2, a2, s2)
+            assert torch.equal(out[:, : (t + 1) * hw], base[:, : (t + 1) * hw])
+            assert not torch.allclose(out[:, (t + 1) * hw:], base[:, (t + 1) * hw:])
+
+
+def test_ac_mask_is_block_lower_triangular_and_built_for_actual_length():
+    mask = block_causal_mask(3, 2 + 4)
+    expected = torch.kron(torch.tril(torch.ones(3, 3, dtype=torch.bool)), torch.ones(6, 6, dtype=torch.bool))
+    assert torch.equal(mask, expected)
+    ac = small_ac()
+    ac(torch.randn(1, 2 * 4, 48), torch.randn(1, 2, 7), torch.randn(1, 2, 7))
+    assert [m.shape for m in ac._masks.values()] == [(12, 12)]
+
+
+def test_ac_predictor_with_extrinsics_and_errors():
+    ac = small_ac(use_extrinsics=True)
+    out = ac(torch.randn(1, 8, 48), torch.randn(1, 2, 7), torch.randn(1, 2, 7), torch.randn(1, 2, 6))
+    assert out.shape == (1, 8, 48)
+    with pytest.raises(ValueError, match="extrinsics"):
+        ac(torch.randn(1, 8, 48), torch.randn(1, 2, 7), torch.randn(1, 2, 7))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        ac(torch.randn(1, 7, 48), torch.randn(1, 2, 7), torch.randn(1, 2, 7))
+
+
+def test_ac_predictor_official_roundtrip(tmp_path):
+    ac = small_ac().eval()
+    path = hub.export_official(tmp_path / "ac.pt", predictor=ac)
+    back = hub.load_ac_predictor(path).eval()
+    x, a, s = torch.randn(1, 8, 48), torch.randn(1, 2, 7), torch.randn(1, 2, 7)
+    with torch.no_grad():
+        assert torch.equal(ac(x, a, s), back(x, a, s))
+
+
+def test_probe_official_roundtrip_and_unused_norm(tmp_path):
+    probe = AttentiveClassifier(64, 5, num_heads=4).eval()
+    path = hub.export_official(tmp_path / "probe.pt", classifiers=[probe, probe])
+    raw = torch.load(path, weights_only=True)
+    raw["classifiers"][1]["module.pooler.norm.weight"] = torch.ones(64)  # present in some official files
+    raw["classifiers"][1]["module.pooler.norm.bias"] = torch.zeros(64)
+    del raw["lit_jepa"]  # an official file carries no lit_jepa metadata: heads default to 16
+    torch.save(raw, path)
+    back = hub.load_probe(path, key="classifiers.1", num_heads=4).eval()
+    z = torch.randn(2, 10, 64)
+    with torch.no_grad():
+        assert torch.equal(probe(z), back(z))
+
+
+def test_strict_loading_names_keys_and_suggests_architecture(tmp_path):
+    with torch.device("meta"):
+        big = vit_tiny(depth=3)
+    big = big.to_empty(device="cpu")
+    path = hub.export_official(tmp_path / "tiny.pt", target_encoder=big)
+    with pytest.raises(hub.CheckpointMismatchError) as err:
+        hub.load_encoder(path, arch="vit_small")
+    msg = str(err.value)
+    assert "tiny.pt" in msg and "shape conflicts" in msg and "missing" in msg
+    assert "192 wide, 3 blocks" in msg
+    with pytest.raises(KeyError, match="predictor"):
+        hub.load_predictor(path)
+
+
+def test_giant_heads_come_from_width():
+    sd = {"patch_embed.proj.weight": torch.empty(1408, 3, 2, 16, 16),
+          "blocks.0.mlp.fc1.weight": torch.empty(6144, 1408), "blocks.39.norm1.weight": torch.empty(1408)}
+    cfg = hub.infer_encoder_config(sd)
+    assert cfg["num_heads"] == 22 and cfg["depth"] == 40 and math.isclose(cfg["mlp_ratio"], 48 / 11)
+
+
+def test_lightning_style_checkpoint(tmp_path):
+    enc = VisionTransformer(img_size=16, patch_size=8, embed_dim=64, depth=1, num_heads=2).eval()
+    sd = {f"target_encoder.{k}": v for k, v in enc.state_dict().items()}
+    sd.update({f"encoder.{k}": v + 1 for k, v in enc.state_dict().items()})
+    path = tmp_path / "last.ckpt"
+    torch.save({"state_dict": sd, "lit_jepa": {"target_encoder": hub.encoder_config(enc)}}, path)
+    back = hub.load_encoder(path)
+    assert all(torch.equal(v, back.state_dict()[k]) for k, v in enc.state_dict().items())
+    other = hub.load_encoder(path, key="encoder", num_heads=2)
+    assert torch.equal(other.norm.weight, enc.norm.weight + 1)
