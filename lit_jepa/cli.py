@@ -1,8 +1,9 @@
 """The ``lit-jepa`` command.
 
-``lit-jepa data <command> ...`` runs the data tools (each command lives in its own module, listed in
-``DATA_COMMANDS``). Training subcommands (``fit``, ``validate``, ``test``, ``predict``) arrive with the
-LightningCLI of the pretraining module.
+- ``lit-jepa fit|validate|test|predict --config recipe.yaml``: a LightningCLI over any lit_jepa task module
+  (``model: class_path: ...``) and DataModule (``data: class_path: ...``); ``lit-jepa fit --help`` lists the
+  options and ``--print_config`` prints a complete recipe.
+- ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
 """
 
 from __future__ import annotations
@@ -16,19 +17,37 @@ DATA_COMMANDS: dict[str, str] = {
     "materialize": "lit_jepa.data.streaming:main",
     "toyworld": "lit_jepa.data.toyworld.cli:main",
 }
+TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
+USAGE = f"""usage: lit-jepa {{{",".join(TRAINER_COMMANDS)}}} --config RECIPE.yaml [options]
+       lit-jepa data {{{",".join(DATA_COMMANDS)}}} ...
+"""
 
 
-def _usage() -> str:
-    data = ", ".join(sorted(DATA_COMMANDS)) or "(none installed)"
-    return f"usage: lit-jepa data {{{data}}} ...\n"
+def lightning_cli(args: list[str] | None = None, run: bool = True):
+    """Build (and by default run) the LightningCLI; tests call it with ``run=False`` to parse recipes."""
+    import lightning as L
+    from lightning.pytorch.cli import LightningCLI
+
+    class LitJepaCLI(LightningCLI):
+        def add_arguments_to_parser(self, parser) -> None:
+            parser.set_defaults({"trainer.logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                                                    "init_args": {"save_dir": "runs", "default_hp_metric": False}}})
+
+    return LitJepaCLI(L.LightningModule, L.LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
+                      args=args, run=run, save_config_kwargs={"overwrite": True},
+                      )
 
 
 def main(argv: list[str] | None = None) -> int:
+    from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) >= 2 and argv[0] == "data" and argv[1] in DATA_COMMANDS:
+    if argv[:1] == ["data"] and len(argv) >= 2 and argv[1] in DATA_COMMANDS:
         module, func = DATA_COMMANDS[argv[1]].split(":")
         return int(getattr(importlib.import_module(module), func)(argv[2:]) or 0)
-    sys.stderr.write(_usage())
+    if argv[:1] and argv[0] in TRAINER_COMMANDS:
+        lightning_cli(None if from_command_line else argv)
+        return 0
+    sys.stderr.write(USAGE)
     return 0 if argv[:1] in (["-h"], ["--help"]) else 2
 
 

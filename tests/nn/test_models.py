@@ -17,7 +17,6 @@ from lit_jepa.nn import (
 )
 from lit_jepa.nn.ac_predictor import block_causal_mask
 from lit_jepa.nn.rope import apply_rope
-
 from tests.nn.reference import ac_forward, encoder_forward
 
 

@@ -1,11 +1,14 @@
-"""The DataLoader ``collate_fn`` that batches samples and draws their multi-block masks."""
+"""The DataLoader ``collate_fn`` that batches samples and draws their multi-block masks (or, through
+:meth:`MaskCollator.draw`, draws them for a batch collated elsewhere)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from lit_jepa.data.loader import collate_clips
 from lit_jepa.masks.multiblock import VJEPA2_MASKS, MaskSpec, MultiBlockMaskGenerator
@@ -32,25 +35,29 @@ class MaskCollator:
                  seed: int = 0) -> None:
         self.specs, self.patch_size, self.tubelet_size, self.seed = list(specs), patch_size, tubelet_size, seed
 
-    def grid(self, video_shape: torch.Size) -> tuple[int, int, int]:
-        """Token grid ``(T / tubelet, H / patch, W / patch)`` of a ``(B, V, C, T, H, W)`` batch."""
+    def grid(self, video_shape: Sequence[int]) -> tuple[int, int, int]:
+        """Token grid ``(T / tubelet, H / patch, W / patch)`` of a video batch shaped ``(..., T, H, W)``."""
         T, H, W = video_shape[-3:]
         if T % self.tubelet_size or H % self.patch_size or W % self.patch_size:
             raise ValueError(f"video (T, H, W) = {(T, H, W)} must be divisible by tubelet_size {self.tubelet_size} "
                              f"and patch_size {self.patch_size}")
         return T // self.tubelet_size, H // self.patch_size, W // self.patch_size
 
-    def generator(self, indices: torch.Tensor, position: int) -> torch.Generator:
+    def generator(self, indices: Tensor, position: int) -> torch.Generator:
         """The generator of spec ``position`` for a batch of sample ``indices``."""
-        key = torch.as_tensor(indices, dtype=torch.int64).numpy().tobytes()
+        key = torch.as_tensor(indices).to("cpu", torch.int64).numpy().tobytes()
         digest = hashlib.blake2b(f"{self.seed},{position},".encode() + key, digest_size=8).digest()
         return torch.Generator().manual_seed(int.from_bytes(digest, "little") >> 1)
 
+    def draw(self, indices: Tensor, video_shape: Sequence[int]) -> tuple[list[Tensor], list[Tensor]]:
+        """``(masks_enc, masks_pred)``, one CPU LongTensor per spec, for the samples ``indices`` of a video batch
+        shaped ``(..., T, H, W)``; usable outside the DataLoader (e.g. in a ``training_step``)."""
+        grid = self.grid(video_shape)
+        masks = [MultiBlockMaskGenerator(spec, grid)(len(indices), self.generator(indices, j))
+                 for j, spec in enumerate(self.specs)]
+        return [enc for enc, _ in masks], [pred for _, pred in masks]
+
     def __call__(self, samples: list[dict[str, Any]]) -> dict[str, Any]:
         batch = collate_clips(samples)
-        grid, size = self.grid(batch["video"].shape), len(batch["index"])
-        masks = [MultiBlockMaskGenerator(spec, grid)(size, self.generator(batch["index"], j))
-                 for j, spec in enumerate(self.specs)]
-        batch["masks_enc"] = [enc for enc, _ in masks]
-        batch["masks_pred"] = [pred for _, pred in masks]
+        batch["masks_enc"], batch["masks_pred"] = self.draw(batch["index"], batch["video"].shape)
         return batch

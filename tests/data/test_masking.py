@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from lit_jepa.masks import MaskCollator
+from lit_jepa.data.masking import MaskCollator
 from lit_jepa.nn.predictor import VisionTransformerPredictor
 from lit_jepa.nn.vit import VisionTransformer
 
@@ -74,3 +74,10 @@ def test_masks_drive_encoder_and_predictor():
     for enc, pred in zip(batch["masks_enc"], batch["masks_pred"]):
         out = predictor(encoder(video, masks=enc), enc, pred)
         assert out.shape == (2, pred.shape[1], 32)
+
+
+def test_draw_outside_the_loader():
+    batch = MaskCollator(seed=5)([Clips()[i] for i in (3, 9)])
+    video = batch["video"][:, 0]  # (B, C, T, H, W), as a training_step sees the first view
+    enc, pred = MaskCollator(seed=5).draw(batch["index"], video.shape)
+    assert same(enc + pred, masks(batch))

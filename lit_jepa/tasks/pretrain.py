@@ -1,0 +1,152 @@
+"""V-JEPA 2 pretraining: masked latent prediction from video with an EMA target encoder.
+
+One step (paper Eq. 1): the target encoder sees the whole clip, its tokens are layer-normed (no affine);
+for each mask generator the context encoder sees only the context tokens, the predictor fills in the target
+positions, and the loss is the L1 distance at the targets, averaged over generators. After every optimizer
+step the target encoder follows the context encoder by EMA (in place, ``torch._foreach``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from lit_jepa import hub
+from lit_jepa.data.masking import MaskCollator
+from lit_jepa.losses import jepa_loss, normalize_targets
+from lit_jepa.masks import VJEPA2_MASKS, MaskSpec
+from lit_jepa.monitors import feature_stats
+from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
+from lit_jepa.nn.vit import gather_tokens
+from lit_jepa.optim import apply_lr_wd, named_param_groups
+from lit_jepa.schedules import CosineWD, Linear, LinearDecay, WarmupCosine
+
+
+class JepaPretrain(L.LightningModule):
+    """V-JEPA 2 pretraining module.
+
+    Args:
+        encoder: the context encoder (the target encoder starts as its copy).
+        predictor: the predictor; its RoPE grid follows the input clip, so one predictor serves every stage
+            of progressive resolution.
+        masks: mask generators (default: the official 8 x 0.15 short-range and 2 x 0.7 long-range tubes).
+            Masks are drawn from a generator seeded by ``mask_seed`` and the batch's sample indices, so a
+            resumed run draws the same masks.
+        lr, start_lr, final_lr, warmup_steps: learning rate. ``schedule="warmup_cosine"``: linear warmup from
+            ``start_lr`` to ``lr`` then cosine to ``final_lr`` (``final_lr == lr``: constant, V-JEPA 2 phase 1);
+            ``"linear_decay"``: the cooldown, ``lr`` to ``final_lr`` over ``decay_scale`` times the run
+            (``decay_scale=1.25`` reproduces the official code, which stops at about 1.06e-4).
+        weight_decay, final_weight_decay: cosine weight-decay schedule (constant 0.04 in V-JEPA 2); biases and
+            norms are not decayed.
+        ema: EMA momentum, linear from ``ema[0]`` to ``ema[1]`` over the run (constant 0.99925).
+        loss_exp: exponent of the regression loss (1: L1).
+        init_from: checkpoint of a previous stage (any format ``lit_jepa.hub`` reads) whose encoder, target
+            encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames.
+        monitor_every_n_steps: how often to log the feature-collapse statistics of the targets.
+    """
+
+    def __init__(
+        self,
+        encoder: VisionTransformer,
+        predictor: VisionTransformerPredictor,
+        masks: list[MaskSpec] | None = None,
+        mask_seed: int = 0,
+        lr: float = 5.25e-4,
+        start_lr: float = 1e-4,
+        final_lr: float = 5.25e-4,
+        warmup_steps: int = 12_000,
+        schedule: Literal["warmup_cosine", "linear_decay"] = "warmup_cosine",
+        decay_scale: float = 1.0,
+        weight_decay: float = 0.04,
+        final_weight_decay: float = 0.04,
+        ema: tuple[float, float] = (0.99925, 0.99925),
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        loss_exp: float = 1.0,
+        init_from: str | None = None,
+        monitor_every_n_steps: int = 50,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["encoder", "predictor"])
+        self.encoder, self.predictor = encoder, predictor
+        self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
+        self.masker = MaskCollator(masks or VJEPA2_MASKS, encoder.patch_size, encoder.tubelet_size, mask_seed)
+
+    # ------------------------------------------------------------------------------------------ set-up
+    def setup(self, stage: str) -> None:
+        if stage == "fit" and self.hparams.init_from:
+            ckpt = hub.read_checkpoint(self.hparams.init_from)
+            for name in ("encoder", "target_encoder", "predictor"):
+                getattr(self, name).load_state_dict(ckpt.part(name)[1], strict=True)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        h = self.hparams
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        if h.schedule == "warmup_cosine":
+            self.lr_schedule = WarmupCosine(h.start_lr, h.lr, h.final_lr, h.warmup_steps, total)
+        else:
+            self.lr_schedule = LinearDecay(h.lr, h.final_lr, round(h.decay_scale * total))
+        self.wd_schedule = CosineWD(h.weight_decay, h.final_weight_decay, total)
+        self.ema_schedule = Linear(h.ema[0], h.ema[1], total)
+        groups = named_param_groups({"encoder": self.encoder, "predictor": self.predictor}, h.weight_decay)
+        return torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
+
+    # ------------------------------------------------------------------------------------------ steps
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        step = self.trainer.global_step + 1  # official schedulers step before each iteration: 1 is the first
+        lr, wd = self.lr_schedule(step), self.wd_schedule(step)
+        apply_lr_wd(self.trainer.optimizers[0], lr, wd)
+        self.log_dict({"train/lr": lr, "train/weight_decay": wd}, on_step=True, on_epoch=False)
+
+    def jepa_losses(self, batch: dict[str, Tensor], prefix: str) -> Tensor:
+        clips = batch["video"][:, 0] if batch["video"].ndim == 6 else batch["video"]  # first view
+        masks_enc, masks_pred = self.masker.draw(batch["index"].cpu(), clips.shape)
+        grid_hw = (clips.shape[-2] // self.encoder.patch_size, clips.shape[-1] // self.encoder.patch_size)
+        with torch.no_grad():
+            targets = normalize_targets(self.target_encoder(clips))
+        losses = []
+        for j, (m_enc, m_pred) in enumerate(zip(masks_enc, masks_pred)):
+            m_enc, m_pred = m_enc.to(self.device), m_pred.to(self.device)
+            # mask token 0: the official pretraining indexes mask tokens by clip-length group (one here)
+            z = self.predictor(self.encoder(clips, masks=m_enc), m_enc, m_pred, mask_index=0, grid_hw=grid_hw)
+            losses.append(jepa_loss(z, gather_tokens(targets, m_pred), self.hparams.loss_exp))
+            self.log_dict({f"{prefix}/loss_mask{j}": losses[-1], f"{prefix}/context_tokens_mask{j}": m_enc.shape[1],
+                           f"{prefix}/target_tokens_mask{j}": m_pred.shape[1]}, batch_size=clips.shape[0])
+        loss = torch.stack(losses).mean()
+        self.log(f"{prefix}/loss", loss, prog_bar=True, batch_size=clips.shape[0])
+        every = self.hparams.monitor_every_n_steps
+        if prefix == "train" and every and self.trainer.global_step % every == 0:
+            self.log_dict({f"collapse/target_{k}": v for k, v in feature_stats(targets).items()})
+        return loss
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self.jepa_losses(batch, "train")
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self.jepa_losses(batch, "val")
+
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        """The optimizer step, then the EMA update of the target encoder. Lightning calls this only on
+        gradient-accumulation boundaries, and before any ``on_train_batch_end`` callback, so a checkpoint taken
+        there already holds the updated target (exact resume)."""
+        super().optimizer_step(*args, **kwargs)
+        self.update_target(self.ema_schedule(self.trainer.global_step))
+
+    @torch.no_grad()
+    def update_target(self, momentum: float) -> None:
+        """``target <- m * target + (1 - m) * encoder``, in place over all parameters at once."""
+        target, online = list(self.target_encoder.parameters()), list(self.encoder.parameters())
+        torch._foreach_mul_(target, momentum)
+        torch._foreach_add_(target, online, alpha=1.0 - momentum)
+        self.log("train/ema_momentum", momentum, on_step=True, on_epoch=False)
+
+    # ------------------------------------------------------------------------------------------ checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Record the architectures so ``lit_jepa.hub`` rebuilds the modules from a Lightning checkpoint."""
+        checkpoint["lit_jepa"] = {"encoder": hub.encoder_config(self.encoder),
+                                  "target_encoder": hub.encoder_config(self.target_encoder),
+                                  "predictor": hub.predictor_config(self.predictor)}
