@@ -68,7 +68,7 @@ def step_fns(ours, ref, x, backward: bool, amp: torch.dtype | None):
 
 
 def bench(preset: str, repeats: int, compile_: bool, device: torch.device, amp: torch.dtype | None = None,
-          batch: int | None = None) -> dict:
+          batch: int | None = None, modes: tuple[str, ...] = ("forward", "forward+backward")) -> dict:
     *_, patch, frames, size, default_batch = PRESETS[preset]
     batch = batch or default_batch
     ours, ref = build_pair(preset, device)
@@ -89,7 +89,8 @@ def bench(preset: str, repeats: int, compile_: bool, device: torch.device, amp: 
         except Exception as err:  # noqa: BLE001 - recorded and printed, never hidden
             result["compile_error"] = f"{type(err).__name__}: {err}"[:500]
             compiled = None
-    for mode, backward in (("forward", False), ("forward+backward", True)):
+    for mode in modes:
+        backward = mode == "forward+backward"
         lit, hf = step_fns(ours, ref, x, backward, amp)
         fns = {"lit_jepa": lit, "transformers": hf}
         if compiled is not None:
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--amp", choices=["bf16", "fp16"], default=None, help="autocast dtype (default fp32)")
     parser.add_argument("--batch", type=int, default=None, help="override the preset's batch size")
+    parser.add_argument("--modes", nargs="+", default=["forward", "forward+backward"],
+                        choices=["forward", "forward+backward"])
     parser.add_argument("--name", default="encoder_throughput", help="results/<name>.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -125,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     presets = list(PRESETS) if args.preset == "all" else [args.preset]
     record = {"benchmark": "encoder_throughput", "command": "python benchmarks/encoder_throughput.py "
               + " ".join(argv if argv is not None else sys.argv[1:]), "machine": machine(), "device": str(device),
-              "results": [bench(p, args.repeats, args.compile, device, amp, args.batch) for p in presets]}
+              "results": [bench(p, args.repeats, args.compile, device, amp, args.batch, tuple(args.modes))
+                          for p in presets]}
     print(f"machine: {record['machine'].get('cpu_model', record['machine']['processor'])} "
           f"({record['machine']['cpu_count']} cores, {args.threads} threads), device {device}")
     print(f"{'preset':12} {'mode':17} {'lit_jepa s':>10} {'hf s':>8} {'ratio':>6} {'compiled s':>10} {'ratio':>6}")

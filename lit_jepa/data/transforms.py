@@ -119,7 +119,8 @@ def random_resized_box(
 
 
 class RandomResizedCrop(ClipTransform):
-    """Training views: an independent random resized crop (and optional RandAugment) per view."""
+    """Training views: an independent random resized crop (then an optional horizontal flip with probability
+    ``hflip`` and optional RandAugment) per view. V-JEPA 2 pretraining flips (0.5); the probes do not (0)."""
 
     def __init__(
         self,
@@ -127,8 +128,10 @@ class RandomResizedCrop(ClipTransform):
         scale: tuple[float, float] = (0.3, 1.0),
         ratio: tuple[float, float] = (0.75, 1.35),
         rand_augment: RandAugment | None = None,
+        hflip: float = 0.0,
     ) -> None:
         self.size, self.scale, self.ratio, self.rand_augment = size, tuple(scale), tuple(ratio), rand_augment
+        self.hflip = hflip
 
     def __call__(self, clip: Tensor, num_views: int, rng: np.random.Generator | None) -> list[Tensor]:
         if rng is None:
@@ -138,6 +141,8 @@ class RandomResizedCrop(ClipTransform):
         for _ in range(num_views):
             top, left, h, w = random_resized_box(frames.shape[-2], frames.shape[-1], self.scale, self.ratio, rng)
             view = _resize(frames[..., top : top + h, left : left + w].float(), (self.size, self.size))
+            if self.hflip and rng.random() < self.hflip:
+                view = view.flip(-1)
             if self.rand_augment is not None:
                 view = self.rand_augment(view.div_(255).clamp_(0, 1), rng).mul_(255)
             views.append(_to_uint8(view).permute(1, 0, 2, 3))

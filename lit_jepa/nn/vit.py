@@ -42,7 +42,8 @@ class PatchEmbed3D(nn.Module):
     def forward(self, x: Tensor) -> tuple[Tensor, tuple[int, int, int]]:
         x = self.proj(x)
         grid = tuple(x.shape[2:])
-        return x.flatten(2).transpose(1, 2), grid
+        # contiguous (B, N, D): a transposed view would make every residual add keep the strided layout
+        return x.flatten(2).transpose(1, 2).contiguous(), grid
 
 
 class VisionTransformer(nn.Module):

@@ -144,6 +144,13 @@ class JepaPretrain(L.LightningModule):
         torch._foreach_add_(target, online, alpha=1.0 - momentum)
         self.log("train/ema_momentum", momentum, on_step=True, on_epoch=False)
 
+    def on_train_end(self) -> None:
+        """Hyperparameters with the final losses, for TensorBoard's HPARAMS tab."""
+        if self.logger is not None:
+            final = {f"hp/{k.replace('/', '_')}": float(v) for k, v in self.trainer.callback_metrics.items()
+                     if k in ("train/loss", "val/loss")}
+            self.logger.log_hyperparams(self.hparams, final)
+
     # ------------------------------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Record the architectures so ``lit_jepa.hub`` rebuilds the modules from a Lightning checkpoint."""

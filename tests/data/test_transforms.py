@@ -66,3 +66,11 @@ def test_batch_transform_normalises_and_augments():
     assert gpu_path(clip, training=False).shape == clip.shape  # evaluation: no crop, no erasing
     plain = BatchTransform(crop_size=16)(clip, training=True)
     assert torch.allclose(plain[0, 0, :, 0], plain[0, 0, :, 3])  # kornia crop identical on every frame
+
+
+def test_horizontal_flip_mirrors_the_crop():
+    clip = _ramp_clip()  # values grow along the width
+    flipped = RandomResizedCrop(16, scale=(1.0, 1.0), ratio=(2.0, 2.0), hflip=1.0)(clip, 1, np.random.default_rng(0))[0]
+    kept = RandomResizedCrop(16, scale=(1.0, 1.0), ratio=(2.0, 2.0))(clip, 1, np.random.default_rng(0))[0]
+    assert torch.equal(flipped, kept.flip(-1))
+    assert flipped[..., 0].float().mean() > flipped[..., -1].float().mean()

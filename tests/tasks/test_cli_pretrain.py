@@ -1,0 +1,31 @@
+"""The toy pretraining recipe end to end through `lit-jepa fit`, shrunk to a few steps."""
+
+from pathlib import Path
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from lit_jepa import hub
+from lit_jepa.cli import main
+
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "toy" / "pretrain-vitt-64px-16f.yaml"
+
+
+def test_toy_recipe_runs_logs_and_exports(tmp_path):
+    main(["fit", "--config", str(RECIPE), "--trainer.max_steps", "3", "--trainer.val_check_interval", "3",
+          "--trainer.limit_val_batches", "1", "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"),
+          "--trainer.callbacks+=lit_jepa.callbacks.MaskVisualizer", "--trainer.callbacks.every_n_steps", "1",
+          "--trainer.enable_progress_bar", "false", "--trainer.log_every_n_steps", "1",
+          "--model.init_args.encoder.init_args.depth", "1", "--model.init_args.predictor.init_args.depth", "1",
+          "--model.init_args.monitor_every_n_steps", "1",
+          "--data.init_args.num", "16", "--data.init_args.root", str(tmp_path / "toy"),
+          "--data.init_args.batch_size", "2", "--data.init_args.num_workers", "0"])
+    run = next((tmp_path / "runs").rglob("events.out.tfevents.*")).parent
+    events = EventAccumulator(str(run), size_guidance={"images": 0, "scalars": 0}).Reload()
+    scalars = set(events.Tags()["scalars"])
+    assert {"train/loss", "val/loss", "train/lr", "train/ema_momentum", "collapse/target_effective_rank",
+            "train/context_tokens_mask0"} <= scalars
+    assert {"masks/generator0", "masks/generator1"} <= set(events.Tags()["images"])
+    assert any(p.name == "hparams.yaml" for p in run.iterdir())
+    encoder = hub.load_encoder(run / "export" / "vjepa2.pt")
+    assert len(encoder.blocks) == 1 and encoder.embed_dim == 192
+    assert (run / "checkpoints").is_dir()
