@@ -52,3 +52,10 @@ def write_record(name: str, record: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def command(script: str, argv: list[str] | None) -> str:
+    """The command line that reproduces a figure: ``python benchmarks/<script> <args>``."""
+    import sys
+
+    return " ".join(["python", f"benchmarks/{Path(script).name}", *(sys.argv[1:] if argv is None else argv)])

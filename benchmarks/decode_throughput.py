@@ -23,7 +23,7 @@ import torch
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine, write_record  # noqa: E402
+from benchmarks.common import command, machine, write_record  # noqa: E402
 from lit_jepa.data.datasets import CsvVideoList  # noqa: E402
 from lit_jepa.data.loader import collate_clips  # noqa: E402
 from lit_jepa.data.sampling import ClipSpec  # noqa: E402
@@ -67,13 +67,13 @@ def measure(annotation: str, seconds: float, workers: int) -> dict[str, float]:
             "clips_per_s_min_max": [round(min(rates), 1), round(max(rates), 1)]}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--videos", type=int, default=8, help="videos per codec")
     p.add_argument("--frames", type=int, default=128, help="frames per video")
     p.add_argument("--seconds", type=float, default=10.0, help="measurement time per codec")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    a = p.parse_args()
+    a = p.parse_args(argv)
     torch.set_num_threads(1)
     where = {**machine(), "load_average_1min_at_start": round(os.getloadavg()[0], 2)}
     rows = {}
@@ -90,6 +90,7 @@ def main() -> int:
             rows[name] = measure(annotation, a.seconds, a.workers)
     record = {
         "benchmark": "decode_throughput",
+        "command": command(__file__, argv),
         "protocol": f"16-frame clips, frame step 4, random training placement, {a.videos} videos x {a.frames} "
                     f"frames of 256x256 at 30 fps per codec, PyAV reader, batch 1, {a.workers} loader workers",
         "machine": where,

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine, sync, time_interleaved, write_record  # noqa: E402
+from benchmarks.common import command, machine, sync, time_interleaved, write_record  # noqa: E402
 from lit_jepa import hub  # noqa: E402
 
 PRESETS = {
@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # fp32 means fp32
     presets = list(PRESETS) if args.preset == "all" else [args.preset]
-    record = {"benchmark": "encoder_throughput", "command": "python benchmarks/encoder_throughput.py "
-              + " ".join(argv if argv is not None else sys.argv[1:]), "machine": machine(), "device": str(device),
+    record = {"benchmark": "encoder_throughput", "command": command(__file__, argv), "machine": machine(),
+              "device": str(device),
               "results": [bench(p, args.repeats, args.compile, device, amp, args.batch, tuple(args.modes))
                           for p in presets]}
     print(f"machine: {record['machine'].get('cpu_model', record['machine']['processor'])} "

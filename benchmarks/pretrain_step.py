@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine, sync, write_record  # noqa: E402
+from benchmarks.common import command, machine, sync, write_record  # noqa: E402
 from lit_jepa.data.datamodule import ClipDataModule  # noqa: E402
 from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor  # noqa: E402
 from lit_jepa.tasks import JepaPretrain  # noqa: E402
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                         enable_progress_bar=False, enable_model_summary=False, callbacks=[timer])
     trainer.fit(module, data)
     step = statistics.median(timer.times[args.warmup:])
-    record = {"benchmark": "pretrain_step", "command": "python benchmarks/pretrain_step.py "
-              + " ".join(argv if argv is not None else sys.argv[1:]), "machine": machine(), "preset": args.preset,
+    record = {"benchmark": "pretrain_step", "command": command(__file__, argv), "machine": machine(),
+              "preset": args.preset,
               "input": [batch, 3, frames, size, size], "tokens_per_clip": (frames // 2) * (size // patch) ** 2,
               "precision": args.precision, "device": args.device, "seconds_per_step": step,
               "clips_per_second": batch / step}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine, write_record  # noqa: E402
+from benchmarks.common import command, machine, write_record  # noqa: E402
 from lit_jepa.data.toyworld import GOAL_TASKS, Tabletop, make_goal, success  # noqa: E402
 from lit_jepa.data.toyworld.baselines import motion_baselines  # noqa: E402
 from lit_jepa.data.toyworld.tasks.anticipation import AnticipationTask  # noqa: E402
@@ -74,16 +74,16 @@ def tabletop_checks(num: int, seed: int, horizon: int = 25) -> dict[str, float]:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num-train", type=int, default=2400)
     parser.add_argument("--num-test", type=int, default=960)
     parser.add_argument("--trajectories", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     start = time.perf_counter()
     result = {
-        "benchmark": "toyworld_baselines", "command": " ".join(["python", *sys.argv]), "seed": args.seed,
+        "benchmark": "toyworld_baselines", "command": command(__file__, argv), "seed": args.seed,
         "machine": machine(),
         "class_balance_max_deviation": balance(args.num_train, args.seed),
         "motion_baselines": motion_baselines(args.num_train, args.num_test, args.seed),
@@ -93,7 +93,8 @@ def main() -> None:
     result["seconds"] = round(time.perf_counter() - start, 1)
     print(json.dumps(result, indent=1))
     print(f"record: {write_record('toyworld_baselines', result)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

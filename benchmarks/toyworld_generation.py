@@ -20,7 +20,7 @@ from pathlib import Path  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine, write_record  # noqa: E402
+from benchmarks.common import command, machine, write_record  # noqa: E402
 from lit_jepa.data.toyworld import ToyAnticipation, ToyClips, ToyTrajectories, generate  # noqa: E402
 from lit_jepa.data.toyworld.memory import CLIP_TASKS  # noqa: E402
 from lit_jepa.data.toyworld.tasks.anticipation import AnticipationTask  # noqa: E402
@@ -59,10 +59,10 @@ def _memory_samples(task: str, num: int) -> float:
     return num / (time.perf_counter() - start)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num", type=int, default=48, help="videos per task (anticipation: a quarter)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     where = machine()
     print(f"machine: {where}")
@@ -79,10 +79,11 @@ def main() -> None:
     for task, r in rows.items():
         print(f"{task:<13}{r['videos']:>7}{r['frames']:>8}{r['render_fps']:>12}{r['write_fps']:>16}"
               f"{r['memory_samples_per_s']:>18}")
-    record = {"benchmark": "toyworld_generation", "command": " ".join(["python", *sys.argv]), "resolution": 64,
+    record = {"benchmark": "toyworld_generation", "command": command(__file__, argv), "resolution": 64,
               "threads": 1, "machine": where, "tasks": rows}
     print(f"record: {write_record('toyworld_generation', record)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,6 +4,7 @@
   (``model: class_path: ...``) and DataModule (``data: class_path: ...``); ``lit-jepa fit --help`` lists the
   options and ``--print_config`` prints a complete recipe.
 - ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
+- ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ DATA_COMMANDS: dict[str, str] = {
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 USAGE = f"""usage: lit-jepa {{{",".join(TRAINER_COMMANDS)}}} --config RECIPE.yaml [options]
        lit-jepa data {{{",".join(DATA_COMMANDS)}}} ...
+       lit-jepa bench --suite {{toy,perf,...}} [options]
 """
 
 
@@ -38,12 +40,29 @@ def lightning_cli(args: list[str] | None = None, run: bool = True):
                       )
 
 
+def bench(argv: list[str]) -> int:
+    """Run ``benchmarks/run.py`` of the checkout this package was installed from."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "benchmarks" / "run.py").is_file():
+        sys.stderr.write(f"lit-jepa bench: no benchmarks/ next to {root / 'lit_jepa'}; run it from a clone "
+                         "installed with `pip install -e .`\n")
+        return 2
+    sys.path.insert(0, str(root))
+    from benchmarks.run import main as run_main
+
+    return run_main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["data"] and len(argv) >= 2 and argv[1] in DATA_COMMANDS:
         module, func = DATA_COMMANDS[argv[1]].split(":")
         return int(getattr(importlib.import_module(module), func)(argv[2:]) or 0)
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     if argv[:1] and argv[0] in TRAINER_COMMANDS:
         lightning_cli(None if from_command_line else argv)
         return 0

@@ -1,0 +1,124 @@
+"""Benchmark run records: one JSON file per run, with everything needed to trust and reproduce a number.
+
+A record holds the run's metrics, the protocol and selection rule behind them, the checkpoint's sha256, the
+git sha, library versions, the machine, wall time, peak memory and seed. ``params_hash`` identifies the
+run's configuration: a finished record with the same hash is not run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import resource
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import machine
+
+SCHEMA_VERSION = 1
+REQUIRED = ("schema", "suite", "name", "kind", "params", "params_hash", "status", "metrics", "protocol",
+            "selection_rule", "checkpoint_sha256", "git_sha", "versions", "machine", "wall_time_s",
+            "peak_memory_mb", "seed", "finished_at")
+PACKAGES = ("torch", "lightning", "torchmetrics", "transformers", "litdata", "av", "kornia", "numpy", "lit-jepa")
+
+
+def params_hash(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def sha256_file(path: str | Path | None) -> str | None:
+    if not path or not Path(path).is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def versions() -> dict[str, str | None]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    found["python"] = platform.python_version()
+    return found
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process and its finished children (Linux reports KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def make_record(suite: str, name: str, kind: str, params: dict[str, Any], result: dict[str, Any],
+                started: float) -> dict[str, Any]:
+    """A complete record from a kind's ``result`` (``metrics``, ``protocol``, ``selection_rule``, optional
+    ``checkpoint``, ``seed`` and ``extra``)."""
+    return {
+        "schema": SCHEMA_VERSION, "suite": suite, "name": name, "kind": kind, "params": params,
+        "params_hash": params_hash(params), "status": "done", "metrics": result["metrics"],
+        "protocol": result["protocol"], "selection_rule": result.get("selection_rule", "single run"),
+        "checkpoint": str(result["checkpoint"]) if result.get("checkpoint") else None,
+        "checkpoint_sha256": sha256_file(result.get("checkpoint")), "git_sha": git_sha(), "versions": versions(),
+        "machine": machine(), "wall_time_s": round(time.time() - started, 2),
+        "peak_memory_mb": round(peak_memory_mb()), "seed": result.get("seed", params.get("seed")),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "extra": result.get("extra", {}),
+    }
+
+
+def validate(record: dict[str, Any], path: str | Path = "<record>") -> dict[str, Any]:
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        raise ValueError(f"{path}: record misses {missing}")
+    if record["schema"] != SCHEMA_VERSION:
+        raise ValueError(f"{path}: schema {record['schema']}, expected {SCHEMA_VERSION}")
+    if not isinstance(record["metrics"], dict):
+        raise ValueError(f"{path}: metrics must be a dict, got {type(record['metrics']).__name__}")
+    return record
+
+
+def record_path(root: Path, suite: str, name: str) -> Path:
+    return root / suite / f"{name}.json"
+
+
+def load_records(root: Path) -> list[dict[str, Any]]:
+    """The finished records under ``root`` (failed runs keep their record for inspection, outside the tables)."""
+    loaded = [(p, json.loads(p.read_text())) for p in sorted(root.glob("*/*.json"))]
+    return [validate(r, p) for p, r in loaded if r.get("status") == "done"]
+
+
+def finished(root: Path, suite: str, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The finished record of this exact configuration, if any."""
+    path = record_path(root, suite, name)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    ok = record.get("status") == "done" and record.get("params_hash") == params_hash(params)
+    return record if ok else None
+
+
+def save(root: Path, record: dict[str, Any]) -> Path:
+    path = record_path(root, record["suite"], record["name"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=str) + "\n")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,105 @@
+"""The benchmark runner: runs a suite, one JSON record per run, then regenerates the leaderboard.
+
+    python benchmarks/run.py --suite toy          # or: lit-jepa bench --suite toy
+    python benchmarks/run.py --suite perf --force # rerun even finished runs
+    python benchmarks/run.py --tables-only        # regenerate LEADERBOARD.md, CSV and plots from the records
+
+Suites are YAML files in ``benchmarks/suites/`` (a list of runs: ``name``, ``kind``, ``params``). A run whose
+finished record has the same parameters is not redone, so an interrupted suite resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import records  # noqa: E402
+from benchmarks.kinds import KINDS, Context  # noqa: E402
+from benchmarks.tables import write_outputs  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def load_suite(name_or_path: str) -> dict:
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = HERE / "suites" / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted((HERE / "suites").glob("*.yaml")))
+        raise FileNotFoundError(f"no suite {name_or_path!r}; known: {known}")
+    suite = yaml.safe_load(path.read_text())
+    for i, run in enumerate(suite.get("runs", [])):
+        missing = [k for k in ("name", "kind") if k not in run]
+        if missing or run["kind"] not in KINDS:
+            raise ValueError(f"{path}: run {i} needs name and a kind in {sorted(KINDS)}, got {run}")
+    return suite
+
+
+def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False, only: list[str] | None = None
+              ) -> list[dict]:
+    ctx = Context(workdir)
+    done = []
+    for run in suite["runs"]:
+        name, params = run["name"], {**run.get("params", {}), "name": run["name"]}
+        previous = None if force else records.finished(records_dir, suite["suite"], name, params)
+        if previous is not None or (only and name not in only):
+            if previous is not None:
+                path = records.record_path(records_dir, suite["suite"], name)
+                print(f"[{suite['suite']}] {name}: finished earlier, reusing {path}")
+                ctx.previous[name] = previous
+                done.append(previous)
+            continue
+        print(f"[{suite['suite']}] {name}: running ({run['kind']})", flush=True)
+        started = time.time()
+        try:
+            result = KINDS[run["kind"]](params, ctx)
+            record = records.make_record(suite["suite"], name, run["kind"], params, result, started)
+        except Exception as err:  # noqa: BLE001 - recorded as failed, the suite goes on, the exit status says so
+            traceback.print_exc()
+            record = {"suite": suite["suite"], "name": name, "kind": run["kind"], "params": params,
+                      "status": "failed", "error": f"{type(err).__name__}: {err}"}
+            records.save(records_dir, record)
+            done.append(record)
+            continue
+        path = records.save(records_dir, record)
+        ctx.previous[name] = record
+        done.append(record)
+        print(f"[{suite['suite']}] {name}: done in {record['wall_time_s']:.0f} s -> {path}", flush=True)
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", default="toy", help="suite name (benchmarks/suites/NAME.yaml) or path")
+    parser.add_argument("--records", default=str(RESULTS / "records"), help="folder of run records")
+    parser.add_argument("--workdir", default=str(HERE.parent / "runs" / "bench"), help="data, logs, checkpoints")
+    parser.add_argument("--force", action="store_true", help="rerun runs that already have a finished record")
+    parser.add_argument("--only", nargs="*", help="run only these runs of the suite")
+    parser.add_argument("--tables-only", action="store_true", help="only regenerate the leaderboard outputs")
+    args = parser.parse_args(argv)
+    records_dir = Path(args.records)
+    failed = []
+    if not args.tables_only:
+        suite = load_suite(args.suite)
+        started = time.time()
+        results = run_suite(suite, records_dir, Path(args.workdir) / suite["suite"], args.force, args.only)
+        failed = [r["name"] for r in results if r.get("status") != "done"]
+        print(f"suite {suite['suite']}: {len(results) - len(failed)} runs done, {len(failed)} failed, "
+              f"{time.time() - started:.0f} s")
+    outputs = write_outputs(records.load_records(records_dir) if records_dir.is_dir() else [], RESULTS)
+    print((HERE / "LEADERBOARD.md").read_text() if (HERE / "LEADERBOARD.md").is_file() else "")
+    print("written: " + ", ".join(str(p) for p in outputs))
+    if failed:
+        print(f"failed runs: {', '.join(failed)} (see their records)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

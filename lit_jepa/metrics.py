@@ -1,0 +1,69 @@
+"""Evaluation metrics of the frozen probes, on torchmetrics (synchronised across DDP ranks at ``compute``).
+
+* top-1: ``MulticlassAccuracy(average="micro")`` (torchmetrics' default ``"macro"`` is not the papers' top-1);
+* mean-class recall@5 (EK100): ``MulticlassRecall(top_k=5, average="macro")``; with ``top_k > 1`` torchmetrics
+  1.9 averages over the classes with at least one sample (``tp + fn > 0``), exactly the official
+  ``ClassMeanRecall``: ``sum_c TP_c / (TP_c + FN_c) / #{c: TP_c + FN_c > 0}``.
+* :class:`ClassMeanRecall`: a hand-written stateful copy of the official formula, the reference the tests
+  compare torchmetrics against (also used when ``k >= num_classes``, where torchmetrics refuses ``top_k``).
+
+Values are fractions in ``[0, 1]`` (the official logs print percentages).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassRecall
+
+ANTICIPATION_TARGETS = ("verb", "noun", "action")
+
+
+class ClassMeanRecall(Metric):
+    """Official EK100 mean-class recall@k: per class, the fraction of its samples whose class is among the
+    ``k`` highest scores; averaged over the classes that have samples."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int, k: int = 5) -> None:
+        super().__init__()
+        self.num_classes, self.k = num_classes, k
+        self.add_state("tp", torch.zeros(num_classes), dist_reduce_fx="sum")
+        self.add_state("support", torch.zeros(num_classes), dist_reduce_fx="sum")
+
+    def update(self, scores: Tensor, target: Tensor) -> None:
+        top = scores.topk(min(self.k, scores.shape[-1]), dim=-1).indices
+        hit = (top == target[:, None]).any(dim=-1).float()
+        self.tp.index_add_(0, target, hit)
+        self.support.index_add_(0, target, torch.ones_like(hit))
+
+    def compute(self) -> Tensor:
+        present = self.support > 0
+        return (self.tp[present] / self.support[present]).mean() if present.any() else self.tp.new_tensor(0.0)
+
+
+def top1(num_classes: int) -> Metric:
+    """Micro-averaged top-1 accuracy (the fraction of correct samples)."""
+    return MulticlassAccuracy(num_classes=num_classes, top_k=1, average="micro")
+
+
+def mean_class_recall(num_classes: int, k: int = 5) -> Metric:
+    """Mean-class recall@k over the classes present (torchmetrics; the reference when ``k >= num_classes``)."""
+    if k >= num_classes:
+        return ClassMeanRecall(num_classes, k)
+    return MulticlassRecall(num_classes=num_classes, top_k=k, average="macro")
+
+
+def classification_metrics(num_classes: int) -> MetricCollection:
+    """``top1`` of one probe head."""
+    return MetricCollection({"top1": top1(num_classes)})
+
+
+def anticipation_metrics(num_classes: dict[str, int], k: int = 5) -> MetricCollection:
+    """``{verb,noun,action}_recall5`` (mean-class recall@k) and ``{...}_top1`` of one anticipation head."""
+    metrics: dict[str, Metric] = {}
+    for name in ANTICIPATION_TARGETS:
+        metrics[f"{name}_recall{k}"] = mean_class_recall(num_classes[name], k)
+        metrics[f"{name}_top1"] = top1(num_classes[name])
+    return MetricCollection(metrics)

@@ -1,0 +1,85 @@
+"""The benchmark runner: record schema, resumption, failures, and tables generated from records."""
+
+import csv
+import json
+import time
+
+import pytest
+
+from benchmarks import records, run, tables
+from benchmarks.kinds import KINDS
+
+
+@pytest.fixture
+def counting_kind(monkeypatch):
+    calls = []
+
+    def kind(params, ctx):
+        calls.append(params["name"])
+        if params.get("fail"):
+            raise RuntimeError("boom")
+        return {"metrics": {"top1": 0.5 + params.get("x", 0)}, "protocol": "toy protocol",
+                "selection_rule": "best of 2 heads on val", "seed": 3}
+
+    monkeypatch.setitem(KINDS, "dummy", kind)
+    return calls
+
+
+def suite(*runs):
+    return {"suite": "t", "runs": [{"name": n, "kind": "dummy", "params": p} for n, p in runs]}
+
+
+def test_record_schema(tmp_path):
+    rec = records.make_record("t", "a", "dummy", {"x": 1}, {"metrics": {"m": 1.0}, "protocol": "p"}, time.time())
+    assert set(records.REQUIRED) <= set(rec)
+    assert rec["versions"]["torch"] and rec["machine"]["cpu_count"] >= 1 and rec["peak_memory_mb"] > 0
+    assert rec["params_hash"] == records.params_hash({"x": 1}) != records.params_hash({"x": 2})
+    bad = dict(rec)
+    del bad["protocol"]
+    with pytest.raises(ValueError, match="protocol"):
+        records.validate(bad)
+    ckpt = tmp_path / "c.pt"
+    ckpt.write_bytes(b"abc")
+    assert records.sha256_file(ckpt) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_finished_runs_are_reused_and_changed_ones_rerun(tmp_path, counting_kind):
+    s = suite(("a", {"x": 0.1}), ("b", {"x": 0.2}))
+    run.run_suite(s, tmp_path, tmp_path / "work")
+    run.run_suite(s, tmp_path, tmp_path / "work")
+    assert counting_kind == ["a", "b"]
+    s["runs"][1]["params"]["x"] = 0.3
+    out = run.run_suite(s, tmp_path, tmp_path / "work")
+    assert counting_kind == ["a", "b", "b"]
+    assert [r["metrics"]["top1"] for r in out] == [pytest.approx(0.6), pytest.approx(0.8)]
+    run.run_suite(s, tmp_path, tmp_path / "work", force=True)
+    assert counting_kind[-2:] == ["a", "b"]
+
+
+def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, counting_kind):
+    out = run.run_suite(suite(("a", {"fail": True}), ("b", {})), tmp_path, tmp_path / "work")
+    assert [r["status"] for r in out] == ["failed", "done"]
+    assert json.loads((tmp_path / "t" / "a.json").read_text())["error"] == "RuntimeError: boom"
+    assert [r["name"] for r in records.load_records(tmp_path)] == ["b"]  # the tables skip failed runs
+    run.run_suite(suite(("a", {"fail": False}), ("b", {})), tmp_path, tmp_path / "work")
+    assert counting_kind == ["a", "b", "a"]  # a failed run is retried, a finished one is not
+
+
+def test_tables_are_generated_from_records(tmp_path, counting_kind):
+    run.run_suite(suite(("a", {"x": 0.1}), ("b", {"x": 0.25})), tmp_path, tmp_path / "work")
+    recs = records.load_records(tmp_path)
+    board = tables.leaderboard(recs)
+    assert "| a | top1 0.600 | toy protocol | best of 2 heads on val |" in board
+    assert "ViT-g/16 384 | 77.3" in board and "quoted" in board
+    path = tables.write_csv(recs, tmp_path / "board.csv")
+    rows = list(csv.DictReader(open(path)))
+    assert [(r["name"], float(r["value"])) for r in rows] == [("a", 0.6), ("b", 0.75)]
+
+
+def test_unknown_suite_and_kind_are_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="known: .*perf"):
+        run.load_suite("no-such-suite")
+    bad = tmp_path / "s.yaml"
+    bad.write_text("suite: s\nruns:\n  - {name: a, kind: nope}\n")
+    with pytest.raises(ValueError, match="kind"):
+        run.load_suite(str(bad))
