@@ -57,7 +57,7 @@ def mean_class_recall(num_classes: int, k: int = 5) -> Metric:
 
 def classification_metrics(num_classes: int) -> MetricCollection:
     """``top1`` of one probe head."""
-    return MetricCollection({"top1": top1(num_classes)})
+    return MetricCollection({"top1": top1(num_classes)}, compute_groups=False)
 
 
 def anticipation_metrics(num_classes: dict[str, int], k: int = 5) -> MetricCollection:
@@ -66,4 +66,4 @@ def anticipation_metrics(num_classes: dict[str, int], k: int = 5) -> MetricColle
     for name in ANTICIPATION_TARGETS:
         metrics[f"{name}_recall{k}"] = mean_class_recall(num_classes[name], k)
         metrics[f"{name}_top1"] = top1(num_classes[name])
-    return MetricCollection(metrics)
+    return MetricCollection(metrics, compute_groups=False)

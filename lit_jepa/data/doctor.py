@@ -15,9 +15,8 @@ from collections import Counter
 
 from tqdm import tqdm
 
-from lit_jepa.data.datasets import FORMATS, AnnotationError, open_annotation
+from lit_jepa.data.datasets import AnnotationError, add_annotation_arguments, open_annotation, spec_from_arguments
 from lit_jepa.data.decode import READERS, REASONS, SampleError
-from lit_jepa.data.sampling import ClipSpec
 
 MAX_LISTED = 50
 
@@ -33,17 +32,12 @@ def _describe(sample: dict) -> str:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="lit-jepa data check", description=__doc__.split("\n\n")[0])
     p.add_argument("path", help="annotation file (or image folder)")
-    p.add_argument("--format", choices=sorted(FORMATS), help="annotation format (default: inferred)")
-    p.add_argument("--video-root", help="folder relative video paths are resolved against")
-    p.add_argument("--frames", type=int, default=16, help="frames per clip")
-    p.add_argument("--frame-step", type=int, default=4)
-    p.add_argument("--fps", type=int, help="target fps instead of --frame-step")
-    p.add_argument("--segments", type=int, default=1)
+    add_annotation_arguments(p)
     p.add_argument("--reader", default="pyav", choices=sorted(READERS), help="video reader")
     p.add_argument("--clip", action="store_true", help="print the frame indices and shapes of one sample")
     a = p.parse_args(argv)
     try:
-        spec = ClipSpec(a.frames, None if a.fps else a.frame_step, a.fps, a.segments)
+        spec = spec_from_arguments(a)
         dataset = open_annotation(a.path, a.format, spec=spec, video_root=a.video_root, train=False, reader=a.reader)
     except (AnnotationError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

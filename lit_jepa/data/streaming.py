@@ -20,10 +20,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from lit_jepa.data.datasets import FORMATS, VideoClipDataset, open_annotation
+from lit_jepa.data.datasets import VideoClipDataset, add_annotation_arguments, open_annotation, spec_from_arguments
 from lit_jepa.data.decode import SampleError
 from lit_jepa.data.loader import collate_clips
-from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ShortSideResize
 
 try:
@@ -115,19 +114,13 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="lit-jepa data materialize", description=__doc__.split("\n\n")[0])
     p.add_argument("annotation", help="annotation file (or image folder)")
     p.add_argument("output_dir", help="litdata output folder (overwritten)")
-    p.add_argument("--format", choices=sorted(FORMATS), help="annotation format (default: inferred)")
-    p.add_argument("--video-root", help="folder relative video paths are resolved against")
-    p.add_argument("--frames", type=int, default=16, help="frames per clip")
-    p.add_argument("--frame-step", type=int, default=4)
-    p.add_argument("--fps", type=int, help="target fps instead of --frame-step")
-    p.add_argument("--segments", type=int, default=1)
-    p.add_argument("--views", type=int, default=1)
+    add_annotation_arguments(p)
     p.add_argument("--size", type=int, default=256, help="short side resize and square crop size")
     p.add_argument("--train", action="store_true", help="seeded random clip placement instead of centred")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=0, help="decoding worker processes")
     a = p.parse_args(argv)
-    spec = ClipSpec(a.frames, None if a.fps else a.frame_step, a.fps, a.segments, a.views)
+    spec = spec_from_arguments(a)
     dataset = open_annotation(a.annotation, a.format, spec=spec, transform=ShortSideResize(a.size),
                               video_root=a.video_root, train=a.train, seed=a.seed)
     written, failures = materialize(dataset, a.output_dir, a.workers)

@@ -1,5 +1,7 @@
 """LightningModules, one per task family; each ``training_step`` reads like the paper's equation."""
 
 from lit_jepa.tasks.pretrain import JepaPretrain
+from lit_jepa.tasks.probe import AttentiveProbe
+from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule
 
-__all__ = ["JepaPretrain"]
+__all__ = ["ACWorldModel", "AttentiveProbe", "FeatureDataModule", "JepaPretrain"]

@@ -1,0 +1,177 @@
+"""ToyWorld ``tabletop`` planning benchmark (issue 7): V-JEPA 2-AC world model + CEM MPC to image goals.
+
+Trains the AC predictor on cached features of the frozen toy-pretrained encoder and, as the control, of the same
+encoder architecture at random initialisation; plans ``reach`` and ``push`` episodes (goals 25 steps ahead on
+held-out scripted rollouts) with a fixed step budget, next to ground-truth replay, random actions and CEM
+through the true simulator on the same episodes. Also the energy-landscape diagnostic on held-out transitions.
+
+    python benchmarks/toy_planning.py            # full run (about 15 min on 2 cores)
+    python benchmarks/toy_planning.py --smoke    # under a minute
+
+Writes ``benchmarks/results/toy_planning[_smoke].json``; ``run(...)`` is the entry point for the runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.common import command, machine, write_record  # noqa: E402
+from lit_jepa import hub  # noqa: E402
+from lit_jepa.data.sampling import ClipSpec  # noqa: E402
+from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule  # noqa: E402
+from lit_jepa.data.toyworld.env import Tabletop  # noqa: E402
+from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
+from lit_jepa.nn import VisionTransformer  # noqa: E402
+from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
+from lit_jepa.planning.cem import CEMConfig  # noqa: E402
+from lit_jepa.planning.landscape import energy_landscape  # noqa: E402
+from lit_jepa.planning.model import LatentWorldModel  # noqa: E402
+from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc, summarise  # noqa: E402,E501
+from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ENCODER = ROOT / "runs/toy/pretrain-vitt-64px-16f/version_0/export/vjepa2.pt"
+TOY_CEM = dict(horizon=1, momentum_mean=0.15, momentum_std=0.15, init_std=1.0, bound=1.0, bound_kind="box",
+               scale=(0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 1.0), free_dims=(0, 1))
+
+
+def ensure_encoder(path: Path = ENCODER) -> Path:
+    """The toy-pretrained encoder; pretrains it (about 4 minutes) when ``runs/`` lacks it."""
+    if not path.is_file():
+        from lit_jepa.cli import main
+
+        main(["fit", "--config", str(ROOT / "recipes/toy/pretrain-vitt-64px-16f.yaml")])
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: pretraining did not export the encoder")
+    return path
+
+
+def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: ToyWorldDataModule,
+                      steps: int, pool: int, width: int, depth: int, batch_size: int, frames: int,
+                      logdir: Path, name: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
+    grid = encoder.img_size // encoder.patch_size // pool
+    predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
+                            embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4)
+    model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
+                         lr=1e-3, start_lr=1e-4, final_lr=0.0, warmup_steps=max(steps // 10, 1),
+                         decay_steps=max(steps // 5, 1))
+    data = FeatureDataModule(source, frames=frames, batch_size=batch_size)
+    trainer = L.Trainer(accelerator="cpu", max_steps=steps, logger=L.pytorch.loggers.TensorBoardLogger(
+        str(logdir), name=name), enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        log_every_n_steps=10, limit_val_batches=10, val_check_interval=None, check_val_every_n_epoch=None)
+    t0 = time.perf_counter()
+    trainer.fit(model, data)
+    trainer.validate(model, data, verbose=False)
+    metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
+    return LatentWorldModel(model.encoder, model.predictor, pool), data, {"train_seconds": time.perf_counter() - t0,
+                                                                           "metrics": metrics}
+
+
+def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int) -> dict:
+    """Energy landscape on ``num`` held-out (validation) transitions."""
+    val = data.split("val")
+    rng = np.random.default_rng(seed)
+    picks = [val.windows[i] for i in rng.choice(len(val.windows), min(num, len(val.windows)), replace=False)]
+    z0 = torch.stack([val.features[m][t].float() for m, t in picks])
+    z1 = torch.stack([val.features[m][t + 1].float() for m, t in picks])
+    s0 = torch.stack([val.states[m][t] for m, t in picks])
+    a = torch.stack([val.actions[m][t] for m, t in picks])
+    out = energy_landscape(wm, z0, s0, a, z1, dims=(0, 1), radius=0.05, points=7)
+    out["landscape"] = out["landscape"].round(decimals=3).tolist()
+    return out
+
+
+def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig,
+              models: dict[str, LatentWorldModel]) -> dict:
+    goals = [make_goal(task, seed + i) for i in range(episodes)]
+    starts = np.stack([g.start for g in goals])
+    targets = np.stack([g.goal for g in goals])
+    images = np.stack([g.image for g in goals])
+    envs = [Tabletop() for _ in goals]
+    planners = {"replay": ReplayPlanner(np.stack([g.actions for g in goals])),
+                "random": RandomPlanner(cfg, seed),
+                "simulator_cem": SimulatorPlanner(envs, task, targets, cfg, seed)}
+    planners.update({f"world_model_{k}": LatentPlanner(m, cfg, images, seed=seed) for k, m in models.items()})
+    results = {}
+    for name, planner in planners.items():
+        t0 = time.perf_counter()
+        results[name] = summarise(run_mpc(planner, envs, starts, targets, task, budget))
+        results[name]["wall_seconds"] = round(time.perf_counter() - t0, 2)
+        r = results[name]
+        print(f"  {task:5s} {name:28s} SR_final {r['sr_final']:.2f} {r['sr_final_wilson95']}  SR_any {r['sr_any']:.2f}"
+              f"  plan s/env-step {r['plan_seconds_per_env_step']:.4f}", flush=True)
+    return results
+
+
+def run(smoke: bool = False, num_train: int = 100, num_val: int = 20, train_steps: int = 400, episodes: int = 50,
+        budget: int = 25, samples: int = 32, iterations: int = 3, elites: int = 6, pool: int = 2, width: int = 96,
+        depth: int = 2, frames: int = 4, batch_size: int = 32, landscape_transitions: int = 200,
+        tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
+        logdir: str = "runs/toy/ac-tabletop", argv: list[str] | None = None) -> dict:
+    """The whole benchmark; returns (and writes) the JSON record. ``smoke`` shrinks every size."""
+    if smoke:
+        num_train, num_val, train_steps, episodes, budget, landscape_transitions = 8, 4, 20, 4, 3, 16
+        samples, iterations = 16, 2
+    torch.set_num_threads(threads)
+    L.seed_everything(seed, verbose=False)
+    start = time.perf_counter()
+    encoder_path = ensure_encoder()
+    source = ToyWorldDataModule(task="tabletop", num=num_train, num_val=num_val, seed=seed,
+                                spec=ClipSpec(frames_per_clip=51, frame_step=1))
+    arch = hub.encoder_config(hub.load_encoder(encoder_path))
+    models, training, landscapes = {}, {}, {}
+    for name, path in (("pretrained_encoder", str(encoder_path)), ("random_encoder", None)):
+        torch.manual_seed(seed)
+        wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
+                                           depth, batch_size, frames, ROOT / logdir, name)
+        models[name], training[name] = wm, info
+        landscapes[name] = landscape(wm, data, landscape_transitions, seed)
+        print(f"trained {name}: {info}  landscape argmin err {landscapes[name]['argmin_error']:.4f} "
+              f"sign {landscapes[name]['sign_agreement']:.2f}", flush=True)
+    cfg = CEMConfig(samples=samples, iterations=iterations, elites=elites, **TOY_CEM)
+    planning = {task: plan_task(task, episodes, budget, 1_000_000 + seed, cfg, models) for task in tasks}
+    record = {
+        "benchmark": "toy_planning", "smoke": smoke, "command": command(__file__, argv),
+        "machine": machine(), "wall_seconds": round(time.perf_counter() - start, 1),
+        "protocol": {"env": "ToyWorld tabletop 64 px", "tasks": list(tasks), "episodes": episodes,
+                     "goal": "make_goal(task, 1_000_000 + seed + i): state 25 steps ahead on a held-out scripted "
+                             "rollout", "budget_env_steps": budget, "success": "lit_jepa.data.toyworld.env.success",
+                     "energy": "L1 on the final predicted frame, image only", "cem": {**cfg.__dict__},
+                     "mpc": "execute the first planned action, replan", "seed": seed},
+        "world_model": {"encoder": str(encoder_path.relative_to(ROOT)), "encoder_arch": arch, "pool": pool,
+                        "predictor": {"width": width, "depth": depth, "heads": 4}, "train_trajectories": num_train,
+                        "val_trajectories": num_val, "train_steps": train_steps, "clip_frames": frames,
+                        "batch_size": batch_size, "rollout_steps": 2},
+        "training": training, "landscape": landscapes, "planning": planning,
+    }
+    path = write_record("toy_planning_smoke" if smoke else "toy_planning", record)
+    print(f"{record['command']}  on {record['machine'].get('cpu_model')}  ({record['wall_seconds']} s) -> {path}")
+    return record
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--episodes", type=int, default=50)
+    p.add_argument("--budget", type=int, default=25)
+    p.add_argument("--train-steps", type=int, default=400)
+    p.add_argument("--num-train", type=int, default=100)
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--iterations", type=int, default=3)
+    p.add_argument("--pool", type=int, default=2)
+    p.add_argument("--tasks", nargs="+", default=["reach", "push"])
+    a = p.parse_args(argv)
+    run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
+        samples=a.samples, iterations=a.iterations, pool=a.pool, tasks=tuple(a.tasks), argv=argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""ToyWorld frozen probes through the CLI: the toy-pretrained encoder against the same architecture at random
+initialisation, on ``motion`` (top-1), ``anticipation`` (mean-class recall@5) and ``fine`` (top-1).
+
+    OMP_NUM_THREADS=1 python benchmarks/toy_probes.py [--tasks motion anticipation fine]
+
+The encoder comes from ``recipes/toy/pretrain-vitt-64px-16f.yaml``; it is trained first (about 4 minutes) when
+its export is missing. Each probe run is ``lit-jepa fit --config recipes/toy/probe-<task>-vitt-64px-16f.yaml``
+(random initialisation: ``--model.init_args.encoder_ckpt null``). Writes ``benchmarks/results/toy_probes.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import machine, write_record  # noqa: E402
+from lit_jepa.cli import main  # noqa: E402
+
+PRETRAIN = "recipes/toy/pretrain-vitt-64px-16f.yaml"
+ENCODER = Path("runs/toy/pretrain-vitt-64px-16f/version_0/export/vjepa2.pt")
+# task -> (recipe, headline metric, goal: pretrained minus random, in points)
+TASKS = {
+    "motion": ("recipes/toy/probe-motion-vitt-64px-16f.yaml", "top1", 10.0),
+    "anticipation": ("recipes/toy/probe-anticipation-vitt-64px-16f.yaml", "action_recall5", 10.0),
+    "fine": ("recipes/toy/probe-fine-vitt-64px-16f.yaml", "top1", None),
+}
+
+
+def ensure_encoder() -> None:
+    """Train the toy encoder when its export is missing (the export is not in git)."""
+    if not ENCODER.exists():
+        print(f"{ENCODER} missing: lit-jepa fit --config {PRETRAIN}", flush=True)
+        main(["fit", "--config", PRETRAIN, "--trainer.logger.init_args.version", "0"])
+
+
+def probe(recipe: str, init: str, extra: list[str]) -> tuple[dict, float, list[str]]:
+    """One probe sweep through the CLI; returns its ``probe_results.json``, wall seconds and the command."""
+    name = Path(recipe).stem
+    args = ["fit", "--config", recipe, "--trainer.logger.init_args.version", init,
+            "--model.init_args.encoder_ckpt", str(ENCODER) if init == "pretrained" else "null", *extra]
+    start = time.perf_counter()
+    main(args)
+    wall = time.perf_counter() - start
+    return json.loads((Path("runs/toy") / name / init / "probe_results.json").read_text()), wall, args
+
+
+def main_(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("extra", nargs="*", help="further CLI overrides for every run")
+    a = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    ensure_encoder()
+    record = {"benchmark": "toy_probes", "command": "python " + " ".join(sys.argv), "machine": machine(), "tasks": {}}
+    for task in a.tasks:
+        recipe, metric, goal = TASKS[task]
+        rows = {}
+        for init in ("pretrained", "random"):
+            result, wall, args = probe(recipe, init, a.extra)
+            rows[init] = {"metrics": {k: v["value"] for k, v in result["metrics"].items()},
+                          "best_heads": {k: v["head"] for k, v in result["metrics"].items()},
+                          "wall_s": round(wall, 1), "command": "lit-jepa " + " ".join(args)}
+            print(f"{task:13s} {init:10s} {metric} {rows[init]['metrics'][metric]:.3f} ({wall:.0f} s): "
+                  f"lit-jepa {' '.join(args)}", flush=True)
+        delta = 100 * (rows["pretrained"]["metrics"][metric] - rows["random"]["metrics"][metric])
+        record["tasks"][task] = {"recipe": recipe, "headline_metric": metric,
+                                 "selection_rule": result["selection_rule"], **rows,
+                                 "pretrained_minus_random_points": round(delta, 1),
+                                 "goal_points": goal, "met": None if goal is None else delta >= goal}
+        print(f"{task}: pretrained - random = {delta:+.1f} points on {metric} (goal: {goal})", flush=True)
+        print(f"wrote {write_record('toy_probes', record)}")
+
+
+if __name__ == "__main__":
+    main_()

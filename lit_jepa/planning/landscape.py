@@ -1,0 +1,54 @@
+"""Energy landscape around the true action on held-out transitions (vjepa2 #54, paper Fig. 9).
+
+For each transition ``(z_t, s_t, a_t, z_{t+1})`` the energy ``|predict(z_t, s_t, a) - z_{t+1}|`` is swept over a
+``points x points`` grid of two action dimensions (the other dimensions keep the true action's values). Reported:
+the distance from the grid's argmin to the true action, the rank of the true action's energy among the grid's,
+and the share of argmins with the true action's sign on each swept dimension where that sign is clear.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from lit_jepa.planning.energy import l1_energy
+from lit_jepa.planning.model import LatentWorldModel
+
+
+@torch.no_grad()
+def energy_landscape(model: LatentWorldModel, z0: Tensor, s0: Tensor, actions: Tensor, z1: Tensor,
+                     dims: tuple[int, int] = (0, 1), radius: float = 0.05, points: int = 7,
+                     batch_size: int = 4096) -> dict:
+    """Sweep for ``M`` transitions: ``z0``, ``z1`` ``(M, N, D)``, ``s0``, ``actions`` ``(M, A)``.
+
+    Returns JSON-ready metrics and ``landscape`` ``(points, points)``: per-transition energies scaled to [0, 1],
+    averaged (row = first swept dimension).
+    """
+    M, G = len(z0), points
+    axis = torch.linspace(-radius, radius, G)
+    grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1).view(G * G, 2)
+    cand = actions.unsqueeze(1).repeat(1, G * G + 1, 1)  # the last candidate is the true action
+    cand[:, :-1, list(dims)] = grid
+    flat = cand.flatten(0, 1).unsqueeze(1)
+    z0r, s0r, z1r = (x.repeat_interleave(G * G + 1, 0) for x in (z0, s0, z1))
+    energies = torch.cat([l1_energy(model.rollout(z0r[i : i + batch_size], s0r[i : i + batch_size],
+                                                  flat[i : i + batch_size])[0], z1r[i : i + batch_size])
+                          for i in range(0, len(flat), batch_size)]).view(M, G * G + 1)
+    e_grid, e_true = energies[:, :-1], energies[:, -1]
+    best = grid[e_grid.argmin(1)]
+    true = actions[:, list(dims)]
+    clear = true.abs() > radius / (G - 1) / 2
+    signs = (best.sign() == true.sign())[clear]
+    lo, hi = e_grid.min(1, keepdim=True).values, e_grid.max(1, keepdim=True).values
+    return {"transitions": M, "dims": list(dims), "radius": radius, "points": G,
+            "argmin_error": float((best - true.clamp(-radius, radius)).norm(dim=1).mean()),
+            "true_action_rank_mean": float((e_grid < e_true.unsqueeze(1)).sum(1).float().mean()),
+            "true_action_rank_median": float((e_grid < e_true.unsqueeze(1)).sum(1).float().median()),
+            "sign_agreement": float(signs.float().mean()) if signs.numel() else float("nan"),
+            "landscape": ((e_grid - lo) / (hi - lo).clamp_min(1e-12)).mean(0).view(G, G)}
+
+
+def heatmap(values: Tensor, scale: int = 16) -> Tensor:
+    """A ``(3, H, W)`` image of a 2-D array in [0, 1] (blue = low energy, red = high), for ``add_image``."""
+    v = values.clamp(0, 1).repeat_interleave(scale, 0).repeat_interleave(scale, 1)
+    return torch.stack([v, 0.2 * torch.ones_like(v), 1 - v])

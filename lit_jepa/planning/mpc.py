@@ -1,0 +1,173 @@
+"""Closed-loop MPC on the ToyWorld ``Tabletop`` with a fixed step budget, and the baseline planners.
+
+The runner shows planners only observations (rendered images and the 7-D proprio pose); success is scored by
+the runner after each executed step and never fed back. Every planner plans all episodes at once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from lit_jepa.data.toyworld.env import TOLERANCES, Tabletop, success
+from lit_jepa.planning.cem import CEMConfig, cem
+from lit_jepa.planning.energy import l1_energy, proprio_energy
+from lit_jepa.planning.model import LatentWorldModel
+
+
+@dataclass
+class Observation:
+    """What a planner may see: images ``(E, H, W, 3)`` uint8 and proprio poses ``(E, 7)``."""
+
+    images: np.ndarray
+    states: np.ndarray
+
+
+class Planner(Protocol):
+    def plan(self, obs: Observation, step: int) -> np.ndarray:
+        """The 7-D actions ``(E, 7)`` to execute now."""
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95 % by default)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+class LatentPlanner:
+    """CEM through the world model to goal images (V-JEPA 2-AC); executes the first planned action.
+
+    Energy: L1 between the final predicted frame and the goal tokens, plus ``proprio_weight`` times the L1 between
+    the final integrated pose and ``goal_states`` (0 by default: image-only, the headline setting).
+    """
+
+    def __init__(self, model: LatentWorldModel, cfg: CEMConfig, goal_images: np.ndarray,
+                 goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0) -> None:
+        if proprio_weight and goal_states is None:
+            raise ValueError("LatentPlanner: proprio_weight needs goal_states")
+        self.model, self.cfg, self.proprio_weight = model, cfg, proprio_weight
+        self.goal = model.encode(torch.from_numpy(goal_images))
+        self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.last_energy = np.zeros(len(goal_images))
+
+    def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step."""
+        E, S = actions.shape[:2]
+        z, s = self.model.rollout(z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1))
+        e = l1_energy(z, self.goal.repeat_interleave(S, 0))
+        if self.proprio_weight:
+            e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0))
+        return e.view(E, S)
+
+    def plan(self, obs: Observation, step: int) -> np.ndarray:
+        z0 = self.model.encode(torch.from_numpy(obs.images))
+        s0 = torch.as_tensor(obs.states, dtype=torch.float32)
+        actions, best = cem(lambda a: self.energy(z0, s0, a), len(z0), self.cfg, self.generator)
+        self.last_energy = best.numpy()
+        return actions[:, 0].double().numpy()
+
+
+class SimulatorPlanner:
+    """The planner's ceiling: the same CEM, scored by rolling out copies of the true simulator (privileged: it is
+    built with the live environments and reads their full state). Energy: distances the success test checks,
+    each divided by its tolerance."""
+
+    def __init__(self, envs: list[Tabletop], task: str, goals: np.ndarray, cfg: CEMConfig, seed: int = 0) -> None:
+        self.envs, self.goals, self.cfg = envs, goals, cfg
+        self.tol = TOLERANCES[task]
+        self.sim = Tabletop(envs[0].resolution, envs[0].max_delta)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _distance(self, full: np.ndarray, goal: np.ndarray) -> float:
+        d = 0.0
+        if "agent" in self.tol:
+            d += float(np.linalg.norm(full[:2] - goal[:2])) / self.tol["agent"]
+        if "block" in self.tol:
+            d += float(np.linalg.norm(full[3:5] - goal[3:5])) / self.tol["block"]
+        return d
+
+    def energy(self, actions: torch.Tensor) -> torch.Tensor:
+        out = np.empty(actions.shape[:2])
+        for e, env in enumerate(self.envs):
+            start = env.full_state
+            for s, seq in enumerate(actions[e].double().numpy()):
+                self.sim.set_full_state(start)
+                for a in seq:
+                    self.sim.step(a)
+                out[e, s] = self._distance(self.sim.full_state, self.goals[e])
+        return torch.from_numpy(out).float()
+
+    def plan(self, obs: Observation, step: int) -> np.ndarray:
+        actions, _ = cem(self.energy, len(self.envs), self.cfg, self.generator)
+        return actions[:, 0].double().numpy()
+
+
+class RandomPlanner:
+    """Uniform random actions inside the CEM bound (box) on the free dimensions."""
+
+    def __init__(self, cfg: CEMConfig, seed: int = 0) -> None:
+        self.cfg, self.rng = cfg, np.random.default_rng(seed)
+
+    def plan(self, obs: Observation, step: int) -> np.ndarray:
+        u = self.rng.uniform(-self.cfg.bound, self.cfg.bound, (len(obs.states), len(self.cfg.free_dims)))
+        return self.cfg.physical(torch.from_numpy(u)).numpy()
+
+
+class ReplayPlanner:
+    """Replays the recorded actions ``(E, K, 7)`` that reach the goals, then holds still."""
+
+    def __init__(self, actions: np.ndarray) -> None:
+        self.actions = actions
+
+    def plan(self, obs: Observation, step: int) -> np.ndarray:
+        if step < self.actions.shape[1]:
+            return self.actions[:, step]
+        return np.zeros((len(obs.states), 7))
+
+
+def run_mpc(planner: Planner, envs: list[Tabletop], starts: np.ndarray, goals: np.ndarray, task: str,
+            budget: int) -> dict:
+    """Run ``budget`` closed-loop steps from full states ``starts`` toward ``goals`` (one env per episode).
+
+    Returns ``success`` ``(E, budget + 1)`` (bool per step, step 0 = start), per-episode ``final`` and ``any``
+    success, and ``plan_seconds`` (total time inside the planner; all episodes are planned together).
+    """
+    for env, start in zip(envs, starts):
+        env.set_full_state(start)
+    ok = np.zeros((len(envs), budget + 1), bool)
+    ok[:, 0] = [success(task, env.full_state, g) for env, g in zip(envs, goals)]
+    plan_seconds = 0.0
+    for step in range(budget):
+        obs = Observation(np.stack([env.render() for env in envs]), np.stack([env.state for env in envs]))
+        t0 = time.perf_counter()
+        actions = planner.plan(obs, step)
+        plan_seconds += time.perf_counter() - t0
+        for e, (env, goal) in enumerate(zip(envs, goals)):
+            env.step(np.asarray(actions[e], np.float64))
+            ok[e, step + 1] = success(task, env.full_state, goal)
+    return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1),
+            "plan_seconds": plan_seconds, "budget": budget}
+
+
+def summarise(result: dict) -> dict:
+    """JSON-ready success rates with Wilson 95 % intervals and the success-over-time curve."""
+    n = len(result["final"])
+    steps = result["budget"]
+    out = {"episodes": n, "budget": steps, "plan_seconds_per_step_all_episodes": result["plan_seconds"] / steps,
+           "plan_seconds_per_env_step": result["plan_seconds"] / (steps * n),
+           "success_over_time": result["success"].mean(axis=0).round(4).tolist()}
+    for key in ("final", "any"):
+        k = int(result[key].sum())
+        out[f"sr_{key}"] = k / n
+        out[f"sr_{key}_wilson95"] = [round(v, 4) for v in wilson(k, n)]
+    return out

@@ -1,0 +1,326 @@
+"""Frozen-encoder evaluation: a sweep of attentive probes trained in one pass (V-JEPA 2 section 6 protocol).
+
+One step: the frozen encoder (eval mode, no grad) encodes every clip of the batch ``(B, V, C, T, H, W)``,
+``V = num_segments x num_views`` segment-major; for each spatial view the token sets of all temporal segments are
+concatenated along the token axis (with ``out_layers``, the listed blocks' normed outputs are concatenated too).
+For EK100 anticipation the frozen predictor fills the tubelet slot ``anticipation_s`` after the context and its
+tokens are appended. Every probe head of the ``lrs x weight_decays`` grid sees the same tokens; the loss is the
+sum over heads (cross-entropy, or the sigmoid focal loss for verb + noun + action) and over views.
+
+Heads share one AdamW with two parameter groups per head (decayed weights, and biases/norms without decay), each
+with its own warmup-cosine learning rate and weight decay. AdamW is per-parameter, so this equals one optimizer
+per head (the official code) at a fraction of the bookkeeping. Evaluation averages the per-view probabilities
+(softmax, or sigmoid for anticipation) and updates torchmetrics per head; the reported number is the maximum
+over heads of the last validation epoch's metric (``SELECTION_RULE``), each metric maximised independently.
+
+Batches may also carry precomputed ``"features"`` ``(B, V, N, D)`` instead of ``"video"``: see
+:class:`lit_jepa.features.FeatureCacheDataModule`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lit_jepa import hub
+from lit_jepa.losses import sigmoid_focal_loss
+from lit_jepa.metrics import ANTICIPATION_TARGETS, anticipation_metrics, classification_metrics
+from lit_jepa.nn import AnticipationClassifier, AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
+from lit_jepa.optim import named_param_groups
+from lit_jepa.schedules import WarmupCosine
+
+SELECTION_RULE = ("best of {n} heads on val (protocol: max over heads of the last-epoch val metric, each metric "
+                  "maximised independently, as the official code)")
+
+
+def module_sha256(module: nn.Module) -> str:
+    """Digest of a module's state (names, shapes and values): the identity of a frozen encoder."""
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        h.update(name.encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+class AttentiveProbe(L.LightningModule):
+    """Frozen encoder + a grid of attentive probe heads.
+
+    Args:
+        encoder_ckpt: any checkpoint ``lit_jepa.hub`` reads (official ``.pt``, ``transformers`` folder, lit_jepa
+            Lightning checkpoint); ``None``: the ``encoder`` architecture at random initialisation.
+        checkpoint_key: which encoder of the file (``target_encoder``, as the official evaluations).
+        encoder: the architecture; with ``encoder_ckpt`` the weights are loaded into it strictly (overrides such
+            as ``img_size``), without it the encoder stays randomly initialised.
+        task: ``classification`` (one query, top-1) or ``anticipation`` (EK100: three queries, focal loss,
+            mean-class recall@5 of verb, noun and action).
+        num_classes: classes (anticipation: actions); num_verbs, num_nouns: anticipation vocabularies.
+        num_segments: temporal segments per sample (the data's ``ClipSpec.num_segments``); views are the rest of V.
+        out_layers: encoder blocks whose normed outputs are concatenated along tokens (Diving-48: the last of
+            each quarter); ``None``: the final output.
+        lrs, weight_decays: the head grid (their product, lr-major, as the official ``multihead_kwargs``).
+        start_lr, warmup_epochs, final_lr: per-head linear warmup from ``start_lr`` (default: the head's lr) then
+            cosine to ``final_lr``; weight decay is constant per head.
+        num_heads, depth: probe attention heads and blocks (depth - 1 self-attention + 1 cross-attention).
+        predictor_ckpt, predictor_key, predictor: the frozen predictor for anticipation (default: ``encoder_ckpt``;
+            ``predictor`` alone: random initialisation).
+        anticipation_s, fps: the predicted slot starts ``int(anticipation_s * fps / tubelet)`` tubelets after the
+            context (official ``anticipation_steps``), one tubelet long.
+        focal_alpha, focal_gamma: focal loss of anticipation (official: 0.25, 2, summed).
+        embedding_samples: pooled validation features dumped to TensorBoard's projector at the last epoch (0: off).
+    """
+
+    def __init__(
+        self,
+        encoder_ckpt: str | None = None,
+        checkpoint_key: str = "target_encoder",
+        encoder: VisionTransformer | None = None,
+        task: Literal["classification", "anticipation"] = "classification",
+        num_classes: int | None = None,
+        num_verbs: int | None = None,
+        num_nouns: int | None = None,
+        num_segments: int = 1,
+        out_layers: list[int] | None = None,
+        lrs: Sequence[float] = (5e-3, 3e-3, 1e-3, 3e-4, 1e-4),
+        weight_decays: Sequence[float] = (0.01, 0.1, 0.4, 0.8),
+        start_lr: float | None = None,
+        warmup_epochs: float = 0.0,
+        final_lr: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.999),
+        num_heads: int = 16,
+        depth: int = 4,
+        predictor_ckpt: str | None = None,
+        predictor_key: str = "predictor",
+        predictor: VisionTransformerPredictor | None = None,
+        anticipation_s: float = 1.0,
+        fps: float = 8.0,
+        focal_alpha: float = 0.25,
+        focal_gamma: float = 2.0,
+        embedding_samples: int = 512,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["encoder", "predictor"])
+        self.encoder = self._frozen(self._load_encoder(encoder_ckpt, checkpoint_key, encoder))
+        self.predictor = None
+        if task == "anticipation":
+            predictor = self._load_predictor(predictor_ckpt or encoder_ckpt, predictor_key, predictor)
+            self.predictor = self._frozen(predictor)
+        self.grid = list(itertools.product(lrs, weight_decays))
+        self.classifiers = nn.ModuleList(self._head() for _ in self.grid)
+        self.val_metrics = nn.ModuleList(self._metrics() for _ in self.grid)
+        self.selection_rule = SELECTION_RULE.format(n=len(self.grid))
+        self._embeddings: list[tuple[Tensor, Tensor]] = []
+
+    # ------------------------------------------------------------------------------------------ building
+    @staticmethod
+    def _frozen(module: nn.Module) -> nn.Module:
+        return module.eval().requires_grad_(False)
+
+    @staticmethod
+    def _load_encoder(path: str | None, key: str, encoder: VisionTransformer | None) -> VisionTransformer:
+        if path is None:
+            if encoder is None:
+                raise ValueError("AttentiveProbe: give encoder_ckpt (a checkpoint) or encoder (an architecture for "
+                                 "random initialisation)")
+            return encoder
+        loaded = hub.load_encoder(path, key=key)
+        if encoder is None:
+            return loaded
+        encoder.load_state_dict(loaded.state_dict(), strict=True)
+        return encoder
+
+    @staticmethod
+    def _load_predictor(path: str | None, key: str,
+                        predictor: VisionTransformerPredictor | None) -> VisionTransformerPredictor:
+        if path is None:
+            if predictor is None:
+                raise ValueError("AttentiveProbe(task='anticipation'): give predictor_ckpt, encoder_ckpt (holding a "
+                                 "'predictor') or predictor (an architecture for random initialisation)")
+            return predictor
+        loaded = hub.load_predictor(path, key=key)
+        if predictor is None:
+            return loaded
+        predictor.load_state_dict(loaded.state_dict(), strict=True)
+        return predictor
+
+    def _require(self, name: str) -> int:
+        value = self.hparams[name]
+        if value is None:
+            raise ValueError(f"AttentiveProbe(task={self.hparams.task!r}): model.init_args.{name} is required "
+                             "(the DataModule's attribute of the same name)")
+        return value
+
+    def _head(self) -> nn.Module:
+        h, dim = self.hparams, self.encoder.embed_dim
+        if h.task == "classification":
+            return AttentiveClassifier(dim, self._require("num_classes"), h.num_heads, h.depth)
+        return AnticipationClassifier(dim, self._require("num_verbs"), self._require("num_nouns"),
+                                      self._require("num_classes"), h.num_heads, h.depth)
+
+    def _metrics(self) -> nn.Module:
+        if self.hparams.task == "classification":
+            return classification_metrics(self.hparams.num_classes)
+        h = self.hparams
+        return anticipation_metrics({"verb": h.num_verbs, "noun": h.num_nouns, "action": h.num_classes})
+
+    def train(self, mode: bool = True) -> AttentiveProbe:
+        """The frozen encoder and predictor stay in eval mode."""
+        super().train(mode)
+        self.encoder.eval()
+        if self.predictor is not None:
+            self.predictor.eval()
+        return self
+
+    def feature_signature(self) -> dict[str, Any]:
+        """What determines ``clip_features`` (the feature-cache key)."""
+        h = self.hparams
+        sig = {"encoder": module_sha256(self.encoder), "out_layers": h.out_layers, "task": h.task}
+        if self.predictor is not None:
+            sig.update(predictor=module_sha256(self.predictor), anticipation_s=h.anticipation_s, fps=h.fps)
+        return sig
+
+    # ------------------------------------------------------------------------------------------ features
+    @torch.no_grad()
+    def clip_features(self, video: Tensor) -> Tensor:
+        """Frozen tokens of every clip: ``(B, V, C, T, H, W)`` -> ``(B, V, N, D)``."""
+        b, v = video.shape[:2]
+        clips = video.flatten(0, 1)
+        out = self.encoder(clips, out_layers=self.hparams.out_layers)
+        tokens = torch.cat(out, dim=1) if isinstance(out, list) else out
+        if self.predictor is not None:
+            tokens = torch.cat([tokens, self.anticipated_tokens(tokens, clips.shape)], dim=1)
+        return tokens.unflatten(0, (b, v))
+
+    def anticipated_tokens(self, context: Tensor, shape: torch.Size) -> Tensor:
+        """The predictor's tokens for the tubelet slot ``anticipation_steps`` after the context (mask token 1)."""
+        enc = self.encoder
+        hw = (shape[-2] // enc.patch_size) * (shape[-1] // enc.patch_size)
+        n = (shape[-3] // enc.tubelet_size) * hw
+        steps = int(self.hparams.anticipation_s * self.hparams.fps / enc.tubelet_size)
+        ctx = torch.arange(n, device=context.device).expand(context.shape[0], -1)
+        tgt = torch.arange(n + hw * steps, n + hw * (steps + 1), device=context.device).expand(context.shape[0], -1)
+        grid_hw = (shape[-2] // enc.patch_size, shape[-1] // enc.patch_size)
+        return self.predictor(context[:, :n], ctx, tgt, mask_index=1, grid_hw=grid_hw)
+
+    def probe_inputs(self, batch: dict[str, Tensor]) -> Tensor:
+        """Tokens per spatial view, segments concatenated: ``(B, W, S * N, D)``."""
+        feats = batch["features"] if "features" in batch else self.clip_features(batch["video"])
+        b, v, n, d = feats.shape
+        s = self.hparams.num_segments
+        if v % s:
+            raise ValueError(f"batch holds {v} clips per sample, not a multiple of num_segments={s}")
+        return feats.float().view(b, s, v // s, n, d).transpose(1, 2).reshape(b, v // s, s * n, d)
+
+    # ------------------------------------------------------------------------------------------ losses
+    def head_loss(self, out: Tensor | dict[str, Tensor], batch: dict[str, Tensor], views: int) -> Tensor:
+        """Per-view losses summed over views (official: each view's loss back-propagated)."""
+        if self.hparams.task == "classification":
+            labels = batch["label"]
+            return F.cross_entropy(out, labels.repeat_interleave(views), reduction="sum") / labels.numel()
+        loss = out["verb"].new_zeros(())
+        for name in ANTICIPATION_TARGETS:
+            onehot = F.one_hot(batch[name].repeat_interleave(views), out[name].shape[-1])
+            loss = loss + sigmoid_focal_loss(out[name], onehot, self.hparams.focal_alpha, self.hparams.focal_gamma)
+        return loss
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        x = self.probe_inputs(batch)
+        views, bsz = x.shape[1], x.shape[0]
+        losses = torch.stack([self.head_loss(head(x.flatten(0, 1)), batch, views) for head in self.classifiers])
+        self.log_dict({f"train/head{i:02d}/loss": loss for i, loss in enumerate(losses)}, batch_size=bsz)
+        self.log("train/loss_min", losses.min(), prog_bar=True, batch_size=bsz)
+        return losses.sum()
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        x = self.probe_inputs(batch)
+        b, views = x.shape[:2]
+        for head, metrics in zip(self.classifiers, self.val_metrics):
+            out = head(x.flatten(0, 1))
+            if self.hparams.task == "classification":
+                metrics["top1"].update(out.softmax(-1).view(b, views, -1).mean(1), batch["label"])
+                continue
+            for name in ANTICIPATION_TARGETS:
+                probs = out[name].sigmoid().view(b, views, -1).mean(1)
+                for key, metric in metrics.items():
+                    if key.startswith(name):
+                        metric.update(probs, batch[name])
+        if self.hparams.embedding_samples and len(self._embeddings) * b < self.hparams.embedding_samples:
+            label = batch["action" if "action" in batch else "label"]
+            self._embeddings.append((x.mean(dim=(1, 2)).cpu(), label.cpu()))
+
+    def on_validation_epoch_end(self) -> None:
+        values = [{k: float(m.compute()) for k, m in metrics.items()} for metrics in self.val_metrics]
+        for metrics in self.val_metrics:
+            metrics.reset()
+        logged = {f"val/head{i:02d}/{k}": v for i, vals in enumerate(values) for k, v in vals.items()}
+        self.head_values, self.best = values, {}
+        for k in values[0]:
+            i = max(range(len(values)), key=lambda j: values[j][k])
+            self.best[k] = {"value": values[i][k], "head": i, "lr": self.grid[i][0], "weight_decay": self.grid[i][1]}
+            logged.update({f"val/best/{k}": values[i][k], f"val/best_head/{k}": float(i)})
+        self.log_dict(logged, prog_bar=False)
+        if not self.trainer.sanity_checking and self.current_epoch == self.trainer.max_epochs - 1:
+            self._dump_embeddings()
+        self._embeddings = []
+
+    def _dump_embeddings(self) -> None:
+        experiment = getattr(self.logger, "experiment", None)
+        if self.global_rank != 0 or not hasattr(experiment, "add_embedding") or not self._embeddings:
+            return
+        feats, labels = (torch.cat(t)[: self.hparams.embedding_samples] for t in zip(*self._embeddings))
+        names = getattr(getattr(self.trainer, "datamodule", None), "class_names", None)
+        meta = [names[i] if names and i < len(names) else str(i) for i in labels.tolist()]
+        experiment.add_embedding(feats, metadata=meta, tag="val/pooled_frozen_features", global_step=self.global_step)
+
+    # ------------------------------------------------------------------------------------------ optimisation
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        h = self.hparams
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        per_epoch = total / max(self.trainer.max_epochs or 1, 1)
+        warmup = round(h.warmup_epochs * per_epoch)
+        self.lr_schedules = [WarmupCosine(h.start_lr if h.start_lr is not None else lr, lr, h.final_lr, warmup, total)
+                             for lr, _ in self.grid]
+        groups = []
+        for i, (head, (lr, wd)) in enumerate(zip(self.classifiers, self.grid)):
+            groups += [{**g, "head": i, "lr": lr} for g in named_param_groups({f"head{i:02d}": head}, wd)]
+        return torch.optim.AdamW(groups, betas=tuple(h.betas))
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        step = self.trainer.global_step + 1  # official schedulers step before each iteration
+        for group in self.trainer.optimizers[0].param_groups:
+            group["lr"] = self.lr_schedules[group["head"]](step)
+
+    # ------------------------------------------------------------------------------------------ results
+    def on_train_end(self) -> None:
+        """Write ``probe_results.json`` (best head per metric with the selection rule) and the heads in the
+        official layout (``export/probe.pt``, ``classifiers`` in grid order, loadable by ``hub.load_probe``)."""
+        if self.global_rank != 0 or not getattr(self, "best", None):
+            return
+        folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
+        h = self.hparams
+        record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
+                  "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
+                  "encoder_sha256": module_sha256(self.encoder), "grid": self.grid, "epochs": self.trainer.max_epochs,
+                  "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth}
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "probe_results.json").write_text(json.dumps(record, indent=2) + "\n")
+        hub.export_official(folder / "export" / "probe.pt", classifiers=list(self.classifiers))
+        if self.logger is not None:
+            self.logger.log_hyperparams(dict(h), {f"hp/{k}": v["value"] for k, v in self.best.items()})
+            if hasattr(self.logger.experiment, "add_text"):
+                self.logger.experiment.add_text("val/selection_rule", self.selection_rule, self.global_step)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Architectures for ``lit_jepa.hub`` (the frozen encoder is saved but never optimised)."""
+        checkpoint["lit_jepa"] = {"encoder": hub.encoder_config(self.encoder)}
+        if self.predictor is not None:
+            checkpoint["lit_jepa"]["predictor"] = hub.predictor_config(self.predictor)

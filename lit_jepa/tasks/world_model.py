@@ -1,0 +1,197 @@
+"""V-JEPA 2-AC post-training: an action-conditioned predictor on the features of a frozen encoder.
+
+One step (paper §3, official ``app/vjepa_droid/train.py``), with ``h`` the layer-normed frame features:
+teacher forcing predicts frames ``1 .. T-1`` from frames ``0 .. T-2`` with actions and states, each prediction
+layer-normed; the rollout starts from ``h_0`` and feeds back its own predictions for ``rollout_steps`` frames
+(the PR #25 fix); loss = L1(teacher forcing) + L1(rollout). Every frame of every trajectory is encoded once
+(:class:`FeatureDataModule`), so training never runs the encoder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from lit_jepa import hub
+from lit_jepa.losses import jepa_loss
+from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn.ac_predictor import ACPredictor
+from lit_jepa.optim import apply_lr_wd, named_param_groups
+from lit_jepa.planning.model import encode_frames, predict_next
+from lit_jepa.schedules import WSD
+
+
+class ACWorldModel(L.LightningModule):
+    """Frozen encoder + trainable AC predictor.
+
+    Args:
+        encoder: encoder architecture; ``encoder_path`` (any ``lit_jepa.hub`` checkpoint, ``encoder_key`` inside
+            it) gives its weights. Without a path the encoder keeps its random initialisation (the control).
+        predictor: the AC predictor; its grid is the encoder grid divided by ``pool``.
+        pool: average-pooling factor on the encoder's token grid before the predictor (1 = official).
+        rollout_steps: frames predicted autoregressively in the rollout loss (official ``auto_steps`` 2).
+        lr, start_lr, final_lr, warmup_steps, decay_steps: warmup-stable-decay schedule; the stable phase fills
+            the rest of the run.
+        weight_decay, betas, eps: AdamW (constant weight decay 0.04 officially); loss_exp: 1 = L1.
+    """
+
+    def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, encoder_path: str | None = None,
+                 encoder_key: str = "target_encoder", pool: int = 1, rollout_steps: int = 2,
+                 lr: float = 4.25e-4, start_lr: float = 7.5e-5, final_lr: float = 0.0, warmup_steps: int = 4500,
+                 decay_steps: int = 4500, weight_decay: float = 0.04, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, loss_exp: float = 1.0) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["encoder", "predictor"])
+        if encoder_path is not None:
+            encoder.load_state_dict(hub.load_encoder(encoder_path, key=encoder_key).state_dict())
+        grid = encoder.img_size // encoder.patch_size
+        if grid != predictor.grid * pool:
+            raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder grid {grid} "
+                             f"(img_size {encoder.img_size} / patch {encoder.patch_size})")
+        if rollout_steps < 1:
+            raise ValueError(f"rollout_steps must be >= 1, got {rollout_steps}")
+        self.encoder = encoder.eval().requires_grad_(False)
+        self.predictor = predictor
+
+    def train(self, mode: bool = True) -> ACWorldModel:
+        super().train(mode)
+        self.encoder.eval()  # frozen: never in training mode
+        return self
+
+    def encode(self, frames: Tensor) -> Tensor:
+        """Layer-normed tokens of uint8 frames ``(B, H, W, 3)``."""
+        return encode_frames(self.encoder, frames.to(self.device), self.hparams.pool)
+
+    # ------------------------------------------------------------------------------------------ maths
+    def teacher_forcing(self, h: Tensor, actions: Tensor, states: Tensor) -> Tensor:
+        """Predictions of frames ``1 .. T-1`` ``(B, (T-1) * N, D)`` from ground-truth frames ``0 .. T-2``."""
+        out = self.predictor(h[:, :-1].flatten(1, 2), actions, states[:, :-1])
+        return F.layer_norm(out, out.shape[-1:])
+
+    def rollout(self, h0: Tensor, z1: Tensor, actions: Tensor, states: Tensor) -> Tensor:
+        """Frames ``1 .. k`` ``(B, k * N, D)``, ``k = rollout_steps``: starts from ``h0`` and the first teacher-forced
+        prediction ``z1`` and feeds back its own predictions (ground-truth states, as in training officially)."""
+        preds, context = [z1], torch.cat([h0, z1], dim=1)
+        for j in range(2, self.hparams.rollout_steps + 1):
+            preds.append(predict_next(self.predictor, context, actions[:, :j], states[:, :j]))
+            context = torch.cat([context, preds[-1]], dim=1)
+        return torch.cat(preds, dim=1)
+
+    def losses(self, batch: dict[str, Tensor], prefix: str) -> Tensor:
+        h, actions, states = batch["features"], batch["actions"], batch["states"]
+        B, T, N, _ = h.shape
+        k, p = self.hparams.rollout_steps, self.hparams.loss_exp
+        if T < k + 1:
+            raise ValueError(f"clips of {T} frames are too short for rollout_steps={k} (need {k + 1})")
+        z_tf = self.teacher_forcing(h, actions, states)
+        tf = jepa_loss(z_tf, h[:, 1:].flatten(1, 2), p)
+        ar = jepa_loss(self.rollout(h[:, 0], z_tf[:, :N], actions, states), h[:, 1 : k + 1].flatten(1, 2), p)
+        loss = tf + ar
+        copy_last = (h[:, 1:] - h[:, :-1]).abs().mean()  # what predicting "nothing moves" would score
+        self.log_dict({f"{prefix}/loss": loss, f"{prefix}/loss_teacher_forcing": tf, f"{prefix}/loss_rollout": ar,
+                       f"{prefix}/copy_last_l1": copy_last}, prog_bar=prefix == "train", batch_size=B)
+        return loss
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self.losses(batch, "train")
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self.losses(batch, "val")
+
+    # ------------------------------------------------------------------------------------------ optimisation
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        h = self.hparams
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        warmup, decay = min(h.warmup_steps, total), min(h.decay_steps, total)
+        self.lr_schedule = WSD(h.start_lr, h.lr, h.final_lr, warmup, max(total - warmup - decay, 0), decay)
+        groups = named_param_groups({"predictor": self.predictor}, h.weight_decay)
+        return torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        lr = self.lr_schedule(self.trainer.global_step + 1)
+        apply_lr_wd(self.trainer.optimizers[0], lr, self.hparams.weight_decay)
+        self.log("train/lr", lr, on_step=True, on_epoch=False)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Constructor arguments of both networks, so ``hub.load_encoder(ckpt, key="encoder")`` and
+        ``hub.load_ac_predictor(ckpt)`` (and :meth:`LatentWorldModel.load`) rebuild them from the checkpoint."""
+        checkpoint["lit_jepa"] = {"encoder": hub.encoder_config(self.encoder),
+                                  "predictor": hub.ac_predictor_config(self.predictor)}
+
+
+# ---------------------------------------------------------------------------------------------- feature cache
+class FeatureWindows(Dataset):
+    """Every window of ``frames`` consecutive frames of cached trajectories: ``features`` ``(frames, N, D)``
+    float32, ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``."""
+
+    def __init__(self, features: list[Tensor], states: list[Tensor], actions: list[Tensor], frames: int) -> None:
+        self.features, self.states, self.actions, self.frames = features, states, actions, frames
+        self.windows = [(m, t) for m, f in enumerate(features) for t in range(len(f) - frames + 1)]
+        if not self.windows:
+            raise ValueError(f"no trajectory has {frames} frames (longest: {max(map(len, features), default=0)})")
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, i: int) -> dict[str, Tensor]:
+        m, t = self.windows[i]
+        w = slice(t, t + self.frames)
+        return {"features": self.features[m][w].float(), "states": self.states[m][w],
+                "actions": self.actions[m][t : t + self.frames - 1]}
+
+
+def encode_dataset(model: ACWorldModel, dataset: Dataset) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
+    """Encode every sample (``video`` uint8 ``(1, C, T, H, W)``, ``states``, ``actions``) once; features are
+    kept in float16 on the CPU."""
+    features, states, actions = [], [], []
+    for i in range(len(dataset)):
+        sample = dataset[i]
+        frames = sample["video"][0].permute(1, 2, 3, 0)  # (T, H, W, C)
+        features.append(model.encode(frames).half().cpu())
+        states.append(torch.as_tensor(np.asarray(sample["states"]), dtype=torch.float32))
+        actions.append(torch.as_tensor(np.asarray(sample["actions"]), dtype=torch.float32))
+    return features, states, actions
+
+
+class FeatureDataModule(L.LightningDataModule):
+    """Clips of cached features for :class:`ACWorldModel`.
+
+    Args:
+        source: a DataModule whose ``datasets["train"]`` / ``["val"]`` return whole trajectories (e.g.
+            ``ToyWorldDataModule(task="tabletop", spec={frames_per_clip: 51, frame_step: 1})`` or DROID).
+            They are encoded once, with the LightningModule's frozen encoder, when a loader is first asked for.
+        frames: frames per training clip (official 8); batch_size, num_workers: loaders of the windows.
+    """
+
+    def __init__(self, source: L.LightningDataModule, frames: int = 8, batch_size: int = 8,
+                 num_workers: int = 0) -> None:
+        super().__init__()
+        self.source, self.frames, self.batch_size, self.num_workers = source, frames, batch_size, num_workers
+        self.windows: dict[str, FeatureWindows] = {}
+
+    def prepare_data(self) -> None:
+        self.source.prepare_data()
+
+    def setup(self, stage: str) -> None:
+        self.source.setup(stage)
+
+    def split(self, name: str) -> FeatureWindows:
+        if name not in self.windows:
+            model = self.trainer.lightning_module if self.trainer is not None else None
+            if not isinstance(model, ACWorldModel):
+                raise RuntimeError("FeatureDataModule: encoding needs an ACWorldModel attached through the Trainer")
+            self.windows[name] = FeatureWindows(*encode_dataset(model, self.source.datasets[name]), self.frames)
+        return self.windows[name]
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.split("train"), self.batch_size, shuffle=True, num_workers=self.num_workers,
+                          drop_last=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.split("val"), self.batch_size, num_workers=self.num_workers)
