@@ -47,14 +47,16 @@ def _scalars(log_dir: Path, tags: list[str]) -> dict[str, list[tuple[int, float]
 
 
 def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Run a pretraining recipe through ``lit-jepa fit``; the official-layout export is the checkpoint."""
+    """Run a pretraining recipe through ``lit-jepa fit``; the official-layout export is the checkpoint.
+    ``{workdir}`` in an override is the suite's working folder."""
     from lit_jepa.cli import main
 
     save_dir = ctx.workdir / "runs"
     name = params["name"]
+    overrides = [o.format(workdir=ctx.workdir) for o in params.get("overrides", [])]
     args = ["fit", "--config", str(ROOT / params["recipe"]), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", "bench",
-            "--trainer.enable_progress_bar", "false", *params.get("overrides", [])]
+            "--trainer.enable_progress_bar", "false", *overrides]
     main(args)
     log_dir = save_dir / name / "bench"
     curves = _scalars(log_dir, ["train/loss", "val/loss", "collapse/target_effective_rank"])

@@ -115,16 +115,18 @@ def run(smoke: bool = False, num_train: int = 100, num_val: int = 20, train_step
         budget: int = 25, samples: int = 32, iterations: int = 3, elites: int = 6, pool: int = 2, width: int = 96,
         depth: int = 2, frames: int = 4, batch_size: int = 32, landscape_transitions: int = 200,
         tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
-        logdir: str = "runs/toy/ac-tabletop", argv: list[str] | None = None) -> dict:
-    """The whole benchmark; returns (and writes) the JSON record. ``smoke`` shrinks every size."""
+        logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, data_root: str | None = None,
+        write: bool = True, argv: list[str] | None = None) -> dict:
+    """The whole benchmark; returns (and with ``write`` writes) the JSON record. ``smoke`` shrinks every size;
+    ``encoder`` replaces the toy-pretrained encoder, ``data_root`` the ToyWorld cache folder."""
     if smoke:
         num_train, num_val, train_steps, episodes, budget, landscape_transitions = 8, 4, 20, 4, 3, 16
         samples, iterations = 16, 2
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
     start = time.perf_counter()
-    encoder_path = ensure_encoder()
-    source = ToyWorldDataModule(task="tabletop", num=num_train, num_val=num_val, seed=seed,
+    encoder_path = Path(encoder) if encoder else ensure_encoder()
+    source = ToyWorldDataModule(task="tabletop", num=num_train, num_val=num_val, seed=seed, root=data_root,
                                 spec=ClipSpec(frames_per_clip=51, frame_step=1))
     arch = hub.encoder_config(hub.load_encoder(encoder_path))
     models, training, landscapes = {}, {}, {}
@@ -133,6 +135,9 @@ def run(smoke: bool = False, num_train: int = 100, num_val: int = 20, train_step
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
                                            depth, batch_size, frames, ROOT / logdir, name)
         models[name], training[name] = wm, info
+        if write:  # for `lit-jepa plan --checkpoint`
+            info["export"] = str(hub.export_official(ROOT / logdir / f"{name}.pt", encoder=wm.encoder,
+                                                     predictor=wm.predictor))
         landscapes[name] = landscape(wm, data, landscape_transitions, seed)
         print(f"trained {name}: {info}  landscape argmin err {landscapes[name]['argmin_error']:.4f} "
               f"sign {landscapes[name]['sign_agreement']:.2f}", flush=True)
@@ -146,13 +151,13 @@ def run(smoke: bool = False, num_train: int = 100, num_val: int = 20, train_step
                              "rollout", "budget_env_steps": budget, "success": "lit_jepa.data.toyworld.env.success",
                      "energy": "L1 on the final predicted frame, image only", "cem": {**cfg.__dict__},
                      "mpc": "execute the first planned action, replan", "seed": seed},
-        "world_model": {"encoder": str(encoder_path.relative_to(ROOT)), "encoder_arch": arch, "pool": pool,
+        "world_model": {"encoder": str(encoder_path), "encoder_arch": arch, "pool": pool,
                         "predictor": {"width": width, "depth": depth, "heads": 4}, "train_trajectories": num_train,
                         "val_trajectories": num_val, "train_steps": train_steps, "clip_frames": frames,
                         "batch_size": batch_size, "rollout_steps": 2},
         "training": training, "landscape": landscapes, "planning": planning,
     }
-    path = write_record("toy_planning_smoke" if smoke else "toy_planning", record)
+    path = write_record("toy_planning_smoke" if smoke else "toy_planning", record) if write else None
     print(f"{record['command']}  on {record['machine'].get('cpu_model')}  ({record['wall_seconds']} s) -> {path}")
     return record
 

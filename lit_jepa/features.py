@@ -91,7 +91,7 @@ class CachedFeatures(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         s, r = self.location[i]
         features, targets = self.shards[s]
-        sample = {"features": torch.from_numpy(np.asarray(features[r], dtype=np.float32)), "index": torch.tensor(i)}
+        sample = {"features": torch.from_numpy(np.array(features[r], dtype=np.float32)), "index": torch.tensor(i)}
         sample.update({k: torch.tensor(int(targets[k][r])) for k in self.target_names})
         return sample
 

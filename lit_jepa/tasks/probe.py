@@ -71,6 +71,7 @@ class AttentiveProbe(L.LightningModule):
         start_lr, warmup_epochs, final_lr: per-head linear warmup from ``start_lr`` (default: the head's lr) then
             cosine to ``final_lr``; weight decay is constant per head.
         num_heads, depth: probe attention heads and blocks (depth - 1 self-attention + 1 cross-attention).
+        use_activation_checkpointing: recompute the probe blocks in the backward pass (official: on).
         predictor_ckpt, predictor_key, predictor: the frozen predictor for anticipation (default: ``encoder_ckpt``;
             ``predictor`` alone: random initialisation).
         anticipation_s, fps: the predicted slot starts ``int(anticipation_s * fps / tubelet)`` tubelets after the
@@ -98,6 +99,7 @@ class AttentiveProbe(L.LightningModule):
         betas: tuple[float, float] = (0.9, 0.999),
         num_heads: int = 16,
         depth: int = 4,
+        use_activation_checkpointing: bool = False,
         predictor_ckpt: str | None = None,
         predictor_key: str = "predictor",
         predictor: VisionTransformerPredictor | None = None,
@@ -162,9 +164,11 @@ class AttentiveProbe(L.LightningModule):
     def _head(self) -> nn.Module:
         h, dim = self.hparams, self.encoder.embed_dim
         if h.task == "classification":
-            return AttentiveClassifier(dim, self._require("num_classes"), h.num_heads, h.depth)
+            return AttentiveClassifier(dim, self._require("num_classes"), h.num_heads, h.depth,
+                                       use_activation_checkpointing=h.use_activation_checkpointing)
         return AnticipationClassifier(dim, self._require("num_verbs"), self._require("num_nouns"),
-                                      self._require("num_classes"), h.num_heads, h.depth)
+                                      self._require("num_classes"), h.num_heads, h.depth,
+                                      use_activation_checkpointing=h.use_activation_checkpointing)
 
     def _metrics(self) -> nn.Module:
         if self.hparams.task == "classification":

@@ -1,0 +1,142 @@
+"""``lit-jepa plan``: plan with a world-model checkpoint in ToyWorld ``tabletop`` or toward recorded goal images.
+
+    lit-jepa plan --checkpoint model.pt --env tabletop --task reach --episodes 50 --budget 25 --out plan.json
+    lit-jepa plan --checkpoint model.pt --goal-npz franka_example_traj.npz --out plan.json
+
+Env mode runs closed-loop MPC (success at the end of the budget and at any time, Wilson 95 % intervals). Goal mode
+(an npz with ``observations`` ``(1, T, H, W, 3)`` uint8 and ``states`` ``(1, T, 7)``, the official
+``franka_example_traj.npz`` layout) plans one action from frame 0 toward the last frame. Both write a results
+JSON and TensorBoard figures (success over time, the energy landscape around the true action).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.tensorboard import SummaryWriter
+
+from lit_jepa.data.datasets.droid import poses_to_actions
+from lit_jepa.planning.cem import CEMConfig, cem
+from lit_jepa.planning.landscape import energy_landscape, heatmap
+from lit_jepa.planning.model import LatentWorldModel
+from lit_jepa.planning.mpc import LatentPlanner, run_mpc, summarise
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lit-jepa plan", description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", required=True, help="export or Lightning checkpoint with encoder + AC predictor")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--env", choices=["tabletop"], help="plan in a ToyWorld environment")
+    src.add_argument("--goal-npz", help="plan toward the last frame of a recorded trajectory")
+    p.add_argument("--task", default="reach", choices=["reach", "push", "pick_place"])
+    p.add_argument("--episodes", type=int, default=50)
+    p.add_argument("--budget", type=int, default=25, help="environment steps per episode")
+    p.add_argument("--seed", type=int, default=1_000_000, help="first goal seed (held out from training data)")
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--iterations", type=int, default=3)
+    p.add_argument("--elites", type=int, default=6)
+    p.add_argument("--horizon", type=int, default=1)
+    p.add_argument("--momentum-mean", type=float, default=0.15)
+    p.add_argument("--momentum-std", type=float, default=0.15)
+    p.add_argument("--bound", type=float, default=1.0, help="action bound in normalised units")
+    p.add_argument("--bound-kind", choices=["box", "l1"], default="box")
+    p.add_argument("--scale", type=float, nargs=7, default=[0.05, 0.05, 0.05, 1.0, 1.0, 1.0, 0.75],
+                   help="physical units per normalised unit, per action dimension")
+    p.add_argument("--free-dims", type=int, nargs="+", default=[0, 1, 2, 6])
+    p.add_argument("--proprio-weight", type=float, default=0.0)
+    p.add_argument("--landscape-dims", type=int, nargs=2, default=[0, 1])
+    p.add_argument("--landscape-radius", type=float, default=0.05)
+    p.add_argument("--landscape-points", type=int, default=7)
+    p.add_argument("--landscape-trajectories", type=int, default=20, help="held-out tabletop trajectories (env)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--out", default="plan.json")
+    p.add_argument("--logdir", default="runs/plan")
+    return p
+
+
+def load_npz(path: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames ``(T, size, size, 3)`` uint8 and states ``(T, 7)`` of the first trajectory in ``path``."""
+    with np.load(path) as f:
+        missing = {"observations", "states"} - set(f.files)
+        if missing:
+            raise KeyError(f"{path}: missing keys {sorted(missing)}; expected observations and states")
+        obs, states = f["observations"], f["states"]
+    if obs.ndim != 5 or obs.shape[-1] != 3 or obs.shape[1] < 2 or states.shape[:2] != obs.shape[:2]:
+        raise ValueError(f"{path}: expected observations (N, T>=2, H, W, 3) and states (N, T, 7), "
+                         f"got {obs.shape} and {states.shape}")
+    frames = torch.from_numpy(obs[0])
+    if frames.shape[1:3] != (size, size):
+        x = F.interpolate(frames.permute(0, 3, 1, 2).float(), (size, size), mode="bilinear", antialias=True)
+        frames = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+    return frames, torch.from_numpy(states[0]).float()
+
+
+def landscape_figures(writer: SummaryWriter, out: dict) -> dict:
+    img = out.pop("landscape")
+    writer.add_image("plan/energy_landscape", heatmap(img), 0)
+    out["landscape"] = img.round(decimals=3).tolist()
+    return out
+
+
+def plan_goal(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, writer: SummaryWriter) -> dict:
+    frames, states = load_npz(args.goal_npz, model.encoder.img_size)
+    z = model.encode(frames)
+    true = torch.from_numpy(poses_to_actions(states.numpy()))
+    t0 = time.perf_counter()
+    planner = LatentPlanner(model, cfg, frames[-1:].numpy())
+    action, best = cem(lambda a: planner.energy(z[:1], states[:1], a), 1, cfg, planner.generator)
+    seconds = time.perf_counter() - t0
+    free = torch.tensor([s * args.bound for s in cfg.scale]) + 1e-6
+    land = energy_landscape(model, z[:-1], states[:-1], true, z[1:], tuple(args.landscape_dims),
+                            args.landscape_radius, args.landscape_points)
+    return {"goal_npz": args.goal_npz, "frames": list(frames.shape), "action_dim": int(action.shape[-1]),
+            "planned_action": action[0, 0].tolist(), "true_action": true[-1].tolist(), "best_energy": float(best[0]),
+            "within_bounds": bool((action[0].abs() <= free).all()), "plan_seconds": seconds,
+            "landscape": landscape_figures(writer, land)}
+
+
+def plan_env(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, writer: SummaryWriter) -> dict:
+    from lit_jepa.data.toyworld.env import Tabletop
+    from lit_jepa.data.toyworld.tasks.tabletop import make_goal, trajectory
+
+    goals = [make_goal(args.task, args.seed + i) for i in range(args.episodes)]
+    poses = np.stack([[g.goal[0], g.goal[1], 0, 0, 0, 0, g.goal[2]] for g in goals])  # goal 7-D proprio
+    planner = LatentPlanner(model, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed)
+    result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
+                     np.stack([g.goal for g in goals]), args.task, args.budget)
+    out = summarise(result)
+    for step, rate in enumerate(out["success_over_time"]):
+        writer.add_scalar(f"plan/{args.task}/success_rate", rate, step)
+    trajs = [trajectory(0, "val", i, resolution=model.encoder.img_size) for i in range(args.landscape_trajectories)]
+    z = [model.encode(torch.from_numpy(t.frames)) for t in trajs]
+    z0, z1 = torch.cat([x[:-1] for x in z]), torch.cat([x[1:] for x in z])
+    s0 = torch.cat([torch.from_numpy(t.states[:-1]).float() for t in trajs])
+    a = torch.cat([torch.from_numpy(t.actions).float() for t in trajs])
+    out["landscape"] = landscape_figures(writer, energy_landscape(
+        model, z0, s0, a, z1, tuple(args.landscape_dims), args.landscape_radius, args.landscape_points))
+    return {"env": args.env, "task": args.task, "seed": args.seed, **out}
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = LatentWorldModel.load(args.checkpoint)
+    cfg = CEMConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
+                    momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
+                    bound_kind=args.bound_kind, scale=tuple(args.scale), free_dims=tuple(args.free_dims))
+    writer = SummaryWriter(args.logdir)
+    t0 = time.perf_counter()
+    out = plan_goal(model, cfg, args, writer) if args.goal_npz else plan_env(model, cfg, args, writer)
+    writer.close()
+    record = {"checkpoint": args.checkpoint, "cem": cfg.__dict__, "wall_seconds": time.perf_counter() - t0, **out}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in record.items() if k not in ("landscape", "success_over_time")}, indent=1))
+    return 0

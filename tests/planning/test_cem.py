@@ -1,0 +1,86 @@
+"""CEM, energies and pose integration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lit_jepa.data.datasets.droid import poses_to_actions
+from lit_jepa.planning import CEMConfig, cem, integrate_pose, l1_energy, proprio_energy
+from lit_jepa.planning.mpc import wilson
+
+
+def quadratic(target: torch.Tensor):
+    """Energy ``|a - target|^2`` of the first planned action; ``target`` ``(E, 7)`` physical."""
+    return lambda a: ((a[:, :, 0] - target[:, None]) ** 2).sum(-1)
+
+
+@pytest.mark.parametrize("bound_kind", ["box", "l1"])
+def test_cem_converges_on_quadratic(bound_kind):
+    target = torch.tensor([[0.02, -0.03, 0.01, 0, 0, 0, 0.3], [-0.04, 0.01, 0.0, 0, 0, 0, -0.5]])
+    cfg = CEMConfig(samples=200, iterations=15, elites=20, horizon=2, momentum_mean=0.1, momentum_std=0.1,
+                    bound=1.0 if bound_kind == "box" else 3.0, bound_kind=bound_kind)
+    calls = []
+
+    def energy(a):
+        calls.append(a.shape)
+        return quadratic(target)(a)
+
+    mean, best = cem(energy, 2, cfg, torch.Generator().manual_seed(0))
+    assert mean.shape == (2, 2, 7) and best.shape == (2,)
+    assert torch.allclose(mean[:, 0], target, atol=0.01), mean[:, 0]
+    assert (mean[:, :, 3:6] == 0).all()  # rotations are not free: pinned to 0
+    assert calls == [(2, 200, 2, 7)] * 15  # all episodes and samples in one call per iteration
+    assert (best < 1e-3).all()
+
+
+def test_cem_respects_bounds():
+    far = torch.tensor([[1.0, -1.0, 1.0, 0, 0, 0, 5.0]])  # outside the action bounds
+    seen = []
+
+    def energy(a):
+        seen.append(a)
+        return quadratic(far)(a)
+
+    box = CEMConfig(samples=64, iterations=20, elites=8, horizon=1)
+    mean, _ = cem(energy, 1, box, torch.Generator().manual_seed(0))
+    limit = torch.tensor(box.scale) * box.bound + 1e-6
+    assert all((a.abs() <= limit).all() for a in seen)
+    assert torch.allclose(mean[0, 0, :3], torch.tensor([0.05, -0.05, 0.05]), atol=5e-3)  # pushed to the box
+    l1 = CEMConfig(samples=64, iterations=5, elites=8, horizon=1, bound=1.0, bound_kind="l1")
+    seen.clear()
+    cem(energy, 1, l1, torch.Generator().manual_seed(0))
+    u = torch.cat(seen)[..., [0, 1, 2, 6]] / torch.tensor([0.05, 0.05, 0.05, 0.75])
+    assert (u.abs().sum(-1) <= 1 + 1e-5).all()
+
+
+def test_cem_config_errors():
+    with pytest.raises(ValueError, match="elites"):
+        CEMConfig(samples=4, elites=8)
+    with pytest.raises(ValueError, match="free_dims"):
+        CEMConfig(free_dims=(0, 9))
+
+
+def test_energies():
+    a, b = torch.zeros(3, 5, 4), torch.ones(3, 5, 4)
+    assert torch.equal(l1_energy(a, b), torch.ones(3))
+    s = torch.tensor([0.1, 0.2, 0.3, 1.0, 1.0, 1.0, 0.0])
+    g = torch.tensor([0.2, 0.2, 0.3, -1.0, 0.0, 0.0, 1.0])  # rotations are ignored
+    assert proprio_energy(s, g).item() == pytest.approx((0.1 + 1.0) / 4)
+
+
+def test_integrate_pose_inverts_poses_to_actions():
+    rng = np.random.default_rng(0)
+    states = np.concatenate([rng.normal(size=(6, 3)), rng.uniform(-1, 1, (6, 3)), rng.uniform(0, 1, (6, 1))], 1)
+    actions = poses_to_actions(states.astype(np.float32))
+    nxt = integrate_pose(torch.tensor(states[:-1], dtype=torch.float64), torch.tensor(actions, dtype=torch.float64))
+    assert np.allclose(nxt.numpy(), states[1:], atol=1e-4)
+    grip = integrate_pose(torch.zeros(7), torch.tensor([0, 0, 0, 0, 0, 0, 2.0]))
+    assert grip[6] == 1.0  # gripper clipped to [0, 1]
+
+
+def test_wilson_interval():
+    lo, hi = wilson(45, 50)
+    assert (round(lo, 3), round(hi, 3)) == (0.786, 0.957)
+    assert wilson(0, 50)[0] == 0.0 and wilson(50, 50)[1] == 1.0

@@ -1,0 +1,112 @@
+"""Closed-loop MPC, ``lit-jepa plan`` on the ToyWorld and on the real Franka trajectory, the benchmark smoke run."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lit_jepa import hub
+from lit_jepa.data.toyworld.env import Tabletop
+from lit_jepa.data.toyworld.tasks.tabletop import make_goal
+from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn.ac_predictor import ACPredictor
+from lit_jepa.planning.cem import CEMConfig
+from lit_jepa.planning.cli import main
+from lit_jepa.planning.mpc import Observation, RandomPlanner, ReplayPlanner, run_mpc, summarise
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def export_random_model(path: Path, img: int, patch: int, pool: int = 1) -> Path:
+    torch.manual_seed(0)
+    enc = VisionTransformer(img_size=img, num_frames=2, patch_size=patch, embed_dim=32, depth=1, num_heads=2)
+    pred = ACPredictor(img_size=img // pool, patch_size=patch, embed_dim=32, predictor_embed_dim=32, depth=1,
+                       num_heads=2)
+    return hub.export_official(path, encoder=enc, predictor=pred)
+
+
+def test_replay_reaches_every_goal_and_planners_see_only_observations():
+    goals = [make_goal("reach", 1_000_000 + i) for i in range(3)]
+    seen = []
+
+    class Spy(ReplayPlanner):
+        def plan(self, obs: Observation, step: int) -> np.ndarray:
+            seen.append(obs)
+            return super().plan(obs, step)
+
+    envs = [Tabletop() for _ in goals]
+    res = run_mpc(Spy(np.stack([g.actions for g in goals])), envs, np.stack([g.start for g in goals]),
+                  np.stack([g.goal for g in goals]), "reach", 25)
+    assert res["final"].all() and res["success"].shape == (3, 26) and not res["success"][:, 0].any()
+    assert {f.name for f in dataclasses.fields(seen[0])} == {"images", "states"}
+    assert seen[0].images.shape == (3, 64, 64, 3) and seen[0].states.shape == (3, 7)
+    out = summarise(res)
+    assert out["sr_final"] == 1.0 and out["sr_final_wilson95"][0] > 0.4 and len(out["success_over_time"]) == 26
+
+
+def test_random_planner_stays_in_bounds():
+    cfg = CEMConfig(scale=(0.05, 0.05, 0, 0, 0, 0, 1.0), free_dims=(0, 1))
+    a = RandomPlanner(cfg).plan(Observation(np.zeros((64, 1, 1, 3)), np.zeros((64, 7))), 0)
+    assert a.shape == (64, 7) and np.abs(a[:, :2]).max() <= 0.05 and (a[:, 2:] == 0).all()
+
+
+def test_plan_cli_tabletop(tmp_path):
+    ckpt = export_random_model(tmp_path / "wm.pt", 64, 8, pool=2)
+    out = tmp_path / "plan.json"
+    assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--task", "reach", "--episodes", "3",
+                 "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free-dims", "0", "1",
+                 "--landscape-trajectories", "1", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
+    rec = json.loads(out.read_text())
+    assert rec["episodes"] == 3 and len(rec["success_over_time"]) == 3 and rec["plan_seconds_per_env_step"] > 0
+    assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+
+
+def test_plan_cli_franka_real_trajectory(tmp_path, shared_dir):
+    npz = shared_dir / "data/real/franka_example_traj.npz"
+    if not npz.is_file():
+        pytest.skip(f"{npz} is absent")
+    ckpt = export_random_model(tmp_path / "wm.pt", 256, 32)
+    out = tmp_path / "franka.json"
+    assert main(["--checkpoint", str(ckpt), "--goal-npz", str(npz), "--samples", "25", "--iterations", "2",
+                 "--elites", "10", "--horizon", "2", "--scale", "0.075", "0.075", "0.075", "1", "1", "1", "0.75",
+                 "--landscape-dims", "0", "2", "--landscape-radius", "0.075", "--landscape-points", "5",
+                 "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
+    rec = json.loads(out.read_text())
+    assert rec["action_dim"] == 7 and rec["frames"] == [2, 256, 256, 3] and rec["within_bounds"]
+    planned = np.array(rec["planned_action"])
+    assert np.abs(planned[:3]).max() <= 0.075 + 1e-6 and (planned[3:6] == 0).all()
+    assert np.allclose(rec["true_action"][:3], [0.092, 0.031, 0.084], atol=2e-3)
+    assert 0 < rec["plan_seconds"] < 60 and rec["landscape"]["transitions"] == 1
+
+
+def test_plan_cli_rejects_bad_npz(tmp_path):
+    ckpt = export_random_model(tmp_path / "wm.pt", 64, 8)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, observations=np.zeros((1, 2, 64, 64, 3), np.uint8))
+    with pytest.raises(KeyError, match="states"):
+        main(["--checkpoint", str(ckpt), "--goal-npz", str(bad), "--out", str(tmp_path / "x.json")])
+
+
+def test_toy_planning_benchmark_smoke(tmp_path):
+    spec = importlib.util.spec_from_file_location("toy_planning", ROOT / "benchmarks/toy_planning.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["toy_planning"] = bench
+    spec.loader.exec_module(bench)
+    encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(
+        img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1, num_heads=2))
+    rec = bench.run(smoke=True, encoder=str(encoder), data_root=str(tmp_path / "data"), write=False,
+                    logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(), argv=["--smoke"])
+    for task in ("reach", "push"):
+        names = set(rec["planning"][task])
+        assert names == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder",
+                         "world_model_random_encoder"}
+        assert all(r["episodes"] == 4 and len(r["sr_final_wilson95"]) == 2 for r in rec["planning"][task].values())
+    assert rec["landscape"]["random_encoder"]["transitions"] > 0

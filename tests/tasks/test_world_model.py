@@ -1,0 +1,100 @@
+"""ACWorldModel: teacher forcing is block-causal, the rollout feeds back its own predictions, features are encoded
+once, and a trained checkpoint loads for planning."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+
+from lit_jepa.data.sampling import ClipSpec
+from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
+from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn.ac_predictor import ACPredictor
+from lit_jepa.planning.model import LatentWorldModel
+from lit_jepa.tasks import ACWorldModel, FeatureDataModule
+
+
+def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2) -> ACWorldModel:
+    torch.manual_seed(0)
+    enc = VisionTransformer(img_size=img, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
+    pred = ACPredictor(img_size=img // pool, patch_size=8, embed_dim=16, predictor_embed_dim=16, depth=2,
+                       num_heads=2)
+    return ACWorldModel(enc, pred, pool=pool, rollout_steps=rollout_steps)
+
+
+def clip(B: int = 2, T: int = 5, N: int = 4, D: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    h = torch.nn.functional.layer_norm(torch.randn(B, T, N, D, generator=g), (D,))
+    return h, torch.randn(B, T - 1, 7, generator=g) * 0.05, torch.randn(B, T, 7, generator=g)
+
+
+@torch.no_grad()
+def test_teacher_forcing_never_sees_future_frames():
+    model, (h, a, s) = tiny(), clip()
+    base = model.teacher_forcing(h, a, s).view(2, 4, 4, 16)
+    h2, a2, s2 = h.clone(), a.clone(), s.clone()
+    h2[:, 2:] += 1.0  # change frames 2.. and the actions/states of steps 2..
+    a2[:, 2:] += 1.0
+    s2[:, 2:] += 1.0
+    out = model.teacher_forcing(h2, a2, s2).view(2, 4, 4, 16)
+    assert torch.allclose(out[:, :2], base[:, :2], atol=1e-6)  # predictions of frames 1, 2 are unchanged
+    assert not torch.allclose(out[:, 2:], base[:, 2:], atol=1e-3)
+
+
+def test_rollout_feeds_back_its_own_predictions():
+    model, (h, a, s) = tiny(rollout_steps=3), clip()
+    N = 4
+    z1 = model.teacher_forcing(h, a, s)[:, :N]
+    contexts = []
+    hook = model.predictor.register_forward_pre_hook(lambda m, args: contexts.append(args[0].detach().clone()))
+    out = model.rollout(h[:, 0], z1, a, s)
+    hook.remove()
+    assert out.shape == (2, 3 * N, 16)
+    assert [c.shape[1] for c in contexts] == [2 * N, 3 * N]
+    assert torch.equal(contexts[0][:, N:], z1.detach())  # step 2 reads the prediction z1, not frame h_1
+    assert torch.equal(contexts[1][:, 2 * N:], out[:, N : 2 * N].detach())  # step 3 reads its own z2
+    h_other = h.clone()
+    h_other[:, 1:] = torch.randn_like(h_other[:, 1:])  # ground-truth frames 1.. never enter the rollout
+    assert torch.allclose(model.rollout(h_other[:, 0], z1, a, s), out, atol=1e-6)
+    model.rollout(h[:, 0], z1, a, s).abs().mean().backward()
+    assert model.predictor.predictor_embed.weight.grad.abs().sum() > 0
+
+
+def test_loss_is_teacher_forcing_plus_rollout():
+    model, (h, a, s) = tiny(), clip()
+    loss = model.losses({"features": h, "actions": a, "states": s}, "train")
+    z_tf = model.teacher_forcing(h, a, s)
+    tf = (z_tf - h[:, 1:].flatten(1, 2)).abs().mean()
+    ar = (model.rollout(h[:, 0], z_tf[:, :4], a, s) - h[:, 1:3].flatten(1, 2)).abs().mean()
+    assert loss.item() == pytest.approx((tf + ar).item(), rel=1e-5)
+
+
+def test_grid_mismatch_is_an_error():
+    enc = VisionTransformer(img_size=16, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
+    pred = ACPredictor(img_size=32, patch_size=8, embed_dim=16, predictor_embed_dim=16, depth=1, num_heads=2)
+    with pytest.raises(ValueError, match="encoder grid"):
+        ACWorldModel(enc, pred)
+
+
+def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path):
+    model = tiny(img=64, pool=4)
+    calls = []
+    model.encoder.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    frozen = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    source = ToyWorldDataModule(task="tabletop", num=2, num_val=1, seed=3, root=str(tmp_path / "data"),
+                                spec=ClipSpec(frames_per_clip=51, frame_step=1))
+    data = FeatureDataModule(source, frames=4, batch_size=4)
+    trainer = L.Trainer(accelerator="cpu", max_steps=6, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, limit_val_batches=1)
+    trainer.fit(model, data)
+    assert sum(calls) == 3 * 51  # every frame of the 2 + 1 trajectories encoded exactly once
+    assert all(torch.equal(v, frozen[k]) for k, v in model.encoder.state_dict().items())
+    assert torch.isfinite(trainer.callback_metrics["train/loss"])
+    ckpt = tmp_path / "wm.ckpt"
+    trainer.save_checkpoint(ckpt)
+    wm = LatentWorldModel.load(ckpt)
+    assert wm.pool == 4 and wm.predictor.grid == 2
+    z = wm.encode(torch.zeros(3, 64, 64, 3, dtype=torch.uint8))
+    z_next, pose = wm.rollout(z, torch.zeros(3, 7), torch.full((3, 2, 7), 0.01))
+    assert z_next.shape == (3, 4, 16) and torch.allclose(pose[:, :3], torch.full((3, 3), 0.02))

@@ -1,0 +1,118 @@
+"""Probe metrics against hand-computed values and the official ClassMeanRecall formula; exactly-once under DDP."""
+
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.utils.data import DistributedSampler
+from torchmetrics.aggregation import SumMetric
+
+from lit_jepa.features import UnpaddedSampler
+from lit_jepa.metrics import ClassMeanRecall, anticipation_metrics, mean_class_recall, top1
+
+
+def official_class_mean_recall(scores: torch.Tensor, target: torch.Tensor, k: int = 5) -> float:
+    """The official ``ClassMeanRecall`` loop (evals/action_anticipation_frozen/metrics.py), written out."""
+    tp, fn = {}, {}
+    for s, t in zip(scores.tolist(), target.tolist()):
+        top = sorted(range(len(s)), key=lambda c: -s[c])[:k]
+        tp[t], fn[t] = tp.get(t, 0) + (t in top), fn.get(t, 0) + (t not in top)
+    recalls = [tp[c] / (tp[c] + fn[c] + 1e-8) for c in tp]
+    return sum(recalls) / len(recalls)
+
+
+def test_top1_is_micro_accuracy():
+    # 5 samples, 3 correct; class 0 has 4 samples (3 right), class 1 has 1 (wrong): micro 0.6, macro would be 0.375
+    scores = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.2, 0.8], [0.6, 0.4]])
+    target = torch.tensor([0, 0, 0, 0, 1])
+    assert top1(2)(scores, target).item() == pytest.approx(0.6)
+
+
+def test_mean_class_recall5_averages_over_present_classes_only():
+    # 10 classes; only 0, 1, 2 occur. Scores rank classes 9, 8, ..., so the top-5 is {5..9} unless boosted.
+    base = torch.arange(10, dtype=torch.float)
+    scores = base.repeat(4, 1)
+    scores[0, 0] = 100  # class-0 sample, hit
+    scores[2, 1] = 100  # class-1 sample, hit; sample 1 (class 0) and sample 3 (class 2) miss
+    target = torch.tensor([0, 0, 1, 2])
+    # per class: 0 -> 1/2, 1 -> 1/1, 2 -> 0/1; mean over the 3 present classes = 0.5 (over all 10: 0.15)
+    for metric in (mean_class_recall(10), ClassMeanRecall(10)):
+        assert metric(scores, target).item() == pytest.approx(0.5)
+    assert official_class_mean_recall(scores, target) == pytest.approx(0.5)
+
+
+def test_recall5_matches_official_formula_over_batches():
+    g = torch.Generator().manual_seed(0)
+    tm, ref = mean_class_recall(30), ClassMeanRecall(30)
+    all_scores, all_targets = [], []
+    for _ in range(4):  # cumulative over batches, classes 25..29 never occur
+        scores, target = torch.randn(16, 30, generator=g), torch.randint(0, 25, (16,), generator=g)
+        tm.update(scores, target)
+        ref.update(scores, target)
+        all_scores.append(scores)
+        all_targets.append(target)
+    expected = official_class_mean_recall(torch.cat(all_scores), torch.cat(all_targets))
+    assert tm.compute().item() == pytest.approx(expected, abs=1e-6)
+    assert ref.compute().item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_verb_noun_action_metrics():
+    metrics = anticipation_metrics({"verb": 5, "noun": 6, "action": 30})
+    assert set(metrics.keys()) == {f"{n}_{m}" for n in ("verb", "noun", "action") for m in ("recall5", "top1")}
+    verb_scores = torch.randn(3, 5)
+    noun_scores = torch.tensor([[0, 1, 2, 3, 4, 5.0]] * 3)  # top-5 = nouns 1..5
+    action_scores = torch.zeros(3, 30)
+    action_scores[:, 7] = 1  # top-1 is action 7
+    targets = {"verb": torch.tensor([0, 4, 4]), "noun": torch.tensor([0, 5, 5]), "action": torch.tensor([7, 7, 3])}
+    scores = {"verb": verb_scores, "noun": noun_scores, "action": action_scores}
+    for key, metric in metrics.items():
+        name = key.split("_")[0]
+        metric.update(scores[name], targets[name])
+    values = {k: m.compute().item() for k, m in metrics.items()}
+    assert values["verb_recall5"] == pytest.approx(1.0)  # 5 verbs: every verb is in the top 5
+    assert values["noun_recall5"] == pytest.approx(0.5)  # noun 0 missed, noun 5 hit twice: (0 + 1) / 2
+    assert values["noun_top1"] == pytest.approx(2 / 3)
+    assert values["action_top1"] == pytest.approx(2 / 3)
+    # action 7: 2/2 hits; action 3 (score 0, ties with 28 others) is outside the top 5 -> (1 + 0) / 2
+    assert values["action_recall5"] == pytest.approx(0.5)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _count_once(rank: int, world: int, port: int, results) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    n = 7  # not divisible by 2: a padding sampler would repeat one sample
+    scores = torch.eye(4)[torch.arange(n) % 4] + 0.1 * torch.arange(n)[:, None] / n
+    target = torch.tensor([0, 1, 2, 3, 0, 1, 1])  # row i predicts class i % 4: only sample 6 is wrong
+    metric, recall, count, padded = top1(4), ClassMeanRecall(4, k=1), SumMetric(), SumMetric()
+    for i in UnpaddedSampler(range(n), num_replicas=world, rank=rank):
+        metric.update(scores[i : i + 1], target[i : i + 1])
+        recall.update(scores[i : i + 1], target[i : i + 1])
+        count.update(1.0)
+    for _ in DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=False):
+        padded.update(1.0)
+    results[rank] = (metric.compute().item(), recall.compute().item(), count.compute().item(), padded.compute().item())
+    dist.destroy_process_group()
+
+
+def test_unpadded_evaluation_counts_each_sample_once_with_two_gloo_processes():
+    results = mp.Manager().dict()
+    mp.spawn(_count_once, args=(2, _free_port(), results), nprocs=2, join=True)
+    for acc, recall, count, padded in results.values():
+        assert count == 7 and padded == 8  # 4 + 3 samples; DistributedSampler would repeat one
+        assert acc == pytest.approx(6 / 7)
+        assert recall == pytest.approx((1 + 2 / 3 + 1 + 1) / 4)  # class 1: samples 1, 5 hit, 6 missed
+
+
+def test_unpadded_sampler_shards():
+    shards = [list(UnpaddedSampler(range(7), 3, r)) for r in range(3)]
+    assert shards == [[0, 3, 6], [1, 4], [2, 5]]
+    assert [len(UnpaddedSampler(range(7), 3, r)) for r in range(3)] == [3, 2, 2]
