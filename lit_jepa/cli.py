@@ -2,7 +2,9 @@
 
 - ``lit-jepa fit|validate|test|predict --config recipe.yaml``: a LightningCLI over any lit_jepa task module
   (``model: class_path: ...``) and DataModule (``data: class_path: ...``); ``lit-jepa fit --help`` lists the
-  options and ``--print_config`` prints a complete recipe.
+  options and ``--print_config`` prints a complete recipe. Linked arguments (``LINKS``): the clip length and
+  resolution of the data set the encoder's and predictor's, and the predictor follows the encoder's patch,
+  tubelet and width.
 - ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
 - ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
 """
@@ -19,10 +21,29 @@ DATA_COMMANDS: dict[str, str] = {
     "toyworld": "lit_jepa.data.toyworld.cli:main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
+# (source, target) config keys: the target follows the source wherever both exist in a recipe, after command-line
+# overrides. Class counts are read from the DataModule by the task modules at setup (they are known only once
+# the annotation files are read).
+LINKS: tuple[tuple[str, str], ...] = (
+    ("data.init_args.spec.frames_per_clip", "model.init_args.encoder.init_args.num_frames"),
+    ("data.init_args.spec.frames_per_clip", "model.init_args.predictor.init_args.num_frames"),
+    ("data.init_args.resolution", "model.init_args.encoder.init_args.img_size"),
+    ("data.init_args.resolution", "model.init_args.predictor.init_args.img_size"),
+    ("model.init_args.encoder.init_args.patch_size", "model.init_args.predictor.init_args.patch_size"),
+    ("model.init_args.encoder.init_args.tubelet_size", "model.init_args.predictor.init_args.tubelet_size"),
+    ("model.init_args.encoder.init_args.embed_dim", "model.init_args.predictor.init_args.embed_dim"),
+)
 USAGE = f"""usage: lit-jepa {{{",".join(TRAINER_COMMANDS)}}} --config RECIPE.yaml [options]
        lit-jepa data {{{",".join(DATA_COMMANDS)}}} ...
        lit-jepa bench --suite {{toy,perf,...}} [options]
 """
+
+
+def _has(config, key: str) -> bool:
+    try:
+        return config[key] is not None
+    except (KeyError, AttributeError, TypeError):
+        return False
 
 
 def lightning_cli(args: list[str] | None = None, run: bool = True):
@@ -31,6 +52,12 @@ def lightning_cli(args: list[str] | None = None, run: bool = True):
     from lightning.pytorch.cli import LightningCLI
 
     class LitJepaCLI(LightningCLI):
+        def before_instantiate_classes(self) -> None:
+            config = self.config[self.subcommand] if self.subcommand else self.config
+            for source, target in LINKS:
+                if _has(config, source) and _has(config, target) and config[target] != config[source]:
+                    config[target] = config[source]
+
         def add_arguments_to_parser(self, parser) -> None:
             parser.set_defaults({"trainer.logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                                                     "init_args": {"save_dir": "runs", "default_hp_metric": False}}})

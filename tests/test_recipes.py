@@ -35,3 +35,16 @@ def test_data_commands_dispatch(capsys):
     assert done.value.code == 0 and "--task" in capsys.readouterr().out
     assert main(["nonsense"]) == 2
     assert "usage: lit-jepa" in capsys.readouterr().err
+
+
+def test_linked_arguments_follow_the_data_and_the_encoder():
+    from lit_jepa.cli import lightning_cli
+
+    recipe = next(r for r in RECIPES if r.name.startswith("pretrain-vitt"))
+    cli = lightning_cli(["--config", str(recipe), "--data.init_args.spec.frames_per_clip", "8",
+                         "--data.init_args.resolution", "32", "--model.init_args.encoder.init_args.patch_size", "16",
+                         "--model.init_args.encoder.init_args.embed_dim", "96"], run=False)
+    enc, pred = cli.model.encoder, cli.model.predictor
+    assert (enc.num_frames, enc.img_size, enc.patch_size, enc.embed_dim) == (8, 32, 16, 96)
+    assert (pred.num_frames, pred.img_size, pred.patch_size) == (8, 32, 16)
+    assert pred.predictor_embed.in_features == pred.predictor_proj.out_features == 96
