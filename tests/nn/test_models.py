@@ -204,3 +204,15 @@ def test_lightning_style_checkpoint(tmp_path):
     assert all(torch.equal(v, back.state_dict()[k]) for k, v in enc.state_dict().items())
     other = hub.load_encoder(path, key="encoder", num_heads=2)
     assert torch.equal(other.norm.weight, enc.norm.weight + 1)
+
+
+def test_rope_tables_are_computed_once_per_forward(monkeypatch):
+    import lit_jepa.nn.vit as vit_module
+
+    calls = []
+    original = vit_module.rope_tables
+    monkeypatch.setattr(vit_module, "rope_tables", lambda *a: calls.append(1) or original(*a))
+    enc = vit_tiny(patch_size=8, depth=4).eval()
+    with torch.no_grad():
+        enc(torch.randn(1, 3, 4, 16, 16))
+    assert len(calls) == 1  # shared by all 4 blocks
