@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import machine, write_record  # noqa: E402
+from benchmarks.common import RESULTS, machine, write_record  # noqa: E402
 from lit_jepa.cli import main  # noqa: E402
 
 PRETRAIN = "recipes/toy/pretrain-vitt-64px-16f.yaml"
@@ -58,7 +58,9 @@ def main_(argv: list[str] | None = None) -> None:
     a = parser.parse_args(argv)
     torch.set_num_threads(1)
     ensure_encoder()
-    record = {"benchmark": "toy_probes", "command": "python " + " ".join(sys.argv), "machine": machine(), "tasks": {}}
+    previous = RESULTS / "toy_probes.json"  # tasks not rerun keep their earlier rows
+    tasks = json.loads(previous.read_text())["tasks"] if previous.exists() else {}
+    record = {"benchmark": "toy_probes", "machine": machine(), "tasks": tasks}
     for task in a.tasks:
         recipe, metric, goal = TASKS[task]
         rows = {}
@@ -71,6 +73,7 @@ def main_(argv: list[str] | None = None) -> None:
                   f"lit-jepa {' '.join(args)}", flush=True)
         delta = 100 * (rows["pretrained"]["metrics"][metric] - rows["random"]["metrics"][metric])
         record["tasks"][task] = {"recipe": recipe, "headline_metric": metric,
+                                 "command": "python " + " ".join(sys.argv),
                                  "selection_rule": result["selection_rule"], **rows,
                                  "pretrained_minus_random_points": round(delta, 1),
                                  "goal_points": goal, "met": None if goal is None else delta >= goal}

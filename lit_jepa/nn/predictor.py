@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lit_jepa.nn.blocks import Block, init_weights, rescale_blocks, run_blocks
+from lit_jepa.nn.blocks import Block, init_weights, rescale_blocks, run_blocks, trunc_normal_
 from lit_jepa.nn.rope import grid_positions, rope_tables
 from lit_jepa.nn.vit import Masks, as_mask_list
 
@@ -55,7 +55,7 @@ class VisionTransformerPredictor(nn.Module):
             rescale_blocks(self.predictor_blocks)
             if not zero_init_mask_tokens:
                 for token in self.mask_tokens:
-                    nn.init.trunc_normal_(token, std=init_std, a=-2 * init_std, b=2 * init_std)
+                    trunc_normal_(token, init_std)
 
     @property
     def num_patches(self) -> int:

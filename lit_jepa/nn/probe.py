@@ -10,7 +10,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from lit_jepa.nn.blocks import Block, CrossAttentionBlock, init_weights, rescale_blocks, run_blocks
+from lit_jepa.nn.blocks import Block, CrossAttentionBlock, init_weights, rescale_blocks, run_blocks, trunc_normal_
 
 
 class AttentivePooler(nn.Module):
@@ -33,7 +33,7 @@ class AttentivePooler(nn.Module):
                                     for _ in range(depth - 1))
         self.cross_attention_block = CrossAttentionBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, norm_eps)
         if not self.query_tokens.is_meta:
-            nn.init.trunc_normal_(self.query_tokens, std=init_std, a=-2 * init_std, b=2 * init_std)
+            trunc_normal_(self.query_tokens, init_std)
             init_weights(self, init_std)
             rescale_blocks(self.blocks)
             with torch.no_grad():

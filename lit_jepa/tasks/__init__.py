@@ -2,6 +2,7 @@
 
 from lit_jepa.tasks.pretrain import JepaPretrain
 from lit_jepa.tasks.probe import AttentiveProbe
+from lit_jepa.tasks.video_qa import VideoQA
 from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule
 
-__all__ = ["ACWorldModel", "AttentiveProbe", "FeatureDataModule", "JepaPretrain"]
+__all__ = ["ACWorldModel", "AttentiveProbe", "FeatureDataModule", "JepaPretrain", "VideoQA"]

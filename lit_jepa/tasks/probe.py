@@ -63,7 +63,8 @@ class AttentiveProbe(L.LightningModule):
             as ``img_size``), without it the encoder stays randomly initialised.
         task: ``classification`` (one query, top-1) or ``anticipation`` (EK100: three queries, focal loss,
             mean-class recall@5 of verb, noun and action).
-        num_classes: classes (anticipation: actions); num_verbs, num_nouns: anticipation vocabularies.
+        num_classes: classes (anticipation: actions); num_verbs, num_nouns: anticipation vocabularies. Unset
+            counts are read from the DataModule's attributes of the same name in ``setup``.
         num_segments: temporal segments per sample (the data's ``ClipSpec.num_segments``); views are the rest of V.
         out_layers: encoder blocks whose normed outputs are concatenated along tokens (Diving-48: the last of
             each quarter); ``None``: the final output.
@@ -117,8 +118,10 @@ class AttentiveProbe(L.LightningModule):
             predictor = self._load_predictor(predictor_ckpt or encoder_ckpt, predictor_key, predictor)
             self.predictor = self._frozen(predictor)
         self.grid = list(itertools.product(lrs, weight_decays))
-        self.classifiers = nn.ModuleList(self._head() for _ in self.grid)
-        self.val_metrics = nn.ModuleList(self._metrics() for _ in self.grid)
+        self.classifiers: nn.ModuleList | None = None
+        self.val_metrics: nn.ModuleList | None = None
+        if self._class_counts_known():
+            self._build_heads()
         self.selection_rule = SELECTION_RULE.format(n=len(self.grid))
         self._embeddings: list[tuple[Tensor, Tensor]] = []
 
@@ -154,20 +157,36 @@ class AttentiveProbe(L.LightningModule):
         predictor.load_state_dict(loaded.state_dict(), strict=True)
         return predictor
 
-    def _require(self, name: str) -> int:
-        value = self.hparams[name]
-        if value is None:
-            raise ValueError(f"AttentiveProbe(task={self.hparams.task!r}): model.init_args.{name} is required "
-                             "(the DataModule's attribute of the same name)")
-        return value
+    def _count_names(self) -> tuple[str, ...]:
+        return ("num_classes",) if self.hparams.task == "classification" else ("num_classes", "num_verbs", "num_nouns")
+
+    def _class_counts_known(self) -> bool:
+        return all(self.hparams[name] is not None for name in self._count_names())
+
+    def _build_heads(self) -> None:
+        self.classifiers = nn.ModuleList(self._head() for _ in self.grid)
+        self.val_metrics = nn.ModuleList(self._metrics() for _ in self.grid)
+
+    def setup(self, stage: str) -> None:
+        """Class counts left unset come from the DataModule (stored in the hyperparameters, so checkpoints
+        rebuild the same heads)."""
+        if self.classifiers is not None:
+            return
+        data = getattr(self._trainer, "datamodule", None)
+        for name in self._count_names():
+            if self.hparams[name] is None:
+                if not hasattr(data, name):
+                    raise ValueError(f"AttentiveProbe(task={self.hparams.task!r}): set model.init_args.{name} or use "
+                                     f"a DataModule with a {name!r} attribute (got {type(data).__name__})")
+                self.hparams[name] = int(getattr(data, name))
+        self._build_heads()
 
     def _head(self) -> nn.Module:
         h, dim = self.hparams, self.encoder.embed_dim
         if h.task == "classification":
-            return AttentiveClassifier(dim, self._require("num_classes"), h.num_heads, h.depth,
+            return AttentiveClassifier(dim, h.num_classes, h.num_heads, h.depth,
                                        use_activation_checkpointing=h.use_activation_checkpointing)
-        return AnticipationClassifier(dim, self._require("num_verbs"), self._require("num_nouns"),
-                                      self._require("num_classes"), h.num_heads, h.depth,
+        return AnticipationClassifier(dim, h.num_verbs, h.num_nouns, h.num_classes, h.num_heads, h.depth,
                                       use_activation_checkpointing=h.use_activation_checkpointing)
 
     def _metrics(self) -> nn.Module:

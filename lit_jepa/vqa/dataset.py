@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import numpy as np
+
 from lit_jepa.data.datasets.base import ClipEntry, VideoClipDataset
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ClipTransform

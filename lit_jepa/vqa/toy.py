@@ -31,7 +31,7 @@ from lit_jepa.data.toyworld.tasks.fine import SOMERSAULTS, FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
 from lit_jepa.data.toyworld.video import write_mp4
 from lit_jepa.data.toyworld.writers import split_counts
-from lit_jepa.vqa.formats import QAItem, read_jsonl, write_jsonl
+from lit_jepa.vqa.formats import QAItem, write_jsonl
 
 FORMAT_VERSION = 1
 NUM_FRAMES = 16
@@ -128,7 +128,7 @@ def ensure_toyvqa(out: str | Path, num: int = 960, num_val: int | None = None, s
     return Path(out)
 
 
-def vocabulary_texts(root: str | Path) -> list[str]:
-    """Every question, choice and answer of the dataset under ``root`` (to build a word-level tokenizer)."""
-    items = [i for split in ("train", "val") for i in read_jsonl(Path(root) / f"{split}.jsonl")]
-    return [t for i in items for t in (i.question, i.answer, *i.choices)]
+def toy_vocabulary() -> list[str]:
+    """Every question, choice and answer text ToyWorld VQA can produce (the word tokenizer's vocabulary)."""
+    specific = [t for _, q, a in SPECIFIC.values() for t in (q, a)]
+    return [*QUESTIONS.values(), *specific, *NEXT.values(), *TURNS, *MotionTask().class_names]

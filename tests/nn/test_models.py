@@ -216,3 +216,15 @@ def test_rope_tables_are_computed_once_per_forward(monkeypatch):
     with torch.no_grad():
         enc(torch.randn(1, 3, 4, 16, 16))
     assert len(calls) == 1  # shared by all 4 blocks
+
+
+def test_fast_trunc_normal_has_the_truncated_distribution():
+    from lit_jepa.nn.blocks import trunc_normal_
+
+    torch.manual_seed(0)
+    ours = trunc_normal_(torch.empty(1_000_000), std=0.02)
+    ref = torch.nn.init.trunc_normal_(torch.empty(1_000_000), std=0.02, a=-0.04, b=0.04)
+    assert ours.abs().max() <= 0.04
+    assert abs(ours.std() - ref.std()) < 2e-4 and abs(ours.mean()) < 1e-4
+    # same shape of distribution: the share of values beyond one std
+    assert abs((ours.abs() > 0.02).float().mean() - (ref.abs() > 0.02).float().mean()) < 3e-3

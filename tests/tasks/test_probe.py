@@ -58,8 +58,10 @@ def test_encoder_is_frozen_and_features_follow_layers_and_anticipation():
 def test_missing_encoder_and_class_count_are_reported():
     with pytest.raises(ValueError, match="encoder_ckpt"):
         AttentiveProbe(num_classes=3)
-    with pytest.raises(ValueError, match="num_classes"):
-        AttentiveProbe(encoder=tiny_encoder())
+    probe = AttentiveProbe(encoder=tiny_encoder())  # heads wait for the DataModule's num_classes
+    assert probe.classifiers is None
+    with pytest.raises(ValueError, match="model.init_args.num_classes"):
+        probe.setup("fit")
 
 
 def test_cache_refuses_training_augmentation():
@@ -82,7 +84,9 @@ def tiny_config(tmp_path: Path, task: str, cached: bool, name: str) -> Path:
     model = cfg["model"]["init_args"]
     model.update(encoder_ckpt=None, encoder={"class_path": "lit_jepa.nn.VisionTransformer", "init_args": TINY},
                  num_heads=2, embedding_samples=8)
-    if "predictor" in model:
+    if "predictor" in model:  # class counts from the DataModule
+        for name in ("num_classes", "num_verbs", "num_nouns"):
+            model.pop(name)
         model["predictor"]["init_args"].update(img_size=32, num_frames=8, embed_dim=32, predictor_embed_dim=16,
                                                depth=1, num_heads=2)
     data = cfg["data"]["init_args"]
