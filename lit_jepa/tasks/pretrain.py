@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from lit_jepa import hub
@@ -20,7 +21,7 @@ from lit_jepa.data.masking import MaskCollator
 from lit_jepa.losses import jepa_loss, normalize_targets
 from lit_jepa.masks import VJEPA2_MASKS, MaskSpec
 from lit_jepa.monitors import feature_stats
-from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
+from lit_jepa.nn import AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
 from lit_jepa.nn.vit import gather_tokens
 from lit_jepa.optim import apply_lr_wd, named_param_groups
 from lit_jepa.schedules import CosineWD, Linear, LinearDecay, WarmupCosine
@@ -47,6 +48,10 @@ class JepaPretrain(L.LightningModule):
         init_from: checkpoint of a previous stage (any format ``lit_jepa.hub`` reads) whose encoder, target
             encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames.
         monitor_every_n_steps: how often to log the feature-collapse statistics of the targets.
+        online_probe_classes: with ``> 0``, an attentive probe (one cross-attention block) learns to classify
+            the batch's labels from the stop-gradient target features, a health signal for unlabelled
+            pretraining (``train/online_probe_acc``, ``val/online_probe_acc``; samples with label -1 are ignored).
+        online_probe_lr: its learning rate (it follows the schedule's shape, scaled to this peak).
     """
 
     def __init__(
@@ -69,12 +74,16 @@ class JepaPretrain(L.LightningModule):
         loss_exp: float = 1.0,
         init_from: str | None = None,
         monitor_every_n_steps: int = 50,
+        online_probe_classes: int = 0,
+        online_probe_lr: float = 1e-3,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
         self.encoder, self.predictor = encoder, predictor
         self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
         self.masker = MaskCollator(masks or VJEPA2_MASKS, encoder.patch_size, encoder.tubelet_size, mask_seed)
+        self.online_probe = (AttentiveClassifier(encoder.embed_dim, online_probe_classes, encoder.num_heads, depth=1)
+                             if online_probe_classes > 0 else None)
 
     # ------------------------------------------------------------------------------------------ set-up
     def setup(self, stage: str) -> None:
@@ -92,7 +101,13 @@ class JepaPretrain(L.LightningModule):
             self.lr_schedule = LinearDecay(h.lr, h.final_lr, round(h.decay_scale * total))
         self.wd_schedule = CosineWD(h.weight_decay, h.final_weight_decay, total)
         self.ema_schedule = Linear(h.ema[0], h.ema[1], total)
-        groups = named_param_groups({"encoder": self.encoder, "predictor": self.predictor}, h.weight_decay)
+        modules = {"encoder": self.encoder, "predictor": self.predictor}
+        if self.online_probe is not None:
+            modules["online_probe"] = self.online_probe
+        groups = named_param_groups(modules, h.weight_decay)
+        for group in groups:
+            if group["name"].startswith("online_probe"):
+                group["lr_scale"] = h.online_probe_lr / h.lr
         return torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
 
     # ------------------------------------------------------------------------------------------ steps
@@ -118,9 +133,23 @@ class JepaPretrain(L.LightningModule):
                            f"{prefix}/target_tokens_mask{j}": m_pred.shape[1]}, batch_size=clips.shape[0])
         loss = torch.stack(losses).mean()
         self.log(f"{prefix}/loss", loss, prog_bar=True, batch_size=clips.shape[0])
+        if self.online_probe is not None and "label" in batch:
+            loss = loss + self.online_probe_loss(targets, batch["label"], prefix)
         every = self.hparams.monitor_every_n_steps
         if prefix == "train" and every and self.trainer.global_step % every == 0:
             self.log_dict({f"collapse/target_{k}": v for k, v in feature_stats(targets).items()})
+        return loss
+
+    def online_probe_loss(self, targets: Tensor, labels: Tensor, prefix: str) -> Tensor:
+        """Cross-entropy of the online probe on the (already stop-gradient) target features."""
+        keep = labels >= 0
+        if not keep.any():
+            return targets.new_zeros(())
+        logits = self.online_probe(targets[keep])
+        loss = F.cross_entropy(logits, labels[keep])
+        acc = (logits.argmax(-1) == labels[keep]).float().mean()
+        self.log_dict({f"{prefix}/online_probe_loss": loss, f"{prefix}/online_probe_acc": acc},
+                      batch_size=int(keep.sum()))
         return loss
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:

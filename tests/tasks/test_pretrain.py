@@ -167,3 +167,21 @@ def test_two_process_ddp_matches_global_batch(tmp_path):
         assert run.returncode == 0, run.stderr[-3000:]
         outs.append(next(line for line in run.stdout.splitlines() if line.startswith("SEEN")))
     assert outs[0] == outs[1]
+
+
+def test_online_probe_learns_from_stop_gradient_targets(tmp_path):
+    module = tiny_module(online_probe_classes=24, online_probe_lr=1e-2)
+    probe_before = module.online_probe.linear.weight.detach().clone()
+    L.seed_everything(0)
+    trainer(tmp_path / "probe", 3).fit(module, tiny_data())
+    metrics = module.trainer.callback_metrics
+    assert "train/online_probe_acc" in metrics and "train/online_probe_loss" in metrics
+    assert not torch.equal(probe_before, module.online_probe.linear.weight)
+    group = next(g for g in module.trainer.optimizers[0].param_groups if g["name"] == "online_probe")
+    assert group["lr"] == pytest.approx(1e-2)  # past warmup: peak lr 1e-3 scaled to the probe's 1e-2
+    # stop-gradient: the encoders end exactly where a run without the probe ends
+    plain = tiny_module()
+    L.seed_everything(0)
+    trainer(tmp_path / "plain", 3).fit(plain, tiny_data())
+    for k, v in plain.state_dict().items():
+        assert torch.equal(v, module.state_dict()[k]), k
