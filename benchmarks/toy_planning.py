@@ -5,7 +5,7 @@ encoder architecture at random initialisation; plans ``reach`` and ``push`` epis
 held-out scripted rollouts) with a fixed step budget, next to ground-truth replay, random actions and CEM
 through the true simulator on the same episodes. Also the energy-landscape diagnostic on held-out transitions.
 
-    python benchmarks/toy_planning.py            # full run (about 15 min on 2 cores)
+    python benchmarks/toy_planning.py            # full run (about 15 min on 2 idle cores)
     python benchmarks/toy_planning.py --smoke    # under a minute
 
 Writes ``benchmarks/results/toy_planning[_smoke].json``; ``run(...)`` is the entry point for the runner.
@@ -25,9 +25,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import command, machine, write_record  # noqa: E402
 from lit_jepa import hub  # noqa: E402
-from lit_jepa.data.sampling import ClipSpec  # noqa: E402
-from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule  # noqa: E402
+from lit_jepa.data.datamodule import TrajectoryDataModule  # noqa: E402
 from lit_jepa.data.toyworld.env import Tabletop  # noqa: E402
+from lit_jepa.data.toyworld.memory import ToyTrajectories  # noqa: E402
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
@@ -54,9 +54,9 @@ def ensure_encoder(path: Path = ENCODER) -> Path:
     return path
 
 
-def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: ToyWorldDataModule,
+def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
                       steps: int, pool: int, width: int, depth: int, batch_size: int, frames: int,
-                      logdir: Path, name: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
+                      logdir: Path, name: str, accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
                             embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4)
@@ -64,15 +64,17 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
                          lr=1e-3, start_lr=1e-4, final_lr=0.0, warmup_steps=max(steps // 10, 1),
                          decay_steps=max(steps // 5, 1))
     data = FeatureDataModule(source, frames=frames, batch_size=batch_size)
-    trainer = L.Trainer(accelerator="cpu", max_steps=steps, logger=L.pytorch.loggers.TensorBoardLogger(
-        str(logdir), name=name), enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        log_every_n_steps=10, limit_val_batches=10, val_check_interval=None, check_val_every_n_epoch=None)
+    logger = L.pytorch.loggers.TensorBoardLogger(str(logdir), name=name)
+    trainer = L.Trainer(
+        accelerator=accelerator, devices=1, max_steps=steps, logger=logger, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=10, limit_val_batches=10,
+        val_check_interval=None, check_val_every_n_epoch=None)
     t0 = time.perf_counter()
     trainer.fit(model, data)
     trainer.validate(model, data, verbose=False)
     metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
-    return LatentWorldModel(model.encoder, model.predictor, pool), data, {"train_seconds": time.perf_counter() - t0,
-                                                                           "metrics": metrics}
+    wm = LatentWorldModel(model.encoder, model.predictor, pool).to(model.device)
+    return wm, data, {"train_seconds": time.perf_counter() - t0, "metrics": metrics}
 
 
 def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int) -> dict:
@@ -84,8 +86,8 @@ def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int
     z1 = torch.stack([val.features[m][t + 1].float() for m, t in picks])
     s0 = torch.stack([val.states[m][t] for m, t in picks])
     a = torch.stack([val.actions[m][t] for m, t in picks])
-    out = energy_landscape(wm, z0, s0, a, z1, dims=(0, 1), radius=0.05, points=7)
-    out["landscape"] = out["landscape"].round(decimals=3).tolist()
+    out = energy_landscape(wm, *(x.to(wm.device) for x in (z0, s0, a, z1)), dims=(0, 1), radius=0.05, points=7)
+    out["landscape"] = out["landscape"].cpu().round(decimals=3).tolist()
     return out
 
 
@@ -111,33 +113,38 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig,
     return results
 
 
-def run(smoke: bool = False, num_train: int = 100, num_val: int = 20, train_steps: int = 400, episodes: int = 50,
+def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps: int = 300, episodes: int = 50,
         budget: int = 25, samples: int = 32, iterations: int = 3, elites: int = 6, pool: int = 2, width: int = 96,
         depth: int = 2, frames: int = 4, batch_size: int = 32, landscape_transitions: int = 200,
         tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
-        logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, data_root: str | None = None,
-        write: bool = True, argv: list[str] | None = None) -> dict:
+        logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
+        write: bool = True, record_name: str | None = None, argv: list[str] | None = None) -> dict:
     """The whole benchmark; returns (and with ``write`` writes) the JSON record. ``smoke`` shrinks every size;
-    ``encoder`` replaces the toy-pretrained encoder, ``data_root`` the ToyWorld cache folder."""
+    ``encoder`` replaces the toy-pretrained encoder; ``accelerator`` trains and plans there (the simulator and
+    the baselines stay on the CPU); ``record_name`` names the JSON file."""
     if smoke:
-        num_train, num_val, train_steps, episodes, budget, landscape_transitions = 8, 4, 20, 4, 3, 16
+        num_train, num_val, train_steps, episodes, budget, landscape_transitions = 4, 2, 10, 4, 3, 16
         samples, iterations = 16, 2
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
     start = time.perf_counter()
     encoder_path = Path(encoder) if encoder else ensure_encoder()
-    source = ToyWorldDataModule(task="tabletop", num=num_train, num_val=num_val, seed=seed, root=data_root,
-                                spec=ClipSpec(frames_per_clip=51, frame_step=1))
+    # whole 51-frame exploration trajectories, rendered in memory (the lossless frames the planner sees; the same
+    # samples `lit-jepa data toyworld --task tabletop` writes as DROID folders)
+    source = TrajectoryDataModule(train_dataset=ToyTrajectories(num_train, seed, "train", num_frames=51),
+                                  val_dataset=ToyTrajectories(num_val, seed, "val", num_frames=51), batch_size=1)
     arch = hub.encoder_config(hub.load_encoder(encoder_path))
     models, training, landscapes = {}, {}, {}
     for name, path in (("pretrained_encoder", str(encoder_path)), ("random_encoder", None)):
         torch.manual_seed(seed)
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
-                                           depth, batch_size, frames, ROOT / logdir, name)
+                                           depth, batch_size, frames, ROOT / logdir, name, accelerator)
         models[name], training[name] = wm, info
-        if write:  # for `lit-jepa plan --checkpoint`
-            info["export"] = str(hub.export_official(ROOT / logdir / f"{name}.pt", encoder=wm.encoder,
-                                                     predictor=wm.predictor))
+        if write and not smoke:  # for `lit-jepa plan --checkpoint`
+            device = wm.device
+            info["export"] = str(hub.export_official(ROOT / logdir / f"{name}.pt", encoder=wm.encoder.cpu(),
+                                                     predictor=wm.predictor.cpu()))
+            wm.to(device)
         landscapes[name] = landscape(wm, data, landscape_transitions, seed)
         print(f"trained {name}: {info}  landscape argmin err {landscapes[name]['argmin_error']:.4f} "
               f"sign {landscapes[name]['sign_agreement']:.2f}", flush=True)
@@ -153,11 +160,12 @@ def run(smoke: bool = False, num_train: int = 100, num_val: int = 20, train_step
                      "mpc": "execute the first planned action, replan", "seed": seed},
         "world_model": {"encoder": str(encoder_path), "encoder_arch": arch, "pool": pool,
                         "predictor": {"width": width, "depth": depth, "heads": 4}, "train_trajectories": num_train,
-                        "val_trajectories": num_val, "train_steps": train_steps, "clip_frames": frames,
+                        "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
+                        "train_steps": train_steps, "accelerator": accelerator, "clip_frames": frames,
                         "batch_size": batch_size, "rollout_steps": 2},
         "training": training, "landscape": landscapes, "planning": planning,
     }
-    path = write_record("toy_planning_smoke" if smoke else "toy_planning", record) if write else None
+    path = write_record(record_name or ("toy_planning_smoke" if smoke else "toy_planning"), record) if write else None
     print(f"{record['command']}  on {record['machine'].get('cpu_model')}  ({record['wall_seconds']} s) -> {path}")
     return record
 
@@ -167,15 +175,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--budget", type=int, default=25)
-    p.add_argument("--train-steps", type=int, default=400)
-    p.add_argument("--num-train", type=int, default=100)
+    p.add_argument("--train-steps", type=int, default=300)
+    p.add_argument("--num-train", type=int, default=60)
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--pool", type=int, default=2)
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
+    p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
-        samples=a.samples, iterations=a.iterations, pool=a.pool, tasks=tuple(a.tasks), argv=argv)
+        samples=a.samples, iterations=a.iterations, pool=a.pool, tasks=tuple(a.tasks), accelerator=a.accelerator,
+        threads=a.threads, record_name=a.record, argv=argv)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
   resolution of the data set the encoder's and predictor's, and the predictor follows the encoder's patch,
   tubelet and width.
 - ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
+- ``lit-jepa plan ...``: CEM planning with a trained world model (``lit_jepa.planning.cli``).
 - ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
 """
 
@@ -35,6 +36,7 @@ LINKS: tuple[tuple[str, str], ...] = (
 )
 USAGE = f"""usage: lit-jepa {{{",".join(TRAINER_COMMANDS)}}} --config RECIPE.yaml [options]
        lit-jepa data {{{",".join(DATA_COMMANDS)}}} ...
+       lit-jepa plan --checkpoint CKPT (--env tabletop | --goal-npz NPZ) [options]
        lit-jepa bench --suite {{toy,perf,...}} [options]
 """
 
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(importlib.import_module(module), func)(argv[2:]) or 0)
     if argv[:1] == ["bench"]:
         return bench(argv[1:])
+    if argv[:1] == ["plan"]:
+        from lit_jepa.planning.cli import main as plan_main
+
+        return plan_main(argv[1:])
     if argv[:1] and argv[0] in TRAINER_COMMANDS:
         lightning_cli(None if from_command_line else argv)
         return 0

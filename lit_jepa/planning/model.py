@@ -64,8 +64,12 @@ class LatentWorldModel(nn.Module):
             raise ValueError(f"{path}: encoder grid {grid} is not a multiple of the predictor grid {predictor.grid}")
         return cls(encoder, predictor, grid // predictor.grid)
 
+    @property
+    def device(self) -> torch.device:
+        return self.predictor.predictor_embed.weight.device
+
     def encode(self, frames: Tensor) -> Tensor:
-        return encode_frames(self.encoder, frames, self.pool)
+        return encode_frames(self.encoder, frames.to(self.device), self.pool)
 
     @torch.no_grad()
     def rollout(self, z0: Tensor, state0: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:

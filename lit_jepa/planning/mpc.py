@@ -56,7 +56,8 @@ class LatentPlanner:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
         self.model, self.cfg, self.proprio_weight = model, cfg, proprio_weight
         self.goal = model.encode(torch.from_numpy(goal_images))
-        self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32)
+        self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32,
+                                                                            device=model.device)
         self.generator = torch.Generator().manual_seed(seed)
         self.last_energy = np.zeros(len(goal_images))
 
@@ -71,10 +72,10 @@ class LatentPlanner:
 
     def plan(self, obs: Observation, step: int) -> np.ndarray:
         z0 = self.model.encode(torch.from_numpy(obs.images))
-        s0 = torch.as_tensor(obs.states, dtype=torch.float32)
-        actions, best = cem(lambda a: self.energy(z0, s0, a), len(z0), self.cfg, self.generator)
-        self.last_energy = best.numpy()
-        return actions[:, 0].double().numpy()
+        s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
+        actions, best = cem(lambda a: self.energy(z0, s0, a), len(z0), self.cfg, self.generator, z0.device)
+        self.last_energy = best.cpu().numpy()
+        return actions[:, 0].double().cpu().numpy()
 
 
 class SimulatorPlanner:

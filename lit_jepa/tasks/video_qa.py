@@ -46,7 +46,8 @@ class VideoQA(L.LightningModule):
         encoder_ckpt, checkpoint_key, encoder: the V-JEPA encoder: a checkpoint ``lit_jepa.hub`` reads, loaded
             into ``encoder`` when given; ``encoder`` alone: random initialisation.
         projector: ``pooler`` (attentive pooler to ``num_queries`` tokens, ``pooler_depth`` blocks,
-            ``pooler_heads`` heads) or ``mlp`` (per token).
+            ``pooler_heads`` heads, ``pooler_pos_embed``: a learned position embedding over the encoder's
+            ``num_patches`` tokens first) or ``mlp`` (per token).
         train_encoder, lm_tuning, lora_rank, lora_alpha, lora_targets: the alignment stage (module docstring).
         use_video: ``False`` removes the visual tokens (text-only baseline: measures answer priors).
         template: prompt with ``{video}``, ``{question}``, ``{choices}`` (options joined by `` ; ``).
@@ -68,6 +69,7 @@ class VideoQA(L.LightningModule):
         num_queries: int = 8,
         pooler_depth: int = 1,
         pooler_heads: int = 4,
+        pooler_pos_embed: bool = False,
         train_encoder: bool = False,
         lm_tuning: Literal["frozen", "lora", "full"] = "frozen",
         lora_rank: int = 8,
@@ -89,9 +91,10 @@ class VideoQA(L.LightningModule):
         self.lm, self.tokenizer = load_lm(lm_path)
         with torch.random.fork_rng(devices=[]):  # loading must not shift the seeded projector initialisation
             self.encoder = self._load_encoder(encoder_ckpt, checkpoint_key, encoder).requires_grad_(train_encoder)
+        self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval
         width = self.lm.get_input_embeddings().embedding_dim
         self.projector = build_projector(projector, self.encoder.embed_dim, width, num_queries, pooler_depth,
-                                         pooler_heads)
+                                         pooler_heads, self.encoder.num_patches if pooler_pos_embed else None)
         if lm_tuning == "lora":
             self.lm.requires_grad_(False)
             add_lora(self.lm, tuple(lora_targets), lora_rank, lora_alpha)

@@ -102,7 +102,7 @@ def test_toy_planning_benchmark_smoke(tmp_path):
     spec.loader.exec_module(bench)
     encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(
         img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1, num_heads=2))
-    rec = bench.run(smoke=True, encoder=str(encoder), data_root=str(tmp_path / "data"), write=False,
+    rec = bench.run(smoke=True, encoder=str(encoder), write=False,
                     logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(), argv=["--smoke"])
     for task in ("reach", "push"):
         names = set(rec["planning"][task])
