@@ -24,28 +24,13 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset
 
 from lit_jepa.data.datamodule import ClipDataModule
 from lit_jepa.data.loader import ResumableSampler, collate_clips
 from lit_jepa.data.transforms import RandomResizedCrop
 
 TARGETS = ("label", "verb", "noun", "action")
-
-
-class UnpaddedSampler(DistributedSampler):
-    """Rank-strided indices ``rank, rank + R, ...`` in order, without the padding ``DistributedSampler`` adds:
-    every sample is seen exactly once across ranks (shards may differ in length by one). A ``DistributedSampler``
-    subclass, so Lightning keeps it."""
-
-    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0) -> None:
-        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
-
-    def __iter__(self):
-        return iter(range(self.rank, len(self.dataset), self.num_replicas))
-
-    def __len__(self) -> int:
-        return len(range(self.rank, len(self.dataset), self.num_replicas))
 
 
 def _describe(dataset: Dataset) -> dict[str, Any]:
@@ -160,7 +145,7 @@ class FeatureCacheDataModule(L.LightningDataModule):
     def extract(self, split: str, module: L.LightningModule, folder: Path, rank: int, replicas: int) -> None:
         """Compute and store this rank's shard of ``split``."""
         dataset = self.data.datasets[split]
-        sampler = UnpaddedSampler(dataset, replicas, rank)
+        sampler = ResumableSampler(dataset, shuffle=False, num_replicas=replicas, rank=rank, pad=False)
         loader = DataLoader(dataset, batch_size=self.extract_batch_size, sampler=sampler,
                             num_workers=self.num_workers, collate_fn=collate_clips)
         out, n = folder / f"rank{rank}.npy", len(loader.sampler)
@@ -220,4 +205,5 @@ class FeatureCacheDataModule(L.LightningDataModule):
         if dataset is None:
             return []
         replicas, rank = self._replicas()
-        return DataLoader(dataset, batch_size=self.batch_size, sampler=UnpaddedSampler(dataset, replicas, rank))
+        sampler = ResumableSampler(dataset, shuffle=False, num_replicas=replicas, rank=rank, pad=False)
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler)

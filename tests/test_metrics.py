@@ -10,7 +10,7 @@ import torch.multiprocessing as mp
 from torch.utils.data import DistributedSampler
 from torchmetrics.aggregation import SumMetric
 
-from lit_jepa.features import UnpaddedSampler
+from lit_jepa.data.loader import ResumableSampler
 from lit_jepa.metrics import ClassMeanRecall, anticipation_metrics, mean_class_recall, top1
 
 
@@ -93,7 +93,7 @@ def _count_once(rank: int, world: int, port: int, results) -> None:
     scores = torch.eye(4)[torch.arange(n) % 4] + 0.1 * torch.arange(n)[:, None] / n
     target = torch.tensor([0, 1, 2, 3, 0, 1, 1])  # row i predicts class i % 4: only sample 6 is wrong
     metric, recall, count, padded = top1(4), ClassMeanRecall(4, k=1), SumMetric(), SumMetric()
-    for i in UnpaddedSampler(range(n), num_replicas=world, rank=rank):
+    for i in ResumableSampler(range(n), shuffle=False, num_replicas=world, rank=rank, pad=False):
         metric.update(scores[i : i + 1], target[i : i + 1])
         recall.update(scores[i : i + 1], target[i : i + 1])
         count.update(1.0)
@@ -113,6 +113,6 @@ def test_unpadded_evaluation_counts_each_sample_once_with_two_gloo_processes():
 
 
 def test_unpadded_sampler_shards():
-    shards = [list(UnpaddedSampler(range(7), 3, r)) for r in range(3)]
+    shards = [list(ResumableSampler(range(7), False, num_replicas=3, rank=r, pad=False)) for r in range(3)]
     assert shards == [[0, 3, 6], [1, 4], [2, 5]]
-    assert [len(UnpaddedSampler(range(7), 3, r)) for r in range(3)] == [3, 2, 2]
+    assert [len(ResumableSampler(range(7), False, num_replicas=3, rank=r, pad=False)) for r in range(3)] == [3, 2, 2]

@@ -70,7 +70,7 @@ class ClipDataModule(L.LightningDataModule):
             return StreamingClipLoader(dataset, self.batch_size, self.num_workers, self.pin_memory)
         return ResumableLoader(dataset, self.batch_size, shuffle=train, seed=self.seed, num_replicas=replicas,
                                rank=rank, drop_last=self.drop_last and train, num_workers=self.num_workers,
-                               pin_memory=self.pin_memory, persistent_workers=self.persistent_workers)
+                               pin_memory=self.pin_memory, persistent_workers=self.persistent_workers, pad=train)
 
     def train_dataloader(self):
         return self._loader("train")

@@ -28,7 +28,9 @@ def collate_clips(samples: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class ResumableSampler(DistributedSampler):
-    """Seeded per-epoch order (shuffled, sequential, or weighted with replacement), rank-strided, resumable."""
+    """Seeded per-epoch order (shuffled, sequential, or weighted with replacement), rank-strided, resumable.
+    ``pad=False`` (evaluation) drops ``DistributedSampler``'s padding: every sample is seen exactly once across
+    ranks, and shards may differ in length by one."""
 
     def __init__(
         self,
@@ -40,10 +42,13 @@ class ResumableSampler(DistributedSampler):
         drop_last: bool = False,
         weights: np.ndarray | None = None,
         epoch_keys: bool = False,
+        pad: bool = True,
     ) -> None:
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed,
                          drop_last=drop_last)
-        self.weights, self.epoch_keys, self.start = weights, epoch_keys, 0
+        self.weights, self.epoch_keys, self.start, self.pad = weights, epoch_keys, 0, pad
+        if not pad and weights is None:  # evaluation: every sample exactly once over the ranks
+            self.num_samples = len(range(rank, len(dataset), num_replicas))
 
     def epoch_indices(self) -> np.ndarray:
         """This rank's indices for the current epoch."""
@@ -52,8 +57,9 @@ class ResumableSampler(DistributedSampler):
             order = rng.choice(n, size=self.total_size, p=self.weights / self.weights.sum())
         else:
             order = rng.permutation(n) if self.shuffle else np.arange(n)
-            order = np.resize(order, self.total_size)  # pads by repeating from the start, or truncates
-        return order[self.rank : self.total_size : self.num_replicas]
+            if self.pad:
+                order = np.resize(order, self.total_size)  # pads by repeating from the start, or truncates
+        return order[self.rank :: self.num_replicas]
 
     def __iter__(self):
         start, self.start = self.start, 0
@@ -76,10 +82,11 @@ class ResumableLoader(DataLoader):
         num_workers: int = 0,
         pin_memory: bool = False,
         persistent_workers: bool = False,
+        pad: bool = True,
     ) -> None:
         weights = dataset.sample_weights() if hasattr(dataset, "sample_weights") else None
         epoch_keys = getattr(dataset, "epoch_keys", False)
-        sampler = ResumableSampler(dataset, shuffle, seed, num_replicas, rank, drop_last, weights, epoch_keys)
+        sampler = ResumableSampler(dataset, shuffle, seed, num_replicas, rank, drop_last, weights, epoch_keys, pad)
         super().__init__(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
                          num_workers=num_workers, collate_fn=collate_clips, pin_memory=pin_memory,
                          persistent_workers=persistent_workers and num_workers > 0)

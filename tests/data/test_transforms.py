@@ -70,7 +70,8 @@ def test_batch_transform_normalises_and_augments():
 
 def test_horizontal_flip_mirrors_the_crop():
     clip = _ramp_clip()  # values grow along the width
-    flipped = RandomResizedCrop(16, scale=(1.0, 1.0), ratio=(2.0, 2.0), hflip=1.0)(clip, 1, np.random.default_rng(0))[0]
-    kept = RandomResizedCrop(16, scale=(1.0, 1.0), ratio=(2.0, 2.0))(clip, 1, np.random.default_rng(0))[0]
+    crop = {"scale": (1.0, 1.0), "ratio": (2.0, 2.0)}
+    flipped = RandomResizedCrop(16, hflip=1.0, **crop)(clip, 1, np.random.default_rng(0))[0]
+    kept = RandomResizedCrop(16, **crop)(clip, 1, np.random.default_rng(0))[0]
     assert torch.equal(flipped, kept.flip(-1))
     assert flipped[..., 0].float().mean() > flipped[..., -1].float().mean()
