@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 [ -n "${VIRTUAL_ENV:-}" ] || . .venv/bin/activate
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-python benchmarks/encoder_throughput.py --preset vits-64px --repeats 3 --name quickstart_encoder_throughput
+python benchmarks/encoder_throughput.py --preset vits-64px --repeats 7 --name quickstart_encoder_throughput
