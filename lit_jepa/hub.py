@@ -333,6 +333,21 @@ def load_probe(path: PathLike, key: str = "classifiers.0", **overrides: Any) -> 
     return _assign(_build(cls, full), sd, ckpt.path, name)
 
 
+def load_or_build(path: PathLike | None, module: nn.Module | None, loader: Any, key: str, owner: str) -> nn.Module:
+    """The module a task runs: the weights of ``path`` (read by ``loader``, e.g. :func:`load_encoder`) loaded
+    strictly into ``module``'s architecture when one is given, the loaded module otherwise, and ``module`` as it
+    is (random initialisation) when there is no ``path``."""
+    if path is None:
+        if module is None:
+            raise ValueError(f"{owner}: give a checkpoint path or an architecture (for random initialisation)")
+        return module
+    loaded = loader(path, key=key)
+    if module is None:
+        return loaded
+    module.load_state_dict(loaded.state_dict(), strict=True)
+    return module
+
+
 # ------------------------------------------------------------------------------------------- configs
 def encoder_config(m: VisionTransformer) -> dict[str, Any]:
     """Constructor arguments that rebuild ``m`` (for checkpoint metadata and exports)."""

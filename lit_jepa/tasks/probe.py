@@ -112,10 +112,12 @@ class AttentiveProbe(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
-        self.encoder = self._frozen(self._load_encoder(encoder_ckpt, checkpoint_key, encoder))
+        self.encoder = self._frozen(hub.load_or_build(encoder_ckpt, encoder, hub.load_encoder, checkpoint_key,
+                                                         "AttentiveProbe: encoder_ckpt or encoder"))
         self.predictor = None
         if task == "anticipation":
-            predictor = self._load_predictor(predictor_ckpt or encoder_ckpt, predictor_key, predictor)
+            predictor = hub.load_or_build(predictor_ckpt or encoder_ckpt, predictor, hub.load_predictor, predictor_key,
+                                          "AttentiveProbe(task='anticipation'): predictor_ckpt or predictor")
             self.predictor = self._frozen(predictor)
         self.grid = list(itertools.product(lrs, weight_decays))
         self.classifiers: nn.ModuleList | None = None
@@ -129,33 +131,6 @@ class AttentiveProbe(L.LightningModule):
     @staticmethod
     def _frozen(module: nn.Module) -> nn.Module:
         return module.eval().requires_grad_(False)
-
-    @staticmethod
-    def _load_encoder(path: str | None, key: str, encoder: VisionTransformer | None) -> VisionTransformer:
-        if path is None:
-            if encoder is None:
-                raise ValueError("AttentiveProbe: give encoder_ckpt (a checkpoint) or encoder (an architecture for "
-                                 "random initialisation)")
-            return encoder
-        loaded = hub.load_encoder(path, key=key)
-        if encoder is None:
-            return loaded
-        encoder.load_state_dict(loaded.state_dict(), strict=True)
-        return encoder
-
-    @staticmethod
-    def _load_predictor(path: str | None, key: str,
-                        predictor: VisionTransformerPredictor | None) -> VisionTransformerPredictor:
-        if path is None:
-            if predictor is None:
-                raise ValueError("AttentiveProbe(task='anticipation'): give predictor_ckpt, encoder_ckpt (holding a "
-                                 "'predictor') or predictor (an architecture for random initialisation)")
-            return predictor
-        loaded = hub.load_predictor(path, key=key)
-        if predictor is None:
-            return loaded
-        predictor.load_state_dict(loaded.state_dict(), strict=True)
-        return predictor
 
     def _count_names(self) -> tuple[str, ...]:
         return ("num_classes",) if self.hparams.task == "classification" else ("num_classes", "num_verbs", "num_nouns")
