@@ -90,7 +90,8 @@ class VideoQA(L.LightningModule):
             build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
         self.lm, self.tokenizer = load_lm(lm_path)
         with torch.random.fork_rng(devices=[]):  # loading must not shift the seeded projector initialisation
-            self.encoder = self._load_encoder(encoder_ckpt, checkpoint_key, encoder).requires_grad_(train_encoder)
+            self.encoder = hub.load_or_build(encoder_ckpt, encoder, hub.load_encoder, checkpoint_key,
+                                             "VideoQA: encoder_ckpt or encoder").requires_grad_(train_encoder)
         self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval
         width = self.lm.get_input_embeddings().embedding_dim
         self.projector = build_projector(projector, self.encoder.embed_dim, width, num_queries, pooler_depth,
@@ -104,18 +105,6 @@ class VideoQA(L.LightningModule):
         tok = self.tokenizer
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
         self.counts: dict[str, list[int]] = {}
-
-    @staticmethod
-    def _load_encoder(path: str | None, key: str, encoder: VisionTransformer | None) -> VisionTransformer:
-        if path is None:
-            if encoder is None:
-                raise ValueError("VideoQA: give encoder_ckpt (a checkpoint) or encoder (random initialisation)")
-            return encoder
-        loaded = hub.load_encoder(path, key=key)
-        if encoder is None:
-            return loaded
-        encoder.load_state_dict(loaded.state_dict(), strict=True)
-        return encoder
 
     def train(self, mode: bool = True) -> VideoQA:
         super().train(mode)
