@@ -53,7 +53,7 @@ def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
     save_dir = ctx.workdir / "runs"
     name = params["name"]
-    overrides = [o.format(workdir=ctx.workdir) for o in params.get("overrides", [])]
+    overrides = _overrides(params, ctx)
     args = ["fit", "--config", str(ROOT / params["recipe"]), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", "bench",
             "--trainer.enable_progress_bar", "false", *overrides]
@@ -65,6 +65,108 @@ def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"metrics": metrics, "checkpoint": log_dir / "export" / "vjepa2.pt", "seed": params.get("seed", 0),
             "protocol": f"lit-jepa fit --config {params['recipe']} " + " ".join(params.get("overrides", [])),
             "extra": {"curves": curves, "log_dir": str(log_dir)}}
+
+
+def _overrides(params: dict[str, Any], ctx: Context) -> list[str]:
+    return [str(o).format(workdir=ctx.workdir) for o in params.get("overrides", [])]
+
+
+def _encoder(params: dict[str, Any], ctx: Context) -> str | None:
+    """The checkpoint of the run named by ``encoder_from`` (None: random initialisation)."""
+    return ctx.checkpoint_of(params["encoder_from"]) if params.get("encoder_from") else None
+
+
+def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """A frozen-encoder probe sweep (``recipe``) through ``lit-jepa fit`` on the checkpoint of run ``encoder_from``
+    (null: the recipe's architecture at random initialisation); ``metric`` is the headline, with a 95 % interval
+    where the record allows one."""
+    import yaml
+
+    from benchmarks.toy_probes import probe as probe_sweep
+    from benchmarks.toy_probes import val_data
+    from lit_jepa.planning.mpc import wilson
+
+    encoder, metric = _encoder(params, ctx), params["metric"]
+    extra_args = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir",
+                  str(ctx.workdir / "feature_cache"), *_overrides(params, ctx)]
+    result, wall, args, log_dir = probe_sweep(str(ROOT / params["recipe"]), encoder, extra_args,
+                                              ctx.workdir / "runs", params["name"], "bench")
+    n, task = val_data(args)
+    value = result["metrics"][metric]["value"]
+    if metric.endswith("top1"):  # micro-averaged: a fraction of the n validation samples
+        interval: list[float] | None = [round(v, 4) for v in wilson(round(value * n), n)]
+        how = f"Wilson 95 % interval over n = {n} val samples (it ignores the max over heads)"
+    else:
+        interval = None
+        how = (f"no interval: {metric} averages over classes and probe_results.json holds no per-sample "
+               f"predictions to bootstrap (n = {n} val samples)")
+    source = f"the checkpoint of run {params['encoder_from']}" if encoder else "random initialisation"
+    protocol = (f"frozen encoder ({source}), attentive probe grid: lit-jepa fit --config {params['recipe']} "
+                + " ".join(params.get("overrides", [])) + f"; headline {metric}, {how}")
+    recipe = yaml.safe_load((ROOT / params["recipe"]).read_text())
+    return {"metrics": {k: v["value"] for k, v in result["metrics"].items()}, "protocol": protocol,
+            "selection_rule": result["selection_rule"], "checkpoint": log_dir / "export" / "probe.pt",
+            "seed": recipe.get("seed_everything"),
+            "extra": {"task": task or Path(params["recipe"]).stem, "headline": metric, "value": value,
+                      "interval": interval, "n_val": n, "encoder": encoder,
+                      "encoder_sha256": result.get("encoder_sha256"),
+                      "best_heads": {k: v["head"] for k, v in result["metrics"].items()},
+                      "wall_s": round(wall, 1), "command": "lit-jepa " + " ".join(args), "log_dir": str(log_dir)}}
+
+
+def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """``benchmarks/toy_planning.py``'s ``run`` (sizes from the params) on the encoder of run ``encoder_from``:
+    AC world models on it and on a random-initialised encoder, reach/push planning against the baselines."""
+    from benchmarks import toy_planning
+
+    sizes = {k: v for k, v in params.items() if k not in ("name", "encoder_from")}
+    sizes["tasks"] = tuple(sizes.get("tasks", ("reach", "push")))
+    logdir = ctx.workdir / "runs" / params["name"]
+    rec = toy_planning.run(**sizes, encoder=ctx.checkpoint_of(params["encoder_from"]), logdir=str(logdir),
+                           write=False, export=not params.get("smoke", False), argv=[])
+    metrics, intervals = {}, {}
+    for task, planners in rec["planning"].items():
+        for planner, r in planners.items():
+            for key in ("sr_final", "sr_any"):
+                metrics[f"{task}.{planner}.{key}"] = r[key]
+                intervals[f"{task}.{planner}.{key}"] = r[f"{key}_wilson95"]
+        wm_pretrained = planners["world_model_pretrained_encoder"]
+        metrics[f"{task}.plan_s_per_env_step"] = wm_pretrained["plan_seconds_per_env_step"]
+    p, wm = rec["protocol"], rec["world_model"]
+    cem = p["cem"]
+    protocol = (f"ToyWorld tabletop {'/'.join(p['tasks'])}: {p['episodes']} episodes per task, goal image = the state "
+                f"25 steps ahead on a held-out scripted rollout, budget {p['budget_env_steps']} env steps; SR final: "
+                f"success at the end of the budget, SR any: at any step; Wilson 95 % intervals over episodes; "
+                f"planners: ground-truth replay, random actions, CEM through the simulator, CEM through AC world "
+                f"models ({wm['train_steps']} steps on {wm['train_trajectories']} trajectories) on the frozen "
+                f"encoder of run {params['encoder_from']} and on a random-initialised one; CEM {cem['samples']} "
+                f"samples x {cem['iterations']} iterations, {cem['elites']} elites, replanning every step "
+                f"(benchmarks/toy_planning.py run(...), seed {p['seed']})")
+    pretrained = logdir / "pretrained_encoder.pt"
+    return {"metrics": metrics, "protocol": protocol, "seed": p["seed"],
+            "selection_rule": "none: fixed sizes and CEM settings, world models after their last step, one seed",
+            "checkpoint": pretrained if pretrained.is_file() else None,
+            "extra": {"intervals": intervals, "encoder_from": params["encoder_from"], **{
+                k: rec[k] for k in ("planning", "training", "landscape", "protocol", "world_model", "wall_seconds")}}}
+
+
+def vqa(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """``benchmarks/toy_vqa.py``'s ``run`` (params as its arguments) on the encoder of run ``encoder_from``:
+    pretrained, random-initialised, text-only and the answer-code control."""
+    from benchmarks import toy_vqa
+
+    kwargs = {k: v for k, v in params.items() if k not in ("name", "encoder_from")}
+    rec = toy_vqa.run(**kwargs, root=str(ctx.workdir / "vqa"), encoder_ckpt=ctx.checkpoint_of(params["encoder_from"]),
+                      write=False, argv=[])
+    results = rec["results"]
+    metrics = {f"acc_{k}": r["accuracy"] for k, r in results.items()} | {"n": results["pretrained"]["n"]}
+    a = rec["params"]
+    protocol = (f"{rec['protocol']}; pretrained: the checkpoint of run {params['encoder_from']}; {a['num']} train / "
+                f"{a['num_val']} val questions, {a['epochs']} epochs, batch {a['batch_size']}; Wilson 95 % intervals "
+                f"over the val questions (benchmarks/toy_vqa.py run(...))")
+    return {"metrics": metrics, "protocol": protocol, "selection_rule": rec["selection_rule"],
+            "seed": rec["seed"], "extra": {**rec["extra"], "encoder_from": params["encoder_from"],
+                                           "intervals": {k: r["wilson95"] for k, r in results.items()}}}
 
 
 def perf(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -101,4 +203,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Context], dict[str, Any]]] = {
     "toyworld": toyworld,
     "pretrain": pretrain,
     "perf": perf,
+    "probe": probe,
+    "plan": plan,
+    "vqa": vqa,
 }

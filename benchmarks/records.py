@@ -2,7 +2,8 @@
 
 A record holds the run's metrics, the protocol and selection rule behind them, the checkpoint's sha256, the
 git sha, library versions, the machine, wall time, peak memory and seed. ``params_hash`` identifies the
-run's configuration: a finished record with the same hash is not run again.
+run's configuration (its params and the sha256 of the checkpoints of earlier runs it uses): a finished record
+with the same hash is not run again.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ REQUIRED = ("schema", "suite", "name", "kind", "params", "params_hash", "status"
 PACKAGES = ("torch", "lightning", "torchmetrics", "transformers", "litdata", "av", "kornia", "numpy", "lit-jepa")
 
 
-def params_hash(params: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def params_hash(params: dict[str, Any], upstream: dict[str, str | None] | None = None) -> str:
+    """Hash of a run's configuration: its params and the sha256 of the checkpoints of the earlier runs it uses
+    (``upstream``: run name -> sha256), so a retrained upstream makes its dependents run again."""
+    key = {"params": params, "upstream": upstream} if upstream else params
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def sha256_file(path: str | Path | None) -> str | None:
@@ -68,12 +72,13 @@ def peak_memory_mb() -> float:
 
 
 def make_record(suite: str, name: str, kind: str, params: dict[str, Any], result: dict[str, Any],
-                started: float) -> dict[str, Any]:
+                started: float, upstream: dict[str, str | None] | None = None) -> dict[str, Any]:
     """A complete record from a kind's ``result`` (``metrics``, ``protocol``, ``selection_rule``, optional
-    ``checkpoint``, ``seed`` and ``extra``)."""
+    ``checkpoint``, ``seed`` and ``extra``); ``upstream``: the checkpoints of earlier runs it used."""
     return {
         "schema": SCHEMA_VERSION, "suite": suite, "name": name, "kind": kind, "params": params,
-        "params_hash": params_hash(params), "status": "done", "metrics": result["metrics"],
+        "params_hash": params_hash(params, upstream), "upstream": upstream or {}, "status": "done",
+        "metrics": result["metrics"],
         "protocol": result["protocol"], "selection_rule": result.get("selection_rule", "single run"),
         "checkpoint": str(result["checkpoint"]) if result.get("checkpoint") else None,
         "checkpoint_sha256": sha256_file(result.get("checkpoint")), "git_sha": git_sha(), "versions": versions(),
@@ -105,13 +110,14 @@ def load_records(root: Path) -> list[dict[str, Any]]:
     return [validate(r, p) for p, r in loaded if r.get("status") == "done"]
 
 
-def finished(root: Path, suite: str, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    """The finished record of this exact configuration, if any."""
+def finished(root: Path, suite: str, name: str, params: dict[str, Any],
+             upstream: dict[str, str | None] | None = None) -> dict[str, Any] | None:
+    """The finished record of this exact configuration (params and upstream checkpoints), if any."""
     path = record_path(root, suite, name)
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
-    ok = record.get("status") == "done" and record.get("params_hash") == params_hash(params)
+    ok = record.get("status") == "done" and record.get("params_hash") == params_hash(params, upstream)
     return record if ok else None
 
 

@@ -5,7 +5,8 @@
     python benchmarks/run.py --tables-only        # regenerate LEADERBOARD.md, CSV and plots from the records
 
 Suites are YAML files in ``benchmarks/suites/`` (a list of runs: ``name``, ``kind``, ``params``). A run whose
-finished record has the same parameters is not redone, so an interrupted suite resumes where it stopped.
+finished record has the same parameters, and the same checkpoints of the earlier runs it uses (``encoder_from``),
+is not redone, so an interrupted suite resumes where it stopped and a retrained encoder reruns its evaluations.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from benchmarks.tables import write_outputs  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+REFERENCES = ("encoder_from",)  # params that name an earlier run whose checkpoint the run uses
 
 
 def load_suite(name_or_path: str) -> dict:
@@ -42,13 +44,20 @@ def load_suite(name_or_path: str) -> dict:
     return suite
 
 
+def upstream(params: dict, ctx: Context) -> dict[str, str | None]:
+    """The sha256 of the checkpoints of the earlier runs that ``params`` name (``REFERENCES``)."""
+    runs = sorted({params[k] for k in REFERENCES if params.get(k)})
+    return {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in runs}
+
+
 def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False, only: list[str] | None = None
               ) -> list[dict]:
     ctx = Context(workdir)
     done = []
     for run in suite["runs"]:
         name, params = run["name"], {**run.get("params", {}), "name": run["name"]}
-        previous = None if force else records.finished(records_dir, suite["suite"], name, params)
+        used = upstream(params, ctx)
+        previous = None if force else records.finished(records_dir, suite["suite"], name, params, used)
         if previous is not None or (only and name not in only):
             if previous is not None:
                 path = records.record_path(records_dir, suite["suite"], name)
@@ -60,7 +69,7 @@ def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False
         started = time.time()
         try:
             result = KINDS[run["kind"]](params, ctx)
-            record = records.make_record(suite["suite"], name, run["kind"], params, result, started)
+            record = records.make_record(suite["suite"], name, run["kind"], params, result, started, used)
         except Exception as err:  # noqa: BLE001 - recorded as failed, the suite goes on, the exit status says so
             traceback.print_exc()
             record = {"suite": suite["suite"], "name": name, "kind": run["kind"], "params": params,

@@ -54,13 +54,83 @@ def perf_section(recs: list[dict]) -> str:
             + table(["run", "figures", "command", "machine"], rows))
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _interval(bounds: list[float] | None, scale: float = 100, digits: int = 1) -> str:
+    return "-" if not bounds else f"[{scale * bounds[0]:.{digits}f}, {scale * bounds[1]:.{digits}f}]"
+
+
+def _encoder(r: dict) -> str:
+    return r["params"].get("encoder_from") or "random init"
+
+
+def _notes(recs: list[dict]) -> str:
+    return "\n".join(f"- {r['name']}: {r['protocol']}. Selection: {r['selection_rule']}. Machine: {_machine(r)}."
+                      for r in recs)
+
+
+def probe_section(recs: list[dict]) -> str:
+    rows, deltas = [], []
+    for r in recs:
+        x, metric = r["extra"], r["extra"]["headline"]
+        others = "; ".join(f"{k} {_pct(v)}" for k, v in r["metrics"].items() if k != metric)
+        rows.append([x["task"], _encoder(r), metric, _pct(r["metrics"][metric]), _interval(x.get("interval")),
+                     others or "-", r["protocol"], r["selection_rule"], _machine(r)])
+    for r in recs:
+        x, metric = r["extra"], r["extra"]["headline"]
+        random = [q for q in recs if not q["params"].get("encoder_from") and q["extra"]["task"] == x["task"]
+                  and q["extra"]["headline"] == metric]
+        if r["params"].get("encoder_from") and random:
+            delta = 100 * (r["metrics"][metric] - random[0]["metrics"][metric])
+            deltas.append(f"- {x['task']}, {metric}: pretrained minus random: {delta:+.1f} points "
+                          f"({r['name']} against {random[0]['name']})")
+    return ("## Frozen-encoder probes (values in %: the pretrained encoder against the same architecture at random "
+            "initialisation)\n\n" + table(["task", "encoder", "headline metric", "value", "95 % interval",
+                                             "other metrics", "protocol", "selection rule", "machine"], rows)
+            + ("\n\n" + "\n".join(deltas) if deltas else ""))
+
+
+def plan_section(recs: list[dict]) -> str:
+    rows = []
+    for r in recs:
+        m, intervals, planning = r["metrics"], r["extra"].get("intervals", {}), r["extra"].get("planning", {})
+        for key in (k for k in m if k.endswith(".sr_final")):
+            task, planner = key.split(".")[:2]
+            seconds = planning.get(task, {}).get(planner, {}).get("plan_seconds_per_env_step")
+            if seconds is None and planner == "world_model_pretrained_encoder":
+                seconds = m.get(f"{task}.plan_s_per_env_step")
+            any_key = f"{task}.{planner}.sr_any"
+            rows.append([r["name"], task, planner, f"{m[key]:.2f} {_interval(intervals.get(key), 1, 2)}",
+                         f"{m[any_key]:.2f} {_interval(intervals.get(any_key), 1, 2)}" if any_key in m else "-",
+                         seconds])
+    return ("## Planning (ToyWorld tabletop; success rate with its Wilson 95 % interval over episodes)\n\n"
+            + table(["run", "task", "planner", "SR at end of budget", "SR any time", "plan s/env-step"], rows)
+            + "\n\n" + _notes(recs))
+
+
+def vqa_section(recs: list[dict]) -> str:
+    rows = []
+    for r in recs:
+        results, intervals = r["extra"].get("results", {}), r["extra"].get("intervals", {})
+        for key in (k for k in r["metrics"] if k.startswith("acc_")):
+            setting = key[4:]
+            rows.append([r["name"], setting, _pct(r["metrics"][key]), _interval(intervals.get(setting)),
+                         results.get(setting, {}).get("n", r["metrics"].get("n"))])
+    return ("## Video QA (ToyWorld multiple choice; accuracy in % with its Wilson 95 % interval)\n\n"
+            + table(["run", "setting", "accuracy", "Wilson 95 %", "n"], rows) + "\n\n" + _notes(recs))
+
+
 def generic_section(title: str, recs: list[dict]) -> str:
     rows = [[r["name"], "; ".join(f"{k} {fmt(v)}" for k, v in r["metrics"].items()), r["protocol"],
              r["selection_rule"], _machine(r)] for r in recs]
     return f"## {title}\n\n" + table(["run", "metrics", "protocol", "selection rule", "machine"], rows)
 
 
-SECTIONS: dict[str, Callable[[list[dict]], str]] = {"pretrain": pretrain_section, "perf": perf_section}
+SECTIONS: dict[str, Callable[[list[dict]], str]] = {
+    "pretrain": pretrain_section, "probe": probe_section, "plan": plan_section, "vqa": vqa_section,
+    "perf": perf_section}
 
 
 def leaderboard(records: list[dict]) -> str:
@@ -90,12 +160,18 @@ def write_csv(records: list[dict], path: Path) -> Path:
     return path
 
 
-def plot_training_curves(records: list[dict], out: Path) -> list[Path]:
+def _pyplot() -> Any:
+    """``matplotlib.pyplot`` on the headless backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_training_curves(records: list[dict], out: Path) -> list[Path]:
+    plt = _pyplot()
     paths = []
     for r in records:
         curves = r.get("extra", {}).get("curves", {})
@@ -110,6 +186,64 @@ def plot_training_curves(records: list[dict], out: Path) -> list[Path]:
         ax.legend()
         fig.tight_layout()
         path = out / f"{r['name']}-curves.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _bars(ax: Any, groups: list[str], series: dict[str, dict[str, tuple[float, list[float] | None]]]) -> None:
+    """Grouped bars: ``series[label][group] = (value, interval or None)``, interval as error bars."""
+    width = 0.8 / max(len(series), 1)
+    for i, (label, values) in enumerate(series.items()):
+        xs = [g + (i - (len(series) - 1) / 2) * width for g, name in enumerate(groups) if name in values]
+        vals = [values[name] for name in groups if name in values]
+        nan = [float("nan")] * 2  # no interval recorded: no error bar
+        err = [[v - (iv or nan)[0] for v, iv in vals], [(iv or nan)[1] - v for v, iv in vals]]
+        ax.bar(xs, [v for v, _ in vals], width, yerr=err, capsize=3, label=label)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.legend(fontsize="small")
+
+
+def plot_probes(records: list[dict], out: Path) -> list[Path]:
+    """Probe headline metrics by task, one bar per encoder, 95 % intervals where recorded."""
+    recs = [r for r in records if r["kind"] == "probe"]
+    if not recs:
+        return []
+    plt = _pyplot()
+    groups = list(dict.fromkeys(f"{r['extra']['task']}\n{r['extra']['headline']}" for r in recs))
+    series: dict[str, dict] = {}
+    for r in sorted(recs, key=lambda r: r["params"].get("encoder_from") is None):
+        iv = r["extra"].get("interval")
+        series.setdefault(_encoder(r), {})[f"{r['extra']['task']}\n{r['extra']['headline']}"] = (
+            100 * r["metrics"][r["extra"]["headline"]], [100 * b for b in iv] if iv else None)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    _bars(ax, groups, series)
+    ax.set(ylabel="headline metric (%)", title=f"Frozen-encoder probes, 95 % intervals where recorded "
+                                              f"({_machine(recs[0])})")
+    fig.tight_layout()
+    path = out / "probes.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return [path]
+
+
+def plot_planning(records: list[dict], out: Path) -> list[Path]:
+    """Success at the end of the budget per task and planner, with Wilson 95 % error bars (one plot per run)."""
+    paths = []
+    for r in (r for r in records if r["kind"] == "plan"):
+        plt = _pyplot()
+        intervals, series = r["extra"].get("intervals", {}), {}
+        for key, value in r["metrics"].items():
+            if key.endswith(".sr_final"):
+                task, planner = key.split(".")[:2]
+                series.setdefault(planner, {})[task] = (value, intervals.get(key))
+        groups = list(dict.fromkeys(t for values in series.values() for t in values))
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        _bars(ax, groups, series)
+        ax.set(ylabel="success at end of budget", ylim=(0, 1.05), title=f"{r['name']} ({_machine(r)})")
+        fig.tight_layout()
+        path = out / f"{r['name']}-planning.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)
         paths.append(path)
@@ -134,4 +268,5 @@ def write_outputs(records: list[dict], results: Path) -> list[Path]:
     plots = results / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     return [board, write_csv(records, results / "leaderboard.csv"), *plot_training_curves(records, plots),
+            *plot_probes(records, plots), *plot_planning(records, plots),
             write_hparams(records, HERE.parent / "runs" / "bench" / "tensorboard")]

@@ -59,7 +59,8 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
                       logdir: Path, name: str, accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
-                            embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4)
+                            embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4,
+                            residual=True, action_scale=Tabletop().max_delta)
     model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
                          lr=1e-3, start_lr=1e-4, final_lr=0.0, warmup_steps=max(steps // 10, 1),
                          decay_steps=max(steps // 5, 1))
@@ -113,18 +114,21 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig,
     return results
 
 
-def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps: int = 300, episodes: int = 50,
+def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps: int = 3000, episodes: int = 50,
         budget: int = 25, samples: int = 32, iterations: int = 3, elites: int = 6, pool: int = 2, width: int = 96,
         depth: int = 2, frames: int = 4, batch_size: int = 32, landscape_transitions: int = 200,
         tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
-        write: bool = True, record_name: str | None = None, argv: list[str] | None = None) -> dict:
-    """The whole benchmark; returns (and with ``write`` writes) the JSON record. ``smoke`` shrinks every size;
-    ``encoder`` replaces the toy-pretrained encoder; ``accelerator`` trains and plans there (the simulator and
-    the baselines stay on the CPU); ``record_name`` names the JSON file."""
+        write: bool = True, export: bool | None = None, record_name: str | None = None,
+        argv: list[str] | None = None) -> dict:
+    """The whole benchmark; returns (and with ``write`` writes to ``benchmarks/results``) the JSON record.
+    ``smoke`` shrinks every size; ``encoder`` replaces the toy-pretrained encoder; ``accelerator`` trains and
+    plans there (the simulator and the baselines stay on the CPU); ``export`` writes the world models to
+    ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file."""
     if smoke:
         num_train, num_val, train_steps, episodes, budget, landscape_transitions = 4, 2, 10, 4, 3, 16
         samples, iterations = 16, 2
+    export = write and not smoke if export is None else export
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
     start = time.perf_counter()
@@ -140,7 +144,7 @@ def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
                                            depth, batch_size, frames, ROOT / logdir, name, accelerator)
         models[name], training[name] = wm, info
-        if write and not smoke:  # for `lit-jepa plan --checkpoint`
+        if export:  # for `lit-jepa plan --checkpoint`
             device = wm.device
             info["export"] = str(hub.export_official(ROOT / logdir / f"{name}.pt", encoder=wm.encoder.cpu(),
                                                      predictor=wm.predictor.cpu()))
@@ -159,7 +163,8 @@ def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps
                      "energy": "L1 on the final predicted frame, image only", "cem": {**cfg.__dict__},
                      "mpc": "execute the first planned action, replan", "seed": seed},
         "world_model": {"encoder": str(encoder_path), "encoder_arch": arch, "pool": pool,
-                        "predictor": {"width": width, "depth": depth, "heads": 4}, "train_trajectories": num_train,
+                        "predictor": {"width": width, "depth": depth, "heads": 4, "residual": True,
+                                      "action_scale": Tabletop().max_delta}, "train_trajectories": num_train,
                         "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
                         "train_steps": train_steps, "accelerator": accelerator, "clip_frames": frames,
                         "batch_size": batch_size, "rollout_steps": 2},
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--budget", type=int, default=25)
-    p.add_argument("--train-steps", type=int, default=300)
+    p.add_argument("--train-steps", type=int, default=3000)
     p.add_argument("--num-train", type=int, default=60)
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--iterations", type=int, default=3)

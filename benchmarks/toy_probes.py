@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -40,15 +41,31 @@ def ensure_encoder() -> None:
         main(["fit", "--config", PRETRAIN, "--trainer.logger.init_args.version", "0"])
 
 
-def probe(recipe: str, init: str, extra: list[str]) -> tuple[dict, float, list[str]]:
-    """One probe sweep through the CLI; returns its ``probe_results.json``, wall seconds and the command."""
-    name = Path(recipe).stem
-    args = ["fit", "--config", recipe, "--trainer.logger.init_args.version", init,
-            "--model.init_args.encoder_ckpt", str(ENCODER) if init == "pretrained" else "null", *extra]
+def probe(recipe: str, encoder: str | Path | None, extra: Sequence[str] = (), save_dir: str | Path = "runs/toy",
+          name: str | None = None, version: str = "0") -> tuple[dict, float, list[str], Path]:
+    """One probe sweep through the CLI (``encoder`` None: random initialisation); returns its
+    ``probe_results.json``, wall seconds, the command's arguments and the log folder."""
+    name = name or Path(recipe).stem
+    args = ["fit", "--config", str(recipe), "--trainer.logger.init_args.save_dir", str(save_dir),
+            "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", version,
+            "--model.init_args.encoder_ckpt", str(encoder) if encoder else "null", *extra]
     start = time.perf_counter()
     main(args)
     wall = time.perf_counter() - start
-    return json.loads((Path("runs/toy") / name / init / "probe_results.json").read_text()), wall, args
+    log_dir = Path(save_dir) / name / version
+    return json.loads((log_dir / "probe_results.json").read_text()), wall, args, log_dir
+
+
+def val_data(args: list[str]) -> tuple[int, str | None]:
+    """The number of validation samples of a probe command's data (the ``n`` behind its top-1) and the data's
+    task, read by building the command's DataModule again (``probe_results.json`` does not record them)."""
+    from lit_jepa.cli import lightning_cli
+
+    cli = lightning_cli(args[1:], run=False)  # without the subcommand
+    data = getattr(cli.datamodule, "data", cli.datamodule)  # the clips behind a FeatureCacheDataModule
+    data.prepare_data()
+    data.setup("validate")
+    return len(data.datasets["val"]), getattr(data, "task", None)
 
 
 def main_(argv: list[str] | None = None) -> None:
@@ -65,7 +82,8 @@ def main_(argv: list[str] | None = None) -> None:
         recipe, metric, goal = TASKS[task]
         rows = {}
         for init in ("pretrained", "random"):
-            result, wall, args = probe(recipe, init, a.extra)
+            result, wall, args, _ = probe(recipe, ENCODER if init == "pretrained" else None, a.extra,
+                                          version=init)
             rows[init] = {"metrics": {k: v["value"] for k, v in result["metrics"].items()},
                           "best_heads": {k: v["head"] for k, v in result["metrics"].items()},
                           "wall_s": round(wall, 1), "command": "lit-jepa " + " ".join(args)}

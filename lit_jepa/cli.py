@@ -20,6 +20,7 @@ DATA_COMMANDS: dict[str, str] = {
     "check": "lit_jepa.data.doctor:main",
     "materialize": "lit_jepa.data.streaming:main",
     "toyworld": "lit_jepa.data.toyworld.cli:main",
+    "toyvqa": "lit_jepa.vqa.cli:main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
 # (source, target) config keys: the target follows the source wherever both exist in a recipe, after command-line

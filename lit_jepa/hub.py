@@ -371,7 +371,7 @@ def ac_predictor_config(m: ACPredictor) -> dict[str, Any]:
             "predictor_embed_dim": m.embed_dim, "depth": len(m.predictor_blocks), "num_heads": m.num_heads,
             "mlp_ratio": m.predictor_blocks[0].mlp.fc1.out_features / m.embed_dim,
             "norm_eps": m.predictor_norm.eps, "action_dim": m.action_encoder.in_features,
-            "use_extrinsics": m.use_extrinsics}
+            "use_extrinsics": m.use_extrinsics, "residual": m.residual, "action_scale": m.action_scale}
 
 
 def probe_config(m: AttentiveClassifier | AnticipationClassifier) -> dict[str, Any]:

@@ -36,17 +36,23 @@ class ACPredictor(nn.Module):
         embed_dim: encoder width; predictor_embed_dim, depth, num_heads, mlp_ratio: predictor shape.
         action_dim: action and state size (7 for DROID: xyz, Euler xyz, gripper); extrinsics have one less.
         use_extrinsics: add a camera-extrinsics token per step (the released model does not).
+        residual: predict the change of each frame token (the output adds the input tokens, and the output
+            projection starts at zero, so an untrained predictor copies the last frame). Not in V-JEPA 2-AC; it
+            makes small world models learn action effects within CPU-sized budgets.
+        action_scale: actions are divided by this before the action encoder (e.g. the per-step bound, so that
+            the encoder sees unit-scale inputs); 1 = the official behaviour.
     """
 
     def __init__(self, img_size: int = 256, patch_size: int = 16, embed_dim: int = 1408,
                  predictor_embed_dim: int = 1024, depth: int = 24, num_heads: int = 16, mlp_ratio: float = 4.0,
                  qkv_bias: bool = True, norm_eps: float = 1e-6, action_dim: int = 7, use_extrinsics: bool = False,
-                 use_activation_checkpointing: bool = False, init_std: float = 0.02) -> None:
+                 use_activation_checkpointing: bool = False, init_std: float = 0.02, residual: bool = False,
+                 action_scale: float = 1.0) -> None:
         super().__init__()
         self.grid = img_size // patch_size
         self.img_size, self.patch_size = img_size, patch_size
         self.embed_dim, self.num_heads = predictor_embed_dim, num_heads
-        self.use_extrinsics = use_extrinsics
+        self.use_extrinsics, self.residual, self.action_scale = use_extrinsics, residual, action_scale
         self.use_activation_checkpointing = use_activation_checkpointing
         self.predictor_embed = nn.Linear(embed_dim, predictor_embed_dim)
         self.action_encoder = nn.Linear(action_dim, predictor_embed_dim)
@@ -60,6 +66,8 @@ class ACPredictor(nn.Module):
         if not any(p.is_meta for p in self.parameters()):
             init_weights(self, init_std)
             rescale_blocks(self.predictor_blocks)
+            if residual:
+                nn.init.zeros_(self.predictor_proj.weight)
 
     @property
     def cond_tokens(self) -> int:
@@ -81,7 +89,7 @@ class ACPredictor(nn.Module):
         return torch.cat([t, hw], dim=-1).reshape(-1, 3)
 
     def forward(self, x: Tensor, actions: Tensor, states: Tensor, extrinsics: Tensor | None = None) -> Tensor:
-        x = self.predictor_embed(x)
+        tokens, x = x, self.predictor_embed(x)
         B, n, D = x.shape
         hw = self.grid**2
         if n % hw:
@@ -90,7 +98,7 @@ class ACPredictor(nn.Module):
         T = n // hw
         if actions.shape[1] != T or states.shape[1] != T:
             raise ValueError(f"{T} frames need {T} actions and states, got {actions.shape[1]} and {states.shape[1]}")
-        cond = [self.action_encoder(actions), self.state_encoder(states)]
+        cond = [self.action_encoder(actions / self.action_scale), self.state_encoder(states)]
         if self.use_extrinsics:
             if extrinsics is None:
                 raise ValueError("this predictor was built with use_extrinsics=True: pass extrinsics")
@@ -101,4 +109,5 @@ class ACPredictor(nn.Module):
         x, _ = run_blocks(self.predictor_blocks, x, rope, self.attention_mask(T, x.device),
                           self.use_activation_checkpointing)
         x = x.view(B, T, k + hw, D)[:, :, k:].flatten(1, 2)
-        return self.predictor_proj(self.predictor_norm(x))
+        out = self.predictor_proj(self.predictor_norm(x))
+        return out + tokens if self.residual else out

@@ -6,14 +6,17 @@ One JSON object per line::
      "choices": ["left", "right", "up", "down"], "start_frame": 0, "end_frame": 16, "kind": "direction"}
 
 ``video``, ``question`` and ``answer`` are required; ``choices`` (multiple choice: must contain ``answer``),
-``start_frame``/``end_frame`` (decodable-frame window, ``end_frame`` exclusive) and ``kind`` (a question-type
-tag used to break accuracy down) are optional. Relative video paths are resolved against ``video_root``.
+``start_frame``/``end_frame`` (decodable-frame window, ``end_frame`` exclusive), ``kind`` (a question-type
+tag used to break accuracy down) and ``group`` (items scored together, e.g. the two videos of an MVP minimal pair:
+see :func:`paired_accuracy`) are optional. Relative video paths are resolved against ``video_root``.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,7 +25,10 @@ from lit_jepa.data.datasets.base import AnnotationError, load_json, resolve
 
 @dataclass
 class QAItem:
-    """One question about one video (see the module docstring for the fields); ``source`` is ``file:line``."""
+    """One question about one video (see the module docstring for the fields); ``source`` is ``file:line``.
+
+    ``group`` comes last so that positional construction of the older fields keeps working.
+    """
 
     video: str
     question: str
@@ -32,6 +38,7 @@ class QAItem:
     end_frame: int | None = None
     kind: str = ""
     source: str = ""
+    group: str = ""
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k != "source" and v not in (None, "", [])}
@@ -44,11 +51,13 @@ def _item(obj: dict, where: str) -> QAItem:
     choices = obj.get("choices") or []
     if choices and obj["answer"] not in choices:
         raise AnnotationError(f"{where}: answer {obj['answer']!r} is not one of choices {choices}")
-    unknown = set(obj) - {"video", "question", "answer", "choices", "start_frame", "end_frame", "kind"}
+    unknown = set(obj) - {"video", "question", "answer", "choices", "start_frame", "end_frame", "kind", "group"}
     if unknown:
         raise AnnotationError(f"{where}: unknown keys {sorted(unknown)}")
+    if not isinstance(obj.get("group", ""), str):
+        raise AnnotationError(f"{where}: group must be a string, got {obj['group']!r}")
     return QAItem(obj["video"], obj["question"], obj["answer"], list(choices), obj.get("start_frame"),
-                  obj.get("end_frame"), obj.get("kind", ""), where)
+                  obj.get("end_frame"), obj.get("kind", ""), where, obj.get("group", ""))
 
 
 def read_jsonl(path: str | Path, video_root: str | None = None) -> list[QAItem]:
@@ -127,4 +136,99 @@ def read_tempcompass(path: str | Path, video_root: str, ext: str = ".mp4") -> li
     return items
 
 
-READERS = {"jsonl": read_jsonl, "perception_test": read_perception_test, "tempcompass": read_tempcompass}
+def _mvp_rows(path: Path) -> list[tuple[str, object]]:
+    """``(where, row)`` of a JSON list, a JSON Lines file or (with pyarrow) a Parquet file of MVP records."""
+    if not path.is_file():
+        raise AnnotationError(f"{path}: annotation file not found")
+    if path.suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as e:
+            raise AnnotationError(f"{path}: reading Parquet needs pyarrow; install it or export the split to JSON "
+                                  "Lines (datasets: load_dataset(...).to_json('mvp.jsonl'))") from e
+        return [(f"{path}: row {n}", row) for n, row in enumerate(pq.read_table(path).to_pylist())]
+    if path.suffix == ".jsonl":
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append((f"{path}:{n}", json.loads(line)))
+                except json.JSONDecodeError as e:
+                    raise AnnotationError(f"{path}:{n}: not valid JSON ({e})") from e
+        return rows
+    data = load_json(str(path))
+    if not isinstance(data, list):
+        raise AnnotationError(f"{path}: expected a JSON list of MVP records, got {type(data).__name__}")
+    return [(f"{path}: record {n}", row) for n, row in enumerate(data)]
+
+
+def read_mvp(path: str | Path, video_root: str, kind: str | None = None) -> list[QAItem]:
+    """Minimal Video Pairs (MVP, Krojer et al. 2025) multiple-choice questions, one subset and split per file.
+
+    Assumed layout: the records of one Hugging Face ``facebook/minimal_video_pairs`` subset
+    (``human_object_interactions``, ``intuitive_physics``, ``robot_object_interactions``, ``temporal_reasoning``)
+    and split (``mini`` / ``full``; released as ``<subset>/<split>-00000-of-00001.parquet``), each
+    ``{"video_id", "video_path", "question", "answer", "candidates", "source"}`` with ``candidates`` a list of
+    strings or its Python literal (``"['a', 'b']"``; the official prompt offers two, A and B, not enforced here)
+    and ``answer`` one of them (compared as ``str(answer)``). Parquet is read with pyarrow when installed; a JSON
+    list or JSON Lines export (``datasets``' ``to_json``) is read as is. The video is ``<video_root>/<video_path>``
+    (``video_root``: the ``videos/`` folder the benchmark's ``make download_videos`` creates; a leading ``/`` of
+    ``video_path`` is dropped). The minimal pair is ``video_id`` without its last ``_``-separated part, and each
+    pair must hold exactly two records: this is how the official scorer groups ``pair_accuracy`` (see
+    :func:`paired_accuracy`). ``kind`` is the given ``kind`` (e.g. the subset name) or else the record's ``source``.
+    Sources: github.com/facebookresearch/minimal_video_pairs ``tasks/mvp/utils.py`` (``video_path``,
+    ``candidates``, ``answer``, the grouping in ``compute_metrics``), ``tasks/mvp/*.yaml`` and ``README.md``
+    (subsets, splits, paired accuracy); the field list and types from the dataset's ``dataset_info.json``
+    (as mirrored at huggingface.co/datasets/MatchLab/mvpbench). Not checked against the files themselves.
+    """
+    path = Path(path)
+    items = []
+    groups: dict[str, list[str]] = defaultdict(list)
+    for where, row in _mvp_rows(path):
+        if not isinstance(row, dict):
+            raise AnnotationError(f"{where}: expected an object, got {row!r}")
+        missing = [k for k in ("video_id", "video_path", "question") if not isinstance(row.get(k), str)]
+        missing += [] if isinstance(row.get("answer"), (str, int, float)) else ["answer"]
+        missing += [] if "candidates" in row else ["candidates"]
+        if missing:
+            raise AnnotationError(f"{where}: missing or wrong type {missing}; expected video_id, video_path, "
+                                  "question strings, an answer and candidates")
+        where = f"{where} ({row['video_id']})"
+        candidates = row["candidates"]
+        if isinstance(candidates, str):
+            try:
+                candidates = ast.literal_eval(candidates)
+            except (ValueError, SyntaxError) as e:
+                raise AnnotationError(f"{where}: candidates {row['candidates']!r} is not a list literal") from e
+        answer = str(row["answer"])
+        if not isinstance(candidates, (list, tuple)) or not all(isinstance(c, str) for c in candidates):
+            raise AnnotationError(f"{where}: candidates must be a list of strings, got {row['candidates']!r}")
+        if answer not in candidates:
+            raise AnnotationError(f"{where}: answer {answer!r} is not one of candidates {list(candidates)}")
+        group, _, role = row["video_id"].rpartition("_")
+        if not group or not role:
+            raise AnnotationError(f"{where}: video_id is not '<pair>_<n>' (the minimal pair and its member)")
+        groups[group].append(row["video_id"])
+        items.append(QAItem(resolve(row["video_path"].lstrip("/"), video_root), row["question"], answer,
+                            list(candidates), kind=kind if kind is not None else str(row.get("source") or ""),
+                            source=where, group=group))
+    for group, ids in groups.items():
+        if len(ids) != 2:
+            raise AnnotationError(f"{path}: minimal pair {group!r} has {len(ids)} records {ids}; expected 2")
+    return items
+
+
+def paired_accuracy(items: list[QAItem], correct: list[bool]) -> float:
+    """Fraction of groups (``item.group``) whose every item is answered correctly; an empty group name makes the
+    item its own group. MVP's paired accuracy when the groups are its minimal pairs."""
+    if len(items) != len(correct) or not items:
+        raise ValueError(f"{len(items)} items and {len(correct)} correctness flags; expected as many, at least one")
+    groups: dict[str | int, bool] = {}
+    for n, (item, ok) in enumerate(zip(items, correct)):
+        key = item.group or n
+        groups[key] = groups.get(key, True) and bool(ok)
+    return sum(groups.values()) / len(groups)
+
+
+READERS = {"jsonl": read_jsonl, "perception_test": read_perception_test, "tempcompass": read_tempcompass,
+           "mvp": read_mvp}

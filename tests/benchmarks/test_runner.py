@@ -83,3 +83,29 @@ def test_unknown_suite_and_kind_are_clear_errors(tmp_path):
     bad.write_text("suite: s\nruns:\n  - {name: a, kind: nope}\n")
     with pytest.raises(ValueError, match="kind"):
         run.load_suite(str(bad))
+
+
+def test_a_changed_upstream_checkpoint_reruns_the_runs_that_use_it(tmp_path, counting_kind, monkeypatch):
+    def export(params, ctx):
+        counting_kind.append(params["name"])
+        path = ctx.workdir / "enc.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(params["weights"].encode())
+        return {"metrics": {}, "protocol": "export", "checkpoint": path}
+
+    monkeypatch.setitem(KINDS, "export", export)
+    s = {"suite": "t", "runs": [{"name": "enc", "kind": "export", "params": {"weights": "a", "note": 1}},
+                                {"name": "pre", "kind": "dummy", "params": {"encoder_from": "enc"}},
+                                {"name": "rand", "kind": "dummy", "params": {"encoder_from": None}}]}
+    first = run.run_suite(s, tmp_path, tmp_path / "work")
+    assert first[1]["upstream"] == {"enc": records.sha256_file(tmp_path / "work" / "enc.pt")}
+    run.run_suite(s, tmp_path, tmp_path / "work")
+    assert counting_kind == ["enc", "pre", "rand"]
+    s["runs"][0]["params"]["note"] = 2  # reruns the upstream, but its checkpoint is the same
+    run.run_suite(s, tmp_path, tmp_path / "work")
+    assert counting_kind[3:] == ["enc"]
+    s["runs"][0]["params"]["weights"] = "b"  # a new checkpoint: the run that uses it reruns, the other does not
+    out = run.run_suite(s, tmp_path, tmp_path / "work")
+    assert counting_kind[4:] == ["enc", "pre"]
+    assert out[1]["upstream"]["enc"] != first[1]["upstream"]["enc"]
+    assert out[1]["params_hash"] != first[1]["params_hash"] and out[2]["params_hash"] == first[2]["params_hash"]

@@ -228,3 +228,20 @@ def test_fast_trunc_normal_has_the_truncated_distribution():
     assert abs(ours.std() - ref.std()) < 2e-4 and abs(ours.mean()) < 1e-4
     # same shape of distribution: the share of values beyond one std
     assert abs((ours.abs() > 0.02).float().mean() - (ref.abs() > 0.02).float().mean()) < 3e-3
+
+
+def test_ac_predictor_residual_and_action_scale(tmp_path):
+    """``residual`` starts as an exact copy of the input frames; ``action_scale`` equals pre-scaled actions; both
+    survive the export round trip."""
+    torch.manual_seed(0)
+    x, a, s = torch.randn(1, 8, 48), torch.randn(1, 2, 7), torch.randn(1, 2, 7)
+    res = small_ac(residual=True, action_scale=0.05).eval()
+    with torch.no_grad():
+        assert torch.equal(res(x, a, s), x)  # zero-initialised output projection: copy the last frame
+        res.predictor_proj.weight.normal_()
+        plain = small_ac().eval()
+        plain.load_state_dict(res.state_dict())
+        assert torch.allclose(res(x, a, s), plain(x, a / 0.05, s) + x, atol=1e-5)
+        back = hub.load_ac_predictor(hub.export_official(tmp_path / "ac.pt", predictor=res)).eval()
+        assert (back.residual, back.action_scale) == (True, 0.05)
+        assert torch.equal(back(x, a, s), res(x, a, s))

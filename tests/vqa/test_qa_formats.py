@@ -5,7 +5,16 @@ import json
 import pytest
 
 from lit_jepa.data.datasets.base import AnnotationError
-from lit_jepa.vqa.formats import QAItem, read_jsonl, read_perception_test, read_tempcompass, write_jsonl
+from lit_jepa.vqa.formats import (
+    READERS,
+    QAItem,
+    paired_accuracy,
+    read_jsonl,
+    read_mvp,
+    read_perception_test,
+    read_tempcompass,
+    write_jsonl,
+)
 
 
 def test_jsonl_round_trip_resolves_videos_against_the_file(tmp_path):
@@ -23,6 +32,7 @@ def test_jsonl_round_trip_resolves_videos_against_the_file(tmp_path):
     ({"video": "a.mp4", "question": "q"}, "missing or non-string ['answer']"),
     ({"video": "a.mp4", "question": "q", "answer": "x", "choices": ["y", "z"]}, "is not one of choices"),
     ({"video": "a.mp4", "question": "q", "answer": "x", "clip": [0, 1]}, "unknown keys ['clip']"),
+    ({"video": "a.mp4", "question": "q", "answer": "x", "group": 3}, "group must be a string"),
 ])
 def test_jsonl_errors_name_the_line(tmp_path, line, message):
     path = tmp_path / "bad.jsonl"
@@ -59,3 +69,75 @@ def test_tempcompass_reader(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(AnnotationError, match="1006/direction/0"):
         read_tempcompass(path, str(tmp_path))
+
+
+def test_jsonl_keeps_the_group(tmp_path):
+    path = write_jsonl(tmp_path / "qa.jsonl", [QAItem("a.mp4", "q", "x", group="pair_7"), QAItem("b.mp4", "q", "y")])
+    assert "group" not in QAItem("b.mp4", "q", "y").to_json()
+    assert [i.group for i in read_jsonl(path)] == ["pair_7", ""]
+
+
+def _mvp_row(video_id: str, answer: str, candidates="['it falls', 'it stays']", **extra) -> dict:
+    return {"video_id": video_id, "video_path": f"/clevrer/{video_id}.mp4", "question": "What happens to the ball?",
+            "answer": answer, "candidates": candidates, "source": "clevrer", **extra}
+
+
+def test_mvp_reader_json_and_jsonl(tmp_path):
+    rows = [_mvp_row("ip_12_0", "it falls"), _mvp_row("ip_12_1", "it stays", ["it falls", "it stays"]),
+            _mvp_row("ip_13_0", "3", "['3', '4']"), _mvp_row("ip_13_1", 4, ["3", "4"])]
+    json_path = tmp_path / "intuitive_physics_mini.json"
+    json_path.write_text(json.dumps(rows))
+    jsonl_path = tmp_path / "intuitive_physics_mini.jsonl"
+    jsonl_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    items = read_mvp(json_path, str(tmp_path / "videos"))
+    assert read_mvp(jsonl_path, str(tmp_path / "videos"))[1].choices == items[1].choices
+    first = items[0]
+    assert first.video == str(tmp_path / "videos" / "clevrer" / "ip_12_0.mp4")
+    assert (first.question, first.answer, first.choices, first.kind, first.group) == (
+        "What happens to the ball?", "it falls", ["it falls", "it stays"], "clevrer", "ip_12")
+    assert [i.group for i in items] == ["ip_12", "ip_12", "ip_13", "ip_13"] and items[3].answer == "4"
+    assert first.source == f"{json_path}: record 0 (ip_12_0)"
+    assert READERS["mvp"] is read_mvp
+    assert {i.kind for i in read_mvp(jsonl_path, str(tmp_path), kind="intuitive_physics")} == {"intuitive_physics"}
+
+
+@pytest.mark.parametrize("bad, message", [
+    (_mvp_row("ip_12_1", "it rolls"), r"record 1 \(ip_12_1\): answer 'it rolls' is not one of candidates"),
+    (_mvp_row("ip_12_1", "it falls", "it falls or it stays"), r"record 1 \(ip_12_1\): candidates .* not a list"),
+    (_mvp_row("ip_12_1", "it falls", "[1, 2]"), r"record 1 \(ip_12_1\): candidates must be a list of strings"),
+    ({"video_id": "ip_12_1", "question": "q", "answer": "a"}, r"record 1: .*\['video_path', 'candidates'\]"),
+    (_mvp_row("ip12", "it falls"), r"record 1 \(ip12\): video_id is not '<pair>_<n>'"),
+    (_mvp_row("ip_99_1", "it falls"), r"minimal pair 'ip_12' has 1 records \['ip_12_0'\]; expected 2"),
+    (["not", "an", "object"], r"record 1: expected an object"),
+])
+def test_mvp_reader_errors_name_the_file_and_record(tmp_path, bad, message):
+    path = tmp_path / "mvp.json"
+    path.write_text(json.dumps([_mvp_row("ip_12_0", "it falls"), bad]))
+    with pytest.raises(AnnotationError, match=f"mvp.json: .*{message}"):
+        read_mvp(path, str(tmp_path))
+
+
+def test_mvp_reader_file_errors(tmp_path, monkeypatch):
+    with pytest.raises(AnnotationError, match="missing.json: annotation file not found"):
+        read_mvp(tmp_path / "missing.json", str(tmp_path))
+    (tmp_path / "dict.json").write_text(json.dumps({"video_id": "a_1"}))
+    with pytest.raises(AnnotationError, match="dict.json: expected a JSON list"):
+        read_mvp(tmp_path / "dict.json", str(tmp_path))
+    (tmp_path / "bad.jsonl").write_text(json.dumps(_mvp_row("a_0", "it falls")) + "\n{oops\n")
+    with pytest.raises(AnnotationError, match="bad.jsonl:2: not valid JSON"):
+        read_mvp(tmp_path / "bad.jsonl", str(tmp_path))
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)  # as if pyarrow were not installed
+    (tmp_path / "full.parquet").write_bytes(b"PAR1")
+    with pytest.raises(AnnotationError, match="full.parquet: reading Parquet needs pyarrow"):
+        read_mvp(tmp_path / "full.parquet", str(tmp_path))
+
+
+def test_paired_accuracy_counts_a_pair_only_when_both_are_right():
+    items = [QAItem(f"{g}_{k}.mp4", "q", "a", group=g) for g in ("p1", "p2", "p3") for k in (0, 1)]
+    items.append(QAItem("lone.mp4", "q", "a"))  # no group: scored on its own
+    correct = [True, True, True, False, False, False, True]
+    # p1 right, p2 half right, p3 wrong, the lone item right: 2 of 4 groups (single accuracy would be 4 / 7)
+    assert paired_accuracy(items, correct) == 0.5
+    assert paired_accuracy(items[:2], [True, True]) == 1.0
+    with pytest.raises(ValueError, match="7 items and 6 correctness flags"):
+        paired_accuracy(items, correct[:6])
