@@ -71,8 +71,17 @@ def _overrides(params: dict[str, Any], ctx: Context) -> list[str]:
     return [str(o).format(workdir=ctx.workdir) for o in params.get("overrides", [])]
 
 
+def encoder_ckpt_path(path: str) -> Path:
+    """An ``encoder_ckpt`` of a suite: absolute, or relative to the repository root (like recipes)."""
+    return Path(path) if Path(path).is_absolute() else ROOT / path
+
+
 def _encoder(params: dict[str, Any], ctx: Context) -> str | None:
-    """The checkpoint of the run named by ``encoder_from`` (None: random initialisation)."""
+    """The frozen encoder: ``encoder_ckpt`` (any checkpoint ``lit_jepa.hub`` reads: official ``.pt``,
+    ``transformers`` folder, lit_jepa checkpoint), else the checkpoint of the run named by ``encoder_from``, else
+    None (random initialisation)."""
+    if params.get("encoder_ckpt"):
+        return str(encoder_ckpt_path(params["encoder_ckpt"]))
     return ctx.checkpoint_of(params["encoder_from"]) if params.get("encoder_from") else None
 
 
@@ -89,6 +98,8 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     encoder, metric = _encoder(params, ctx), params["metric"]
     extra_args = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir",
                   str(ctx.workdir / "feature_cache"), *_overrides(params, ctx)]
+    if params.get("checkpoint_key"):
+        extra_args += ["--model.init_args.checkpoint_key", params["checkpoint_key"]]
     result, wall, args, log_dir = probe_sweep(str(ROOT / params["recipe"]), encoder, extra_args,
                                               ctx.workdir / "runs", params["name"], "bench")
     n, task = val_data(args)
@@ -100,7 +111,8 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         interval = None
         how = (f"no interval: {metric} averages over classes and probe_results.json holds no per-sample "
                f"predictions to bootstrap (n = {n} val samples)")
-    source = f"the checkpoint of run {params['encoder_from']}" if encoder else "random initialisation"
+    source = (params.get("encoder_ckpt") or f"the checkpoint of run {params['encoder_from']}" if encoder
+              else "random initialisation")
     protocol = (f"frozen encoder ({source}), attentive probe grid: lit-jepa fit --config {params['recipe']} "
                 + " ".join(params.get("overrides", [])) + f"; headline {metric}, {how}")
     recipe = yaml.safe_load((ROOT / params["recipe"]).read_text())

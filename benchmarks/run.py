@@ -21,7 +21,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import records  # noqa: E402
-from benchmarks.kinds import KINDS, Context  # noqa: E402
+from benchmarks.kinds import KINDS, Context, encoder_ckpt_path  # noqa: E402
 from benchmarks.tables import write_outputs  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +36,7 @@ def load_suite(name_or_path: str) -> dict:
     if not path.is_file():
         known = ", ".join(p.stem for p in sorted((HERE / "suites").glob("*.yaml")))
         raise FileNotFoundError(f"no suite {name_or_path!r}; known: {known}")
-    suite = yaml.safe_load(path.read_text())
+    suite = expand_probe_matrix(yaml.safe_load(path.read_text()))
     for i, run in enumerate(suite.get("runs", [])):
         missing = [k for k in ("name", "kind") if k not in run]
         if missing or run["kind"] not in KINDS:
@@ -44,10 +44,28 @@ def load_suite(name_or_path: str) -> dict:
     return suite
 
 
+def expand_probe_matrix(suite: dict) -> dict:
+    """Append a ``probe`` run ``probe-<recipe>-<encoder>`` for every pair of ``probe_matrix``'s ``encoders``
+    (name -> ``{encoder_ckpt: path}``, ``{encoder_from: run}``, optional ``checkpoint_key``; null: random
+    initialisation) and ``recipes`` (name -> ``{recipe, metric, overrides}``)."""
+    matrix = suite.get("probe_matrix")
+    if not matrix:
+        return suite
+    runs = list(suite.get("runs", []))
+    for recipe_name, recipe in matrix["recipes"].items():
+        for encoder_name, encoder in matrix["encoders"].items():
+            params = {**recipe, **(encoder or {"encoder_from": None})}
+            runs.append({"name": f"probe-{recipe_name}-{encoder_name}", "kind": "probe", "params": params})
+    return {**suite, "runs": runs}
+
+
 def upstream(params: dict, ctx: Context) -> dict[str, str | None]:
     """The sha256 of the checkpoints of the earlier runs that ``params`` name (``REFERENCES``)."""
     runs = sorted({params[k] for k in REFERENCES if params.get(k)})
-    return {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in runs}
+    used = {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in runs}
+    if params.get("encoder_ckpt"):  # a file's content; a folder (transformers) by its path only
+        used[str(params["encoder_ckpt"])] = records.sha256_file(encoder_ckpt_path(params["encoder_ckpt"]))
+    return used
 
 
 def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False, only: list[str] | None = None

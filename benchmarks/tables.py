@@ -63,7 +63,8 @@ def _interval(bounds: list[float] | None, scale: float = 100, digits: int = 1) -
 
 
 def _encoder(r: dict) -> str:
-    return r["params"].get("encoder_from") or "random init"
+    """The frozen encoder of a run: ``encoder_ckpt`` (a path), ``encoder_from`` (a run) or random init."""
+    return r["params"].get("encoder_ckpt") or r["params"].get("encoder_from") or "random init"
 
 
 def _notes(recs: list[dict]) -> str:
@@ -80,9 +81,9 @@ def probe_section(recs: list[dict]) -> str:
                      others or "-", r["protocol"], r["selection_rule"], _machine(r)])
     for r in recs:
         x, metric = r["extra"], r["extra"]["headline"]
-        random = [q for q in recs if not q["params"].get("encoder_from") and q["extra"]["task"] == x["task"]
+        random = [q for q in recs if _encoder(q) == "random init" and q["extra"]["task"] == x["task"]
                   and q["extra"]["headline"] == metric]
-        if r["params"].get("encoder_from") and random:
+        if _encoder(r) != "random init" and random:
             delta = 100 * (r["metrics"][metric] - random[0]["metrics"][metric])
             deltas.append(f"- {x['task']}, {metric}: pretrained minus random: {delta:+.1f} points "
                           f"({r['name']} against {random[0]['name']})")
@@ -213,7 +214,7 @@ def plot_probes(records: list[dict], out: Path) -> list[Path]:
     plt = _pyplot()
     groups = list(dict.fromkeys(f"{r['extra']['task']}\n{r['extra']['headline']}" for r in recs))
     series: dict[str, dict] = {}
-    for r in sorted(recs, key=lambda r: r["params"].get("encoder_from") is None):
+    for r in sorted(recs, key=lambda r: _encoder(r) == "random init"):
         iv = r["extra"].get("interval")
         series.setdefault(_encoder(r), {})[f"{r['extra']['task']}\n{r['extra']['headline']}"] = (
             100 * r["metrics"][r["extra"]["headline"]], [100 * b for b in iv] if iv else None)

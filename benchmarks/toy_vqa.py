@@ -112,12 +112,13 @@ def train_and_score(module: VideoQA, train: list[dict], test: list[dict], epochs
 
 
 def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int = 32, seed: int = 0,
-        root: str = "runs/toy/vqa-bench", encoder_ckpt: str | None = None, write: bool = True,
+        root: str = "runs/toy/vqa-bench", encoder_ckpt: str | None = None, write: bool = True, threads: int = 1,
         argv: list[str] | None = None) -> dict:
     """Train and score the three settings; returns (and with ``write`` writes to ``benchmarks/results``) the
     record, with the benchmark runner's keys (``metrics``, ``protocol``, ``selection_rule``, ``seed``,
-    ``extra``). ``encoder_ckpt``: the toy encoder (default: the recipe's export, trained first when missing)."""
-    torch.set_num_threads(1)
+    ``extra``). ``encoder_ckpt``: the toy encoder (default: the recipe's export, trained first when missing);
+    ``threads``: torch CPU threads."""
+    torch.set_num_threads(threads)
     if encoder_ckpt is None:
         ensure_encoder()
     encoder_ckpt = encoder_ckpt or str(ENCODER)
@@ -151,7 +152,7 @@ def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int =
     record = {
         "benchmark": "toy_vqa", "command": command(__file__, argv), "machine": machine(), "recipe": str(RECIPE),
         "params": {"num": num, "num_val": num_val, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                   "encoder_ckpt": encoder_ckpt},
+                   "threads": threads, "encoder_ckpt": encoder_ckpt},
         "protocol": PROTOCOL, "selection_rule": SELECTION, "results": results,
         "metrics": {f"acc_{k}": results[k]["accuracy"] for k in SETTINGS} | {"n": results["pretrained"]["n"]},
         "pretrained_minus_points": margin, "goal_points": 10.0, "met": min(margin.values()) >= 10.0, "seed": seed,

@@ -17,7 +17,7 @@ class VideoQADataModule(ClipDataModule):
 
     Args:
         train_annotations, val_annotations, test_annotations: annotation files (``None``: no such split).
-        format: ``jsonl``, ``perception_test`` or ``tempcompass``.
+        format: ``jsonl``, ``perception_test``, ``tempcompass`` or ``mvp``.
         video_root: video folder (``jsonl``: default each file's folder).
         spec: clip sampling (default 16 frames at step 4).
         crop_size: short-side resize and centre crop to this size (``None``: frames as decoded).

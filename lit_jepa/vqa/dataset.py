@@ -19,7 +19,7 @@ from lit_jepa.vqa.formats import READERS, QAItem
 
 class VideoQADataset(VideoClipDataset):
     """Questions read by one of :data:`lit_jepa.vqa.formats.READERS` (``jsonl``, ``perception_test``,
-    ``tempcompass``); other arguments as :class:`VideoClipDataset`.
+    ``tempcompass``, ``mvp``); other arguments as :class:`VideoClipDataset`.
 
     Args:
         annotations: the annotation file.

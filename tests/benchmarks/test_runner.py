@@ -109,3 +109,23 @@ def test_a_changed_upstream_checkpoint_reruns_the_runs_that_use_it(tmp_path, cou
     assert counting_kind[4:] == ["enc", "pre"]
     assert out[1]["upstream"]["enc"] != first[1]["upstream"]["enc"]
     assert out[1]["params_hash"] != first[1]["params_hash"] and out[2]["params_hash"] == first[2]["params_hash"]
+
+
+def test_probe_suite_matrix_expands_every_encoder_on_every_recipe(tmp_path):
+    loaded = run.load_suite("probe")
+    names = [r["name"] for r in loaded["runs"]]
+    assert len(names) == 6 and "probe-motion-random" in names and "probe-fine-toy-pretrained" in names
+    by_name = {r["name"]: r["params"] for r in loaded["runs"]}
+    assert by_name["probe-motion-random"]["encoder_from"] is None
+    assert by_name["probe-anticipation-toy-pretrained"]["metric"] == "action_recall5"
+    # an encoder file: relative to the repository, and its content enters the resumption key
+    from benchmarks.kinds import ROOT, Context, _encoder
+
+    ckpt = tmp_path / "enc.pt"
+    ckpt.write_bytes(b"weights")
+    params = {"encoder_ckpt": str(ckpt)}
+    assert _encoder(params, Context(tmp_path)) == str(ckpt)
+    assert _encoder({"encoder_ckpt": "x/y.pt"}, Context(tmp_path)) == str(ROOT / "x/y.pt")
+    first = run.upstream(params, Context(tmp_path))
+    ckpt.write_bytes(b"other weights")
+    assert run.upstream(params, Context(tmp_path)) != first
