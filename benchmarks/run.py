@@ -3,6 +3,12 @@
     python benchmarks/run.py --suite toy          # or: lit-jepa bench --suite toy
     python benchmarks/run.py --suite perf --force # rerun even finished runs
     python benchmarks/run.py --tables-only        # regenerate LEADERBOARD.md, CSV and plots from the records
+    python benchmarks/run.py --tables-only --records benchmarks/results/records   # the published records
+
+Records go to ``<workdir>/records/<suite>/<run>.json`` (default ``runs/bench/records``, not in git); the records
+behind the figures the README quotes are kept in ``benchmarks/results/records`` (pass ``--records`` to write
+or read there). The outputs (``benchmarks/LEADERBOARD.md``, ``benchmarks/results/leaderboard.csv`` and
+``benchmarks/results/plots/``) are regenerated from the records folder used.
 
 Suites are YAML files in ``benchmarks/suites/`` (a list of runs: ``name``, ``kind``, ``params``). A run whose
 finished record has the same parameters, and the same checkpoints of the earlier runs it uses (``encoder_from``),
@@ -105,13 +111,13 @@ def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", default="toy", help="suite name (benchmarks/suites/NAME.yaml) or path")
-    parser.add_argument("--records", default=str(RESULTS / "records"), help="folder of run records")
+    parser.add_argument("--records", help="folder of run records (default: WORKDIR/records)")
     parser.add_argument("--workdir", default=str(HERE.parent / "runs" / "bench"), help="data, logs, checkpoints")
     parser.add_argument("--force", action="store_true", help="rerun runs that already have a finished record")
     parser.add_argument("--only", nargs="*", help="run only these runs of the suite")
     parser.add_argument("--tables-only", action="store_true", help="only regenerate the leaderboard outputs")
     args = parser.parse_args(argv)
-    records_dir = Path(args.records)
+    records_dir = Path(args.records) if args.records else Path(args.workdir) / "records"
     failed = []
     if not args.tables_only:
         suite = load_suite(args.suite)
@@ -120,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = [r["name"] for r in results if r.get("status") != "done"]
         print(f"suite {suite['suite']}: {len(results) - len(failed)} runs done, {len(failed)} failed, "
               f"{time.time() - started:.0f} s")
-    outputs = write_outputs(records.load_records(records_dir) if records_dir.is_dir() else [], RESULTS)
+    outputs = write_outputs(records.load_records(records_dir) if records_dir.is_dir() else [], RESULTS, records_dir)
     print((HERE / "LEADERBOARD.md").read_text() if (HERE / "LEADERBOARD.md").is_file() else "")
     print("written: " + ", ".join(str(p) for p in outputs))
     if failed:

@@ -93,8 +93,8 @@ class PyAVReader(VideoReader):
     first wanted frame and decodes forward, matching frames by timestamp.
 
     ``threads``: FFmpeg threads for decoding and the RGB conversion. The default 1 leaves parallelism to
-    DataLoader workers; 0 (FFmpeg's automatic count) made 16-frame 64-px clips 5-20x slower on 2 cores
-    (thread start-up per clip, oversubscription with workers).
+    DataLoader workers; 0 (FFmpeg's automatic count) starts threads for every clip and oversubscribes the
+    cores next to workers (``benchmarks/decode_throughput.py``: h264 41.1 clips/s with 1, 28.0 with 0).
     """
 
     name = "pyav"

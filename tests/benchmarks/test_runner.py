@@ -69,6 +69,7 @@ def test_tables_are_generated_from_records(tmp_path, counting_kind):
     run.run_suite(suite(("a", {"x": 0.1}), ("b", {"x": 0.25})), tmp_path, tmp_path / "work")
     recs = records.load_records(tmp_path)
     board = tables.leaderboard(recs)
+    assert "from the records in `runs/bench/records/`" in tables.leaderboard(recs, "runs/bench/records")
     assert "| a | top1 0.600 | toy protocol | best of 2 heads on val |" in board
     assert "ViT-g/16 384 | 77.3" in board and "quoted" in board
     path = tables.write_csv(recs, tmp_path / "board.csv")
