@@ -92,7 +92,6 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     import yaml
 
     from benchmarks.toy_probes import probe as probe_sweep
-    from benchmarks.toy_probes import val_data
     from lit_jepa.planning.mpc import wilson
 
     encoder, metric = _encoder(params, ctx), params["metric"]
@@ -102,7 +101,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         extra_args += ["--model.init_args.checkpoint_key", params["checkpoint_key"]]
     result, wall, args, log_dir = probe_sweep(str(ROOT / params["recipe"]), encoder, extra_args,
                                               ctx.workdir / "runs", params["name"], "bench")
-    n, task = val_data(args)
+    n, task = result["num_val_samples"], result["data_task"]
     value = result["metrics"][metric]["value"]
     if metric.endswith("top1"):  # micro-averaged: a fraction of the n validation samples
         interval: list[float] | None = [round(v, 4) for v in wilson(round(value * n), n)]

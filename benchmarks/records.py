@@ -14,6 +14,7 @@ import platform
 import resource
 import subprocess
 import time
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,16 @@ def params_hash(params: dict[str, Any], upstream: dict[str, str | None] | None =
 
 
 def sha256_file(path: str | Path | None) -> str | None:
+    """sha256 of a file (None for a missing file or a folder); computed once per file version, since a suite
+    hashes the same encoder for every run that uses it."""
     if not path or not Path(path).is_file():
         return None
+    st = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

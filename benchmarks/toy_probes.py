@@ -56,18 +56,6 @@ def probe(recipe: str, encoder: str | Path | None, extra: Sequence[str] = (), sa
     return json.loads((log_dir / "probe_results.json").read_text()), wall, args, log_dir
 
 
-def val_data(args: list[str]) -> tuple[int, str | None]:
-    """The number of validation samples of a probe command's data (the ``n`` behind its top-1) and the data's
-    task, read by building the command's DataModule again (``probe_results.json`` does not record them)."""
-    from lit_jepa.cli import lightning_cli
-
-    cli = lightning_cli(args[1:], run=False)  # without the subcommand
-    data = getattr(cli.datamodule, "data", cli.datamodule)  # the clips behind a FeatureCacheDataModule
-    data.prepare_data()
-    data.setup("validate")
-    return len(data.datasets["val"]), getattr(data, "task", None)
-
-
 def main_(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))

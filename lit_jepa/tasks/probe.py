@@ -30,6 +30,7 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torchmetrics import SumMetric
 
 from lit_jepa import hub
 from lit_jepa.losses import sigmoid_focal_loss
@@ -141,6 +142,7 @@ class AttentiveProbe(L.LightningModule):
     def _build_heads(self) -> None:
         self.classifiers = nn.ModuleList(self._head() for _ in self.grid)
         self.val_metrics = nn.ModuleList(self._metrics() for _ in self.grid)
+        self.val_samples = SumMetric()  # validation samples, summed over ranks (the n behind top-1)
 
     def setup(self, stage: str) -> None:
         """Class counts left unset come from the DataModule (stored in the hyperparameters, so checkpoints
@@ -241,6 +243,7 @@ class AttentiveProbe(L.LightningModule):
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         x = self.probe_inputs(batch)
         b, views = x.shape[:2]
+        self.val_samples.update(b)
         for head, metrics in zip(self.classifiers, self.val_metrics):
             out = head(x.flatten(0, 1))
             if self.hparams.task == "classification":
@@ -259,6 +262,8 @@ class AttentiveProbe(L.LightningModule):
         values = [{k: float(m.compute()) for k, m in metrics.items()} for metrics in self.val_metrics]
         for metrics in self.val_metrics:
             metrics.reset()
+        self.num_val_samples = int(self.val_samples.compute())
+        self.val_samples.reset()
         logged = {f"val/head{i:02d}/{k}": v for i, vals in enumerate(values) for k, v in vals.items()}
         self.head_values, self.best = values, {}
         for k in values[0]:
@@ -305,7 +310,10 @@ class AttentiveProbe(L.LightningModule):
             return
         folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         h = self.hparams
+        data = getattr(self.trainer, "datamodule", None)
+        data = getattr(data, "data", data)  # the clips behind a FeatureCacheDataModule
         record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
+                  "num_val_samples": self.num_val_samples, "data_task": getattr(data, "task", None),
                   "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
                   "encoder_sha256": module_sha256(self.encoder), "grid": self.grid, "epochs": self.trainer.max_epochs,
                   "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth}
