@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +86,21 @@ def _encoder(params: dict[str, Any], ctx: Context) -> str | None:
     return ctx.checkpoint_of(params["encoder_from"]) if params.get("encoder_from") else None
 
 
+def _per_sample(log_dir: Path, result: dict, metric: str) -> dict[str, list[int]] | None:
+    """``{"index", "label", "hit"}`` of the headline metric's best head, from the run's ``val_predictions.npz``."""
+    from lit_jepa.metrics import metric_spec, sample_hits
+
+    if not result.get("predictions"):
+        return None
+    with np.load(log_dir / result["predictions"]) as pred:
+        target = metric.split("_")[0] if "_" in metric else "label"
+        k, _ = metric_spec(metric)
+        top = pred[f"{target}_top5"][result["metrics"][metric]["head"]]
+        labels = pred[f"{target}_label"]
+        return {"index": pred["index"].tolist(), "label": labels.tolist(),
+                "hit": sample_hits(top, labels, k).astype(int).tolist()}
+
+
 def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """A frozen-encoder probe sweep (``recipe``) through ``lit-jepa fit`` on the checkpoint of run ``encoder_from``
     (null: the recipe's architecture at random initialisation); ``metric`` is the headline, with a 95 % interval
@@ -92,6 +108,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     import yaml
 
     from benchmarks.toy_probes import probe as probe_sweep
+    from lit_jepa.metrics import bootstrap_interval, metric_spec
     from lit_jepa.planning.mpc import wilson
 
     encoder, metric = _encoder(params, ctx), params["metric"]
@@ -103,13 +120,19 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
                                               ctx.workdir / "runs", params["name"], "bench")
     n, task = result["num_val_samples"], result["data_task"]
     value = result["metrics"][metric]["value"]
+    per_sample = _per_sample(log_dir, result, metric)
     if metric.endswith("top1"):  # micro-averaged: a fraction of the n validation samples
         interval: list[float] | None = [round(v, 4) for v in wilson(round(value * n), n)]
         how = f"Wilson 95 % interval over n = {n} val samples (it ignores the max over heads)"
+    elif per_sample is not None:
+        k, mean_class = metric_spec(metric)
+        hits, labels = np.array(per_sample["hit"], bool), np.array(per_sample["label"])
+        interval = [round(v, 4) for v in bootstrap_interval(hits, labels, mean_class)]
+        how = (f"95 % percentile-bootstrap interval (2,000 resamples of the n = {n} val samples, the best head's "
+               f"per-sample predictions; it ignores the max over heads)")
     else:
         interval = None
-        how = (f"no interval: {metric} averages over classes and probe_results.json holds no per-sample "
-               f"predictions to bootstrap (n = {n} val samples)")
+        how = f"no interval: the probe run saved no per-sample predictions (n = {n} val samples)"
     source = (params.get("encoder_ckpt") or f"the checkpoint of run {params['encoder_from']}" if encoder
               else "random initialisation")
     protocol = (f"frozen encoder ({source}), attentive probe grid: lit-jepa fit --config {params['recipe']} "
@@ -119,7 +142,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "selection_rule": result["selection_rule"], "checkpoint": log_dir / "export" / "probe.pt",
             "seed": recipe.get("seed_everything"),
             "extra": {"task": task or Path(params["recipe"]).stem, "headline": metric, "value": value,
-                      "interval": interval, "n_val": n, "encoder": encoder,
+                      "interval": interval, "n_val": n, "encoder": encoder, "per_sample": per_sample,
                       "encoder_sha256": result.get("encoder_sha256"),
                       "best_heads": {k: v["head"] for k, v in result["metrics"].items()},
                       "wall_s": round(wall, 1), "command": "lit-jepa " + " ".join(args), "log_dir": str(log_dir)}}

@@ -7,8 +7,9 @@
 
 Records go to ``<workdir>/records/<suite>/<run>.json`` (default ``runs/bench/records``, not in git); the records
 behind the figures the README quotes are kept in ``benchmarks/results/records`` (pass ``--records`` to write
-or read there). The outputs (``benchmarks/LEADERBOARD.md``, ``benchmarks/results/leaderboard.csv`` and
-``benchmarks/results/plots/``) are regenerated from the records folder used.
+or read there). The outputs (``LEADERBOARD.md``, ``leaderboard.csv`` and ``plots/``) are regenerated from the
+records folder used and written beside it (``--out``, default the records folder's parent: ``runs/bench/`` for
+your runs, ``benchmarks/results/`` for the published records), so your runs never overwrite the published tables.
 
 Suites are YAML files in ``benchmarks/suites/`` (a list of runs: ``name``, ``kind``, ``params``). A run whose
 finished record has the same parameters, and the same checkpoints of the earlier runs it uses (``encoder_from``),
@@ -31,7 +32,6 @@ from benchmarks.kinds import KINDS, Context, encoder_ckpt_path  # noqa: E402
 from benchmarks.tables import write_outputs  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 REFERENCES = ("encoder_from",)  # params that name an earlier run whose checkpoint the run uses
 
 
@@ -82,6 +82,14 @@ def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False
         name, params = run["name"], {**run.get("params", {}), "name": run["name"]}
         used = upstream(params, ctx)
         previous = None if force else records.finished(records_dir, suite["suite"], name, params, used)
+        missing = sorted(r for r in used if r not in ctx.previous and not Path(r).exists())
+        if previous is None and missing and not (only and name not in only):
+            error = (f"needs the finished run(s) {', '.join(missing)} of suite {suite['suite']!r}, which have no "
+                     f"finished record in {records_dir}; run them first (add them to --only, or drop --only)")
+            print(f"[{suite['suite']}] {name}: skipped: {error}", file=sys.stderr)
+            done.append({"suite": suite["suite"], "name": name, "kind": run["kind"], "status": "skipped",
+                         "error": error})
+            continue
         if previous is not None or (only and name not in only):
             if previous is not None:
                 path = records.record_path(records_dir, suite["suite"], name)
@@ -115,19 +123,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=str(HERE.parent / "runs" / "bench"), help="data, logs, checkpoints")
     parser.add_argument("--force", action="store_true", help="rerun runs that already have a finished record")
     parser.add_argument("--only", nargs="*", help="run only these runs of the suite")
+    parser.add_argument("--out", help="folder for LEADERBOARD.md, leaderboard.csv and plots/ (default: the records "
+                                      "folder's parent)")
     parser.add_argument("--tables-only", action="store_true", help="only regenerate the leaderboard outputs")
     args = parser.parse_args(argv)
     records_dir = Path(args.records) if args.records else Path(args.workdir) / "records"
     failed = []
     if not args.tables_only:
         suite = load_suite(args.suite)
+        unknown = sorted(set(args.only or ()) - {r["name"] for r in suite["runs"]})
+        if unknown:
+            parser.error(f"--only: no run(s) {', '.join(unknown)} in suite {suite['suite']!r}")
         started = time.time()
         results = run_suite(suite, records_dir, Path(args.workdir) / suite["suite"], args.force, args.only)
         failed = [r["name"] for r in results if r.get("status") != "done"]
         print(f"suite {suite['suite']}: {len(results) - len(failed)} runs done, {len(failed)} failed, "
               f"{time.time() - started:.0f} s")
-    outputs = write_outputs(records.load_records(records_dir) if records_dir.is_dir() else [], RESULTS, records_dir)
-    print((HERE / "LEADERBOARD.md").read_text() if (HERE / "LEADERBOARD.md").is_file() else "")
+    out = Path(args.out) if args.out else records_dir.resolve().parent
+    outputs = write_outputs(records.load_records(records_dir) if records_dir.is_dir() else [], out, records_dir,
+                            Path(args.workdir) / "tensorboard")
+    print(outputs[0].read_text())
     print("written: " + ", ".join(str(p) for p in outputs))
     if failed:
         print(f"failed runs: {', '.join(failed)} (see their records)", file=sys.stderr)

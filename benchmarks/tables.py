@@ -1,5 +1,5 @@
-"""Leaderboard outputs generated from run records (never edited by hand): ``benchmarks/LEADERBOARD.md``,
-``results/leaderboard.csv``, PNG plots in ``results/plots/`` and TensorBoard hparams entries."""
+"""Leaderboard outputs generated from run records (never edited by hand): ``LEADERBOARD.md``,
+``leaderboard.csv`` and PNG plots in ``plots/`` of an output folder, and TensorBoard hparams entries."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from lit_jepa.metrics import metric_spec, paired_difference_interval
 
 HERE = Path(__file__).resolve().parent
 
@@ -72,6 +76,17 @@ def _notes(recs: list[dict]) -> str:
                       for r in recs)
 
 
+def _paired_interval(a: dict, b: dict, metric: str) -> tuple[float, float] | None:
+    """Bootstrap interval of ``a - b`` on the headline metric when both records hold per-sample hits of the same
+    validation samples (the best head of each run)."""
+    sa, sb = a["extra"].get("per_sample"), b["extra"].get("per_sample")
+    if not sa or not sb or sa["index"] != sb["index"] or sa["label"] != sb["label"]:
+        return None
+    _, mean_class = metric_spec(metric)
+    return paired_difference_interval(np.array(sa["hit"], bool), np.array(sb["hit"], bool), np.array(sa["label"]),
+                                      mean_class)
+
+
 def probe_section(recs: list[dict]) -> str:
     rows, deltas = [], []
     for r in recs:
@@ -85,8 +100,10 @@ def probe_section(recs: list[dict]) -> str:
                   and q["extra"]["headline"] == metric]
         if _encoder(r) != "random init" and random:
             delta = 100 * (r["metrics"][metric] - random[0]["metrics"][metric])
+            paired = _paired_interval(r, random[0], metric)
             deltas.append(f"- {x['task']}, {metric}: pretrained minus random: {delta:+.1f} points "
-                          f"({r['name']} against {random[0]['name']})")
+                          + (f"(paired 95 % bootstrap interval {_interval(paired)}) " if paired else "")
+                          + f"({r['name']} against {random[0]['name']})")
     return ("## Frozen-encoder probes (values in %: the pretrained encoder against the same architecture at random "
             "initialisation)\n\n" + table(["task", "encoder", "headline metric", "value", "95 % interval",
                                              "other metrics", "protocol", "selection rule", "machine"], rows)
@@ -261,14 +278,14 @@ def write_hparams(records: list[dict], log_dir: Path) -> Path:
     return log_dir
 
 
-def write_outputs(records: list[dict], results: Path, source: Path | None = None) -> list[Path]:
-    """LEADERBOARD.md, the CSV, plots and TensorBoard hparams from ``records`` (read from folder ``source``)."""
-    board = HERE / "LEADERBOARD.md"
-    where = source.resolve() if source else HERE / "results" / "records"
+def write_outputs(records: list[dict], out: Path, source: Path, tensorboard: Path) -> list[Path]:
+    """``out/LEADERBOARD.md`` (first in the returned list), ``out/leaderboard.csv``, ``out/plots/`` and TensorBoard
+    hparams under ``tensorboard``, from ``records`` (read from folder ``source``)."""
+    where = source.resolve()
     label = where.relative_to(HERE.parent) if where.is_relative_to(HERE.parent) else where
-    board.write_text(leaderboard(records, str(label)))
-    plots = results / "plots"
+    plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    return [board, write_csv(records, results / "leaderboard.csv"), *plot_training_curves(records, plots),
-            *plot_probes(records, plots), *plot_planning(records, plots),
-            write_hparams(records, HERE.parent / "runs" / "bench" / "tensorboard")]
+    board = out / "LEADERBOARD.md"
+    board.write_text(leaderboard(records, str(label)))
+    return [board, write_csv(records, out / "leaderboard.csv"), *plot_training_curves(records, plots),
+            *plot_probes(records, plots), *plot_planning(records, plots), write_hparams(records, tensorboard)]

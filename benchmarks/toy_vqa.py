@@ -16,7 +16,7 @@ import argparse
 import sys
 import time
 import zlib
-from collections import defaultdict
+from collections import Counter
 from pathlib import Path
 
 import lightning as L
@@ -33,6 +33,7 @@ from lit_jepa.planning.mpc import wilson  # noqa: E402
 from lit_jepa.tasks import VideoQA  # noqa: E402
 from lit_jepa.vqa import ToyVQADataModule  # noqa: E402
 from lit_jepa.vqa.dataset import qa_fields  # noqa: E402
+from lit_jepa.vqa.scoring import QAScores  # noqa: E402
 
 RECIPE = Path("recipes/vqa/toy-vitt-64px-16f.yaml")
 SETTINGS = ("pretrained", "random", "text_only")
@@ -95,18 +96,17 @@ def train_and_score(module: VideoQA, train: list[dict], test: list[dict], epochs
     module.train()  # token caching left it in eval mode, which Lightning would keep
     trainer.fit(module, loader)
     module.eval()
-    per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    scores = QAScores()
     for i in range(0, len(test), 64):
         batch = collate(test[i:i + 64])
-        preds, targets = module.choose(batch)
-        for q, p, t in zip(qa_fields(batch["qa"]), preds, targets):
-            for key in ("all", q["kind"]):
-                per_kind[key][0] += int(p == t)
-                per_kind[key][1] += 1
-    correct, n = per_kind["all"]
-    low, high = wilson(correct, n)
-    return {"accuracy": round(correct / n, 4), "wilson95": [round(low, 4), round(high, 4)], "n": n,
-            "per_kind": {k: {"accuracy": round(c / m, 4), "n": m} for k, (c, m) in sorted(per_kind.items())},
+        for n, (q, p, t) in enumerate(zip(qa_fields(batch["qa"]), *module.choose(batch))):
+            scores.add(i + n, p == t, q["kind"])
+    out = scores.summary()
+    n = int(out["num_questions"])
+    low, high = wilson(round(out["acc"] * n), n)
+    per_kind = Counter(q["kind"] for q in qa_fields([s["qa"] for s in test]))
+    return {"accuracy": round(out["acc"], 4), "wilson95": [round(low, 4), round(high, 4)], "n": n,
+            "per_kind": {k: {"accuracy": round(out[f"acc/{k}"], 4), "n": m} for k, m in sorted(per_kind.items())},
             "final_train_loss": round(float(trainer.callback_metrics["train/loss"]), 4),
             "wall_s": round(time.perf_counter() - start, 1)}
 

@@ -8,10 +8,15 @@
   compare torchmetrics against (also used when ``k >= num_classes``, where torchmetrics refuses ``top_k``).
 
 Values are fractions in ``[0, 1]`` (the official logs print percentages).
+
+Offline, from the per-sample top-5 predictions a probe run saves (``val_predictions.npz``): :func:`sample_hits`,
+:func:`metric_from_hits`, and percentile-bootstrap intervals for a metric (:func:`bootstrap_interval`) and for the
+difference of two runs on the same samples (:func:`paired_difference_interval`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 from torchmetrics import Metric, MetricCollection
@@ -67,3 +72,48 @@ def anticipation_metrics(num_classes: dict[str, int], k: int = 5) -> MetricColle
         metrics[f"{name}_recall{k}"] = mean_class_recall(num_classes[name], k)
         metrics[f"{name}_top1"] = top1(num_classes[name])
     return MetricCollection(metrics, compute_groups=False)
+
+
+def metric_spec(metric: str) -> tuple[int, bool]:
+    """``(k, mean_class)`` of a probe metric name: ``top1`` / ``*_top1`` micro top-1, ``*_recall<k>`` mean-class."""
+    if metric == "top1" or metric.endswith("_top1"):
+        return 1, False
+    head, sep, k = metric.rpartition("_recall")
+    if sep and k.isdigit():
+        return int(k), True
+    raise ValueError(f"unknown probe metric {metric!r}; expected top1, <target>_top1 or <target>_recall<k>")
+
+
+def sample_hits(top: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Whether each sample's label is among its ``k`` first predictions: ``top`` ``(N, >= k)``, ``labels`` ``(N,)``."""
+    return (top[:, :k] == labels[:, None]).any(axis=1)
+
+
+def metric_from_hits(hits: np.ndarray, labels: np.ndarray, mean_class: bool) -> float:
+    """Micro average of ``hits``, or (``mean_class``) the mean over the classes present of each class's average."""
+    if not mean_class:
+        return float(hits.mean())
+    _, inverse = np.unique(labels, return_inverse=True)
+    return float((np.bincount(inverse, weights=hits) / np.bincount(inverse)).mean())
+
+
+def _resamples(n: int, resamples: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+
+
+def bootstrap_interval(hits: np.ndarray, labels: np.ndarray, mean_class: bool, level: float = 0.95,
+                       resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of :func:`metric_from_hits` over samples drawn with replacement."""
+    values = [metric_from_hits(hits[i], labels[i], mean_class) for i in _resamples(len(hits), resamples, seed)]
+    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def paired_difference_interval(hits_a: np.ndarray, hits_b: np.ndarray, labels: np.ndarray, mean_class: bool,
+                               level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(a) - metric(b)`` for two runs scored on the same samples (the
+    same resampled samples enter both terms, so the shared difficulty of the samples cancels)."""
+    values = [metric_from_hits(hits_a[i], labels[i], mean_class) - metric_from_hits(hits_b[i], labels[i], mean_class)
+              for i in _resamples(len(labels), resamples, seed)]
+    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)

@@ -11,7 +11,17 @@ from torch.utils.data import DistributedSampler
 from torchmetrics.aggregation import SumMetric
 
 from lit_jepa.data.loader import ResumableSampler
-from lit_jepa.metrics import ClassMeanRecall, anticipation_metrics, mean_class_recall, top1
+from lit_jepa.metrics import (
+    ClassMeanRecall,
+    anticipation_metrics,
+    bootstrap_interval,
+    mean_class_recall,
+    metric_from_hits,
+    metric_spec,
+    paired_difference_interval,
+    sample_hits,
+    top1,
+)
 
 
 def official_class_mean_recall(scores: torch.Tensor, target: torch.Tensor, k: int = 5) -> float:
@@ -116,3 +126,57 @@ def test_unpadded_sampler_shards():
     shards = [list(ResumableSampler(range(7), False, num_replicas=3, rank=r, pad=False)) for r in range(3)]
     assert shards == [[0, 3, 6], [1, 4], [2, 5]]
     assert [len(ResumableSampler(range(7), False, num_replicas=3, rank=r, pad=False)) for r in range(3)] == [3, 2, 2]
+
+
+def test_offline_scores_from_top5_predictions_match_the_metrics_and_bootstrap_sensibly():
+    g = torch.Generator().manual_seed(0)
+    scores, target = torch.rand(200, 12, generator=g), torch.randint(0, 12, (200,), generator=g)
+    target[:40] = 3  # an unbalanced class, so mean-class and micro recall differ
+    top = scores.topk(5, dim=-1).indices.numpy()
+    labels = target.numpy()
+    assert metric_spec("action_recall5") == (5, True) and metric_spec("top1") == (1, False)
+    assert metric_spec("verb_top1") == (1, False)
+    with pytest.raises(ValueError, match="unknown probe metric"):
+        metric_spec("f1")
+    recall = metric_from_hits(sample_hits(top, labels, 5), labels, mean_class=True)
+    assert recall == pytest.approx(official_class_mean_recall(scores, target), abs=1e-6)
+    reference = mean_class_recall(12, 5)
+    reference.update(scores, target)
+    assert recall == pytest.approx(reference.compute().item(), abs=1e-6)
+    accuracy = metric_from_hits(sample_hits(top, labels, 1), labels, mean_class=False)
+    assert accuracy == pytest.approx((scores.argmax(-1) == target).float().mean().item())
+    hits = sample_hits(top, labels, 5)
+    low, high = bootstrap_interval(hits, labels, mean_class=True)
+    assert low < recall < high and high - low < 0.3
+    assert paired_difference_interval(hits, hits, labels, True) == (0.0, 0.0)
+    better = hits.copy()
+    better[~hits] = True  # every miss turned into a hit: clearly better on the same samples
+    assert paired_difference_interval(better, hits, labels, True)[0] > 0
+
+
+def _gather_once(rank: int, world: int, port: int, results) -> None:
+    from lit_jepa.tasks.probe import gather_predictions
+    from lit_jepa.vqa.scoring import QAScores
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    # rank 0 holds samples 2, 0 (one batch); rank 1 holds sample 1 (one batch); a third rank would hold none
+    parts = ([{"index": torch.tensor([2, 0]), "label_label": torch.tensor([5, 3]),
+               "label_top5": torch.tensor([[[5, 1, 2, 3, 4], [0, 1, 2, 4, 6]]])}] if rank == 0 else
+             [{"index": torch.tensor([1]), "label_label": torch.tensor([7]), "label_top5": torch.tensor([[[7] * 5]])}])
+    pred = gather_predictions(parts)
+    scores = QAScores()
+    for i in ((0, 1) if rank == 0 else (1, 2)):  # question 1 reaches both ranks: counted once
+        scores.add(i, correct=i != 2, kind="k", group=f"g{i // 2}")
+    results[rank] = (pred["index"].tolist(), pred["label_label"].tolist(), pred["label_top5"][0, :, 0].tolist(),
+                     scores.gather().summary())
+    dist.destroy_process_group()
+
+
+def test_predictions_and_qa_scores_gather_over_two_gloo_processes():
+    results = mp.Manager().dict()
+    mp.spawn(_gather_once, args=(2, _free_port(), results), nprocs=2, join=True)
+    for index, labels, first, summary in results.values():
+        assert index == [0, 1, 2] and labels == [3, 7, 5] and first == [0, 7, 5]
+        assert summary["num_questions"] == 3 and summary["acc"] == pytest.approx(2 / 3)
+        assert summary["paired_acc"] == pytest.approx(0.5)  # g0 = {0, 1} right; g1 = {2} wrong

@@ -12,6 +12,8 @@ with its own warmup-cosine learning rate and weight decay. AdamW is per-paramete
 per head (the official code) at a fraction of the bookkeeping. Evaluation averages the per-view probabilities
 (softmax, or sigmoid for anticipation) and updates torchmetrics per head; the reported number is the maximum
 over heads of the last validation epoch's metric (``SELECTION_RULE``), each metric maximised independently.
+The last validation epoch of ``fit`` also keeps every head's top-5 classes per sample (gathered over ranks, by
+sample index), written with ``probe_results.json`` as ``val_predictions.npz`` for offline intervals.
 
 Batches may also carry precomputed ``"features"`` ``(B, V, N, D)`` instead of ``"video"``: see
 :class:`lit_jepa.features.FeatureCacheDataModule`.
@@ -27,7 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
+import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import SumMetric
@@ -39,8 +43,30 @@ from lit_jepa.nn import AnticipationClassifier, AttentiveClassifier, VisionTrans
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
 
+TOP_K = 5  # per-sample predictions keep each head's 5 best classes (top-1 and recall@5 follow from them)
+PREDICTIONS = "val_predictions.npz"
 SELECTION_RULE = ("best of {n} heads on val (protocol: max over heads of the last-epoch val metric, each metric "
                   "maximised independently, as the official code)")
+
+
+def _join(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """Concatenate prediction records along the samples (dim -2 of the ``(heads, B, k)`` top-k arrays)."""
+    return {k: torch.cat([p[k] for p in parts], dim=-2 if k.endswith(f"_top{TOP_K}") else 0) for k in parts[0]}
+
+
+def gather_predictions(parts: list[dict[str, Tensor]]) -> dict[str, np.ndarray] | None:
+    """One rank's per-batch prediction records, joined over all ranks (a collective: every rank calls it, with or
+    without records) and ordered by sample index; ``None`` when no rank has any."""
+    local = _join(parts) if parts else None
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        everyone: list[dict | None] = [None] * dist.get_world_size()
+        dist.all_gather_object(everyone, local)
+        found = [e for e in everyone if e is not None]
+        local = _join(found) if found else None
+    if local is None:
+        return None
+    order = local["index"].argsort()
+    return {k: (v[:, order] if k.endswith(f"_top{TOP_K}") else v[order]).numpy() for k, v in local.items()}
 
 
 def module_sha256(module: nn.Module) -> str:
@@ -127,6 +153,8 @@ class AttentiveProbe(L.LightningModule):
             self._build_heads()
         self.selection_rule = SELECTION_RULE.format(n=len(self.grid))
         self._embeddings: list[tuple[Tensor, Tensor]] = []
+        self._predictions: list[dict[str, Tensor]] = []
+        self.predictions: dict[str, np.ndarray] | None = None
 
     # ------------------------------------------------------------------------------------------ building
     @staticmethod
@@ -240,20 +268,36 @@ class AttentiveProbe(L.LightningModule):
         self.log("train/loss_min", losses.min(), prog_bar=True, batch_size=bsz)
         return losses.sum()
 
+    def _final_validation(self) -> bool:
+        """The last validation epoch of ``fit`` (``max_epochs`` set), whose per-sample predictions are kept."""
+        t = self._trainer
+        return (t is not None and not t.sanity_checking and t.state.fn == "fit" and t.max_epochs is not None
+                and self.current_epoch == t.max_epochs - 1)
+
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         x = self.probe_inputs(batch)
         b, views = x.shape[:2]
         self.val_samples.update(b)
+        targets = ("label",) if self.hparams.task == "classification" else ANTICIPATION_TARGETS
+        top = {t: [] for t in targets}
         for head, metrics in zip(self.classifiers, self.val_metrics):
             out = head(x.flatten(0, 1))
             if self.hparams.task == "classification":
-                metrics["top1"].update(out.softmax(-1).view(b, views, -1).mean(1), batch["label"])
-                continue
-            for name in ANTICIPATION_TARGETS:
-                probs = out[name].sigmoid().view(b, views, -1).mean(1)
+                probs = {"label": out.softmax(-1).view(b, views, -1).mean(1)}
+                metrics["top1"].update(probs["label"], batch["label"])
+            else:
+                probs = {name: out[name].sigmoid().view(b, views, -1).mean(1) for name in ANTICIPATION_TARGETS}
                 for key, metric in metrics.items():
-                    if key.startswith(name):
-                        metric.update(probs, batch[name])
+                    name = key.split("_")[0]
+                    metric.update(probs[name], batch[name])
+            for t in targets:
+                top[t].append(probs[t].topk(min(TOP_K, probs[t].shape[-1]), dim=-1).indices)
+        if self._final_validation():
+            record = {"index": batch["index"].cpu()}
+            for t in targets:
+                record[f"{t}_label"] = batch[t].cpu()
+                record[f"{t}_top{TOP_K}"] = torch.stack(top[t]).cpu()  # (heads, B, k)
+            self._predictions.append(record)
         if self.hparams.embedding_samples and len(self._embeddings) * b < self.hparams.embedding_samples:
             label = batch["action" if "action" in batch else "label"]
             self._embeddings.append((x.mean(dim=(1, 2)).cpu(), label.cpu()))
@@ -274,6 +318,9 @@ class AttentiveProbe(L.LightningModule):
         if not self.trainer.sanity_checking and self.current_epoch == self.trainer.max_epochs - 1:
             self._dump_embeddings()
         self._embeddings = []
+        if self._final_validation():
+            self.predictions = gather_predictions(self._predictions)
+        self._predictions = []
 
     def _dump_embeddings(self) -> None:
         experiment = getattr(self.logger, "experiment", None)
@@ -312,12 +359,15 @@ class AttentiveProbe(L.LightningModule):
         h = self.hparams
         data = getattr(self.trainer, "datamodule", None)
         data = getattr(data, "data", data)  # the clips behind a FeatureCacheDataModule
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.predictions is not None:
+            np.savez_compressed(folder / PREDICTIONS, **self.predictions)
         record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
                   "num_val_samples": self.num_val_samples, "data_task": getattr(data, "task", None),
                   "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
                   "encoder_sha256": module_sha256(self.encoder), "grid": self.grid, "epochs": self.trainer.max_epochs,
-                  "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth}
-        folder.mkdir(parents=True, exist_ok=True)
+                  "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
+                  "predictions": PREDICTIONS if self.predictions is not None else None}
         (folder / "probe_results.json").write_text(json.dumps(record, indent=2) + "\n")
         hub.export_official(folder / "export" / "probe.pt", classifiers=list(self.classifiers))
         if self.logger is not None:

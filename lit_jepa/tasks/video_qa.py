@@ -1,8 +1,9 @@
 """Video question answering: a frozen V-JEPA encoder aligned with a causal language model through a projector.
 
 ``loss = -mean log p(answer tokens | prompt with projected video tokens)``; prompt tokens are never labels.
-Multiple-choice questions are scored by the summed log-probability of each option as the answer (accuracy);
-free generation (greedy) is optional at test time (exact match).
+Multiple-choice questions are scored by the summed log-probability of each option as the answer: ``acc``, per
+question ``kind`` (``acc/<kind>``) and, for questions with a ``group`` (MVP's minimal pairs), ``paired_acc``, each
+question counted once over DDP ranks; free generation (greedy) is optional at test time (exact match).
 
 Stages: the projector always trains; ``train_encoder`` adds the encoder; ``lm_tuning`` is ``frozen``, ``lora``
 (a minimal LoRA on ``lora_targets``) or ``full`` (needed for the toy language model, which starts from random
@@ -26,6 +27,7 @@ from lit_jepa.schedules import WarmupCosine
 from lit_jepa.vqa.dataset import qa_fields
 from lit_jepa.vqa.lora import add_lora
 from lit_jepa.vqa.projector import build_projector
+from lit_jepa.vqa.scoring import QAScores
 from lit_jepa.vqa.sequence import PromptEncoder, answer_logprob, answer_loss, assemble
 from lit_jepa.vqa.tiny_lm import build_tiny_lm, load_lm
 from lit_jepa.vqa.toy import toy_vocabulary
@@ -104,7 +106,7 @@ class VideoQA(L.LightningModule):
         self.prompt = PromptEncoder(self.tokenizer, template)
         tok = self.tokenizer
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
-        self.counts: dict[str, list[int]] = {}
+        self.scores: dict[str, QAScores] = {}
 
     def train(self, mode: bool = True) -> VideoQA:
         super().train(mode)
@@ -175,12 +177,13 @@ class VideoQA(L.LightningModule):
     def _evaluate(self, batch: dict[str, Any], stage: str) -> None:
         self.log(f"{stage}/loss", self.loss(batch), batch_size=len(batch["qa"]))
         preds, targets = self.choose(batch)
-        counts = self.counts.setdefault(stage, [0, 0, 0])
-        counts[0] += sum(p == t for p, t in zip(preds, targets))
-        counts[1] += len(preds)
+        qa = qa_fields(batch["qa"])
+        exact = [False] * len(qa)
         if stage == "test" and self.hparams.generate_max_tokens > 0:
-            answers = [q["answer"] for q in qa_fields(batch["qa"])]
-            counts[2] += sum(_squash(a) == _squash(g) for a, g in zip(answers, self.generate(batch)))
+            exact = [_squash(q["answer"]) == _squash(g) for q, g in zip(qa, self.generate(batch))]
+        scores = self.scores.setdefault(stage, QAScores())
+        for i, q, p, t, e in zip(batch["index"].tolist(), qa, preds, targets, exact):
+            scores.add(i, p == t, q.get("kind", ""), q.get("group", ""), e)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "val")
@@ -188,19 +191,20 @@ class VideoQA(L.LightningModule):
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "test")
 
-    def _log_counts(self, stage: str) -> None:
-        correct, total, exact = self.counts.pop(stage, [0, 0, 0])
-        if total:
-            self.log(f"{stage}/acc", correct / total)
-            self.log(f"{stage}/num_questions", float(total))
-            if stage == "test" and self.hparams.generate_max_tokens > 0:
-                self.log("test/exact_match", exact / total)
+    def _log_scores(self, stage: str) -> None:
+        """Scores over all ranks (each question once): ``acc``, ``num_questions``, ``acc/<kind>``, MVP's
+        ``paired_acc`` when questions have groups, and ``exact_match`` when answers were generated."""
+        summary = self.scores.pop(stage, QAScores()).gather().summary()
+        if stage != "test" or self.hparams.generate_max_tokens <= 0:
+            summary.pop("exact_match", None)
+        for key, value in summary.items():
+            self.log(f"{stage}/{key}", value)
 
     def on_validation_epoch_end(self) -> None:
-        self._log_counts("val")
+        self._log_scores("val")
 
     def on_test_epoch_end(self) -> None:
-        self._log_counts("test")
+        self._log_scores("test")
 
     def configure_optimizers(self) -> dict[str, Any]:
         h = self.hparams

@@ -1,7 +1,7 @@
 """Video-QA samples: the clip-dataset contract plus the question, choices and answer as one JSON string.
 
-``"qa"`` is a JSON string (``{"question", "answer", "choices", "kind"}``) so that ``default_collate`` batches it
-as a list of strings; :func:`qa_fields` decodes a batch's list.
+``"qa"`` is a JSON string (``{"question", "answer", "choices", "kind", "group"}``) so that ``default_collate``
+batches it as a list of strings; :func:`qa_fields` decodes a batch's list.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class VideoQADataset(VideoClipDataset):
 
     def load(self, index: int, rng: np.random.Generator | None) -> dict[str, Any]:
         item = self.items[index]
-        qa = {"question": item.question, "answer": item.answer, "choices": item.choices, "kind": item.kind}
+        qa = {"question": item.question, "answer": item.answer, "choices": item.choices, "kind": item.kind,
+              "group": item.group}
         return {**super().load(index, rng), "qa": json.dumps(qa)}
 
 

@@ -8,7 +8,8 @@ One JSON object per line::
 ``video``, ``question`` and ``answer`` are required; ``choices`` (multiple choice: must contain ``answer``),
 ``start_frame``/``end_frame`` (decodable-frame window, ``end_frame`` exclusive), ``kind`` (a question-type
 tag used to break accuracy down) and ``group`` (items scored together, e.g. the two videos of an MVP minimal pair:
-see :func:`paired_accuracy`) are optional. Relative video paths are resolved against ``video_root``.
+see :func:`lit_jepa.vqa.scoring.paired_accuracy`) are optional. Relative video paths are resolved against
+``video_root``.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ def read_mvp(path: str | Path, video_root: str, kind: str | None = None) -> list
     (``video_root``: the ``videos/`` folder the benchmark's ``make download_videos`` creates; a leading ``/`` of
     ``video_path`` is dropped). The minimal pair is ``video_id`` without its last ``_``-separated part, and each
     pair must hold exactly two records: this is how the official scorer groups ``pair_accuracy`` (see
-    :func:`paired_accuracy`). ``kind`` is the given ``kind`` (e.g. the subset name) or else the record's ``source``.
+    :func:`lit_jepa.vqa.scoring.paired_accuracy`). ``kind`` is the given ``kind`` (e.g. the subset name) or else the
+    record's ``source``.
     Sources: github.com/facebookresearch/minimal_video_pairs ``tasks/mvp/utils.py`` (``video_path``,
     ``candidates``, ``answer``, the grouping in ``compute_metrics``), ``tasks/mvp/*.yaml`` and ``README.md``
     (subsets, splits, paired accuracy); the field list and types from the dataset's ``dataset_info.json``
@@ -216,18 +218,6 @@ def read_mvp(path: str | Path, video_root: str, kind: str | None = None) -> list
         if len(ids) != 2:
             raise AnnotationError(f"{path}: minimal pair {group!r} has {len(ids)} records {ids}; expected 2")
     return items
-
-
-def paired_accuracy(items: list[QAItem], correct: list[bool]) -> float:
-    """Fraction of groups (``item.group``) whose every item is answered correctly; an empty group name makes the
-    item its own group. MVP's paired accuracy when the groups are its minimal pairs."""
-    if len(items) != len(correct) or not items:
-        raise ValueError(f"{len(items)} items and {len(correct)} correctness flags; expected as many, at least one")
-    groups: dict[str | int, bool] = {}
-    for n, (item, ok) in enumerate(zip(items, correct)):
-        key = item.group or n
-        groups[key] = groups.get(key, True) and bool(ok)
-    return sum(groups.values()) / len(groups)
 
 
 READERS = {"jsonl": read_jsonl, "perception_test": read_perception_test, "tempcompass": read_tempcompass,

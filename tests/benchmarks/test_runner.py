@@ -130,3 +130,27 @@ def test_probe_suite_matrix_expands_every_encoder_on_every_recipe(tmp_path):
     first = run.upstream(params, Context(tmp_path))
     ckpt.write_bytes(b"other weights")
     assert run.upstream(params, Context(tmp_path)) != first
+
+
+def test_only_skips_a_run_whose_upstream_never_finished(tmp_path, counting_kind):
+    s = {"suite": "t", "runs": [{"name": "enc", "kind": "dummy", "params": {}},
+                                {"name": "pre", "kind": "dummy", "params": {"encoder_from": "enc"}}]}
+    out = run.run_suite(s, tmp_path, tmp_path / "work", only=["pre"])
+    assert counting_kind == [] and out[0]["status"] == "skipped" and "enc" in out[0]["error"]
+    assert not (tmp_path / "t" / "pre.json").exists()  # no record: nothing ran
+    run.run_suite(s, tmp_path, tmp_path / "work", only=["enc"])
+    out = run.run_suite(s, tmp_path, tmp_path / "work", only=["pre"])
+    assert counting_kind == ["enc", "pre"] and out[-1]["status"] == "done"
+
+
+def test_main_writes_the_leaderboard_beside_the_records_it_reads(tmp_path, counting_kind, monkeypatch):
+    monkeypatch.setattr(run, "load_suite", lambda name: suite(("a", {"x": 0.1})))
+    records_dir, work = tmp_path / "bench" / "records", tmp_path / "bench"
+    published = run.HERE / "results" / "LEADERBOARD.md"
+    before = published.read_text()
+    assert run.main(["--records", str(records_dir), "--workdir", str(work)]) == 0
+    board = (tmp_path / "bench" / "LEADERBOARD.md").read_text()
+    assert "| a | top1 0.600 |" in board and (tmp_path / "bench" / "leaderboard.csv").is_file()
+    assert published.read_text() == before  # the published tables are untouched
+    with pytest.raises(SystemExit):
+        run.main(["--records", str(records_dir), "--workdir", str(work), "--only", "nope"])

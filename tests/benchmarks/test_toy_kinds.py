@@ -60,7 +60,11 @@ def test_probe_kind_pretrained_and_random_then_reused(tmp_path, calls):
     assert any((tmp_path / "work" / "feature_cache").iterdir())
     again = run.run_suite(s, tmp_path / "records", tmp_path / "work")
     assert calls == ["enc", "probe-pre", "probe-rand"] and again[1]["metrics"] == pre["metrics"]
-    assert "motion, top1: pretrained minus random:" in tables.leaderboard(records.load_records(tmp_path / "records"))
+    assert pre["extra"]["per_sample"]["index"] == rand["extra"]["per_sample"]["index"] == [0, 1, 2, 3]
+    hits = pre["extra"]["per_sample"]["hit"]
+    assert sum(hits) / 4 == pytest.approx(pre["metrics"]["top1"])  # the best head's per-sample hits
+    board = tables.leaderboard(records.load_records(tmp_path / "records"))
+    assert "motion, top1: pretrained minus random:" in board and "paired 95 % bootstrap interval" in board
 
 
 def test_plan_kind_smoke(tmp_path, calls):
@@ -129,3 +133,18 @@ def test_tables_of_probes_planning_and_vqa(tmp_path):
     assert board.index("## Frozen-encoder probes") < board.index("## Planning") < board.index("## Video QA")
     paths = tables.plot_probes(recs, tmp_path) + tables.plot_planning(recs, tmp_path)
     assert [p.name for p in paths] == ["probes.png", "plan-planning.png"] and all(p.stat().st_size for p in paths)
+
+
+def test_per_sample_hits_of_the_best_head_for_a_mean_class_metric(tmp_path):
+    import numpy as np
+
+    from benchmarks.kinds import _per_sample
+
+    top = np.zeros((2, 3, 5), np.int64)
+    top[1, :, 0] = [4, 0, 0]  # head 1 ranks class 4 first for sample 0 only
+    labels = np.array([4, 2, 7])
+    np.savez_compressed(tmp_path / "val_predictions.npz", index=np.arange(3), action_label=labels, action_top5=top)
+    result = {"predictions": "val_predictions.npz", "metrics": {"action_recall5": {"head": 1, "value": 1 / 3}}}
+    assert _per_sample(tmp_path, result, "action_recall5") == {"index": [0, 1, 2], "label": [4, 2, 7],
+                                                                "hit": [1, 0, 0]}
+    assert _per_sample(tmp_path, {"predictions": None}, "action_recall5") is None

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -13,6 +14,7 @@ from lit_jepa.cli import main
 from lit_jepa.data.datamodule import ClassificationDataModule
 from lit_jepa.data.transforms import RandomResizedCrop
 from lit_jepa.features import FeatureCacheDataModule, check_no_augmentation
+from lit_jepa.metrics import metric_from_hits, sample_hits
 from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
 from lit_jepa.tasks import AttentiveProbe
 
@@ -122,10 +124,18 @@ def test_toy_sweep_through_cli_cached_equals_uncached(tmp_path):
     expected = {"val/head00/top1", "val/head03/top1", "val/best/top1", "val/best_head/top1", "train/head00/loss"}
     assert expected <= set(tags)
     assert list(folder.rglob("metadata.tsv")), "embedding projector dump missing"
+    pred = np.load(folder / cached["predictions"])  # per-sample top-5 of every head, last validation epoch
+    assert pred["index"].tolist() == list(range(8)) and pred["label_top5"].shape == (4, 8, 5)
+    hits = pred["label_top5"][:, :, 0] == pred["label_label"]
+    assert hits.mean(1).tolist() == pytest.approx([h["top1"] for h in cached["heads"]], abs=1e-6)
 
 
 def test_toy_anticipation_sweep_through_cli(tmp_path):
-    result, _ = run(tmp_path, "anticipation", True, "anticipation")
+    result, folder = run(tmp_path, "anticipation", True, "anticipation")
     assert {f"{n}_recall5" for n in ("verb", "noun", "action")} <= set(result["metrics"])
     assert all(0 <= v["value"] <= 1 for v in result["metrics"].values())
     assert result["metrics"]["verb_recall5"]["value"] == pytest.approx(1.0)  # 5 verbs: all in any top 5
+    pred = np.load(folder / result["predictions"])
+    best = result["metrics"]["action_recall5"]
+    hits = sample_hits(pred["action_top5"][best["head"]], pred["action_label"], 5)
+    assert metric_from_hits(hits, pred["action_label"], mean_class=True) == pytest.approx(best["value"], abs=1e-6)

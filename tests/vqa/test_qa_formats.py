@@ -8,7 +8,6 @@ from lit_jepa.data.datasets.base import AnnotationError
 from lit_jepa.vqa.formats import (
     READERS,
     QAItem,
-    paired_accuracy,
     read_jsonl,
     read_mvp,
     read_perception_test,
@@ -130,14 +129,3 @@ def test_mvp_reader_file_errors(tmp_path, monkeypatch):
     (tmp_path / "full.parquet").write_bytes(b"PAR1")
     with pytest.raises(AnnotationError, match="full.parquet: reading Parquet needs pyarrow"):
         read_mvp(tmp_path / "full.parquet", str(tmp_path))
-
-
-def test_paired_accuracy_counts_a_pair_only_when_both_are_right():
-    items = [QAItem(f"{g}_{k}.mp4", "q", "a", group=g) for g in ("p1", "p2", "p3") for k in (0, 1)]
-    items.append(QAItem("lone.mp4", "q", "a"))  # no group: scored on its own
-    correct = [True, True, True, False, False, False, True]
-    # p1 right, p2 half right, p3 wrong, the lone item right: 2 of 4 groups (single accuracy would be 4 / 7)
-    assert paired_accuracy(items, correct) == 0.5
-    assert paired_accuracy(items[:2], [True, True]) == 1.0
-    with pytest.raises(ValueError, match="7 items and 6 correctness flags"):
-        paired_accuracy(items, correct[:6])
