@@ -71,7 +71,14 @@ class Block(nn.Module):
 
 
 class CrossAttention(nn.Module):
-    """Queries attend to tokens: ``q`` and fused ``kv`` projections, no output projection (official layout)."""
+    """Queries attend to tokens: ``q`` and fused ``kv`` projections, no output projection (official layout).
+
+    With few queries (``queries x heads < dim``, e.g. every attentive probe) the tokens are never projected: the
+    key projection moves to the query side (``q_h . (W_k,h x + b_k,h) = (q_h W_k,h) . x + const``; the constant
+    cancels in the softmax) and the value projection is applied after pooling (``sum_m a_m (W_v,h x_m + b_v,h) =
+    W_v,h (sum_m a_m x_m) + b_v,h``, the weights summing to 1). The same function in ``O(n H N C)`` instead of
+    ``O(N C^2)`` for ``N`` tokens of width ``C``; ``pool_first=False`` forces the projected form.
+    """
 
     def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
         super().__init__()
@@ -79,12 +86,22 @@ class CrossAttention(nn.Module):
         self.head_dim = dim // num_heads
         self.q = nn.Linear(dim, dim, bias=qkv_bias)
         self.kv = nn.Linear(dim, 2 * dim, bias=qkv_bias)
+        self.pool_first = True
 
     def forward(self, q: Tensor, x: Tensor) -> Tensor:
         B, n, C = q.shape
-        q = self.q(q).view(B, n, self.num_heads, self.head_dim).transpose(1, 2)
-        k, v = self.kv(x).view(B, x.shape[1], 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, n, C)
+        H, d = self.num_heads, self.head_dim
+        q = self.q(q).view(B, n, H, d)
+        if self.pool_first and n * H < C:
+            w_k, w_v = self.kv.weight.view(2, H, d, C).unbind(0)
+            logits = torch.einsum("bnhc,bmc->bhnm", torch.einsum("bnhd,hdc->bnhc", q, w_k) * d**-0.5, x)
+            pooled = torch.einsum("bhnm,bmc->bnhc", logits.softmax(dim=-1), x)
+            out = torch.einsum("bnhc,hdc->bnhd", pooled, w_v)
+            if self.kv.bias is not None:
+                out = out + self.kv.bias.view(2, H, d)[1]
+            return out.reshape(B, n, C)
+        k, v = self.kv(x).view(B, x.shape[1], 2, H, d).permute(2, 0, 3, 1, 4)
+        return F.scaled_dot_product_attention(q.transpose(1, 2), k, v).transpose(1, 2).reshape(B, n, C)
 
 
 class CrossAttentionBlock(nn.Module):

@@ -7,6 +7,7 @@ from lit_jepa import hub
 from lit_jepa.nn import (
     ACPredictor,
     AttentiveClassifier,
+    AttentivePooler,
     VisionTransformer,
     VisionTransformerPredictor,
     rope_tables,
@@ -245,3 +246,20 @@ def test_ac_predictor_residual_and_action_scale(tmp_path):
         back = hub.load_ac_predictor(hub.export_official(tmp_path / "ac.pt", predictor=res)).eval()
         assert (back.residual, back.action_scale) == (True, 0.05)
         assert torch.equal(back(x, a, s), res(x, a, s))
+
+
+@pytest.mark.parametrize("queries, heads", [(1, 4), (3, 4), (32, 4)])  # 32 x 4 >= 64: the projected form anyway
+def test_cross_attention_pooling_first_is_the_same_function(queries, heads):
+    torch.manual_seed(0)
+    block = AttentivePooler(64, heads, depth=1, num_queries=queries).double()
+    x = torch.randn(3, 50, 64, dtype=torch.float64)
+    results = []
+    for pool_first in (True, False):
+        block.cross_attention_block.xattn.pool_first = pool_first
+        block.zero_grad()
+        out = block(x)
+        out.square().sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in block.parameters()]))
+    (a, grads_a), (b, grads_b) = results
+    assert torch.allclose(a, b, atol=1e-12)
+    assert all(torch.allclose(g, h, atol=1e-12) for g, h in zip(grads_a, grads_b))
