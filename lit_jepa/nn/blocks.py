@@ -88,24 +88,41 @@ class CrossAttention(nn.Module):
         self.kv = nn.Linear(dim, 2 * dim, bias=qkv_bias)
         self.pool_first = True
 
-    def forward(self, q: Tensor, x: Tensor) -> Tensor:
+    def pools_first(self, num_queries: int) -> bool:
+        """Whether ``num_queries`` queries take the pool-first form."""
+        return self.pool_first and num_queries * self.num_heads < self.q.in_features
+
+    def forward(self, q: Tensor, x: Tensor, scale: Tensor | None = None, shift: Tensor | None = None) -> Tensor:
+        """Attend from ``q`` ``(B, n, C)`` to tokens ``scale * x + shift`` (``x`` ``(B, N, C)``; the optional
+        per-feature affine of a layer norm, folded in without materialising the scaled tokens when pooling
+        first)."""
         B, n, C = q.shape
         H, d = self.num_heads, self.head_dim
         q = self.q(q).view(B, n, H, d)
-        if self.pool_first and n * H < C:
+        if self.pools_first(n):
             w_k, w_v = self.kv.weight.view(2, H, d, C).unbind(0)
-            logits = torch.einsum("bnhc,bmc->bhnm", torch.einsum("bnhd,hdc->bnhc", q, w_k) * d**-0.5, x)
+            q_k = torch.einsum("bnhd,hdc->bnhc", q, w_k) * d**-0.5
+            logits = torch.einsum("bnhc,bmc->bhnm", q_k if scale is None else q_k * scale, x)  # shift: constant
             pooled = torch.einsum("bhnm,bmc->bnhc", logits.softmax(dim=-1), x)
+            if scale is not None:
+                pooled = pooled * scale
+            if shift is not None:
+                pooled = pooled + shift
             out = torch.einsum("bnhc,hdc->bnhd", pooled, w_v)
             if self.kv.bias is not None:
                 out = out + self.kv.bias.view(2, H, d)[1]
             return out.reshape(B, n, C)
+        if scale is not None:
+            x = x * scale
+        if shift is not None:
+            x = x + shift
         k, v = self.kv(x).view(B, x.shape[1], 2, H, d).permute(2, 0, 3, 1, 4)
         return F.scaled_dot_product_attention(q.transpose(1, 2), k, v).transpose(1, 2).reshape(B, n, C)
 
 
 class CrossAttentionBlock(nn.Module):
-    """``q + xattn(q, norm1(x))`` then ``q + mlp(norm2(q))``."""
+    """``q + xattn(q, norm1(x))`` then ``q + mlp(norm2(q))``. ``norm1``'s affine is folded into the attention
+    (see :class:`CrossAttention`), so the tokens are only normalised, never scaled and shifted."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True,
                  norm_eps: float = 1e-5) -> None:
@@ -116,7 +133,9 @@ class CrossAttentionBlock(nn.Module):
         self.mlp = MLP(dim, int(dim * mlp_ratio))
 
     def forward(self, q: Tensor, x: Tensor) -> Tensor:
-        q = q + self.xattn(q, self.norm1(x))
+        n1 = self.norm1
+        x = F.layer_norm(x, n1.normalized_shape, eps=n1.eps)
+        q = q + self.xattn(q, x, n1.weight, n1.bias)
         return q + self.mlp(self.norm2(q))
 
 
