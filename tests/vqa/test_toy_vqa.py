@@ -1,12 +1,13 @@
 """ToyWorld VQA generation: JSONL + MP4 readable by the QA dataset, balanced, answer never given by the choices."""
 
+import dataclasses
 import json
 from collections import Counter
 
 import pytest
 
 from lit_jepa.data.sampling import ClipSpec
-from lit_jepa.vqa import VideoQADataset, ensure_toyvqa, read_jsonl
+from lit_jepa.vqa import VideoQADataset, ensure_toyvqa, read_jsonl, write_jsonl
 from lit_jepa.vqa.toy import toy_question
 
 
@@ -31,7 +32,11 @@ def test_written_dataset_reads_back_through_the_clip_dataset(tmp_path):
     ds = VideoQADataset(str(root / "train.jsonl"), spec=ClipSpec(frames_per_clip=16, frame_step=1), train=False)
     sample = ds[1]
     assert sample["video"].shape == (1, 3, 16, 64, 64) and sample["frame_indices"].max() == 15
-    assert json.loads(sample["qa"])["answer"] == items[1].answer
+    assert json.loads(sample["qa"])["answer"] == items[1].answer and json.loads(sample["qa"])["group"] == ""
+    write_jsonl(root / "grouped.jsonl", [dataclasses.replace(i, group="pair7") for i in items])
+    grouped = VideoQADataset(str(root / "grouped.jsonl"), spec=ClipSpec(frames_per_clip=16, frame_step=1),
+                             train=False)
+    assert json.loads(grouped[1]["qa"])["group"] == "pair7"  # batches carry the group to the scorer
     assert ensure_toyvqa(tmp_path, num=9, num_val=2) == root  # reused
     with pytest.raises(ValueError, match="other parameters"):
         ensure_toyvqa(tmp_path, num=10, num_val=2)
