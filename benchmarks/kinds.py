@@ -125,7 +125,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         interval: list[float] | None = [round(v, 4) for v in wilson(round(value * n), n)]
         how = f"Wilson 95 % interval over n = {n} val samples (it ignores the max over heads)"
     elif per_sample is not None:
-        k, mean_class = metric_spec(metric)
+        _, mean_class = metric_spec(metric)
         hits, labels = np.array(per_sample["hit"], bool), np.array(per_sample["label"])
         interval = [round(v, 4) for v in bootstrap_interval(hits, labels, mean_class)]
         how = (f"95 % percentile-bootstrap interval (2,000 resamples of the n = {n} val samples, the best head's "

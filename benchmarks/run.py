@@ -65,10 +65,14 @@ def expand_probe_matrix(suite: dict) -> dict:
     return {**suite, "runs": runs}
 
 
+def referenced(params: dict) -> set[str]:
+    """The earlier runs that ``params`` name (``REFERENCES``)."""
+    return {params[k] for k in REFERENCES if params.get(k)}
+
+
 def upstream(params: dict, ctx: Context) -> dict[str, str | None]:
     """The sha256 of the checkpoints of the earlier runs that ``params`` name (``REFERENCES``)."""
-    runs = sorted({params[k] for k in REFERENCES if params.get(k)})
-    used = {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in runs}
+    used = {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in sorted(referenced(params))}
     if params.get("encoder_ckpt"):  # a file's content; a folder (transformers) by its path only
         used[str(params["encoder_ckpt"])] = records.sha256_file(encoder_ckpt_path(params["encoder_ckpt"]))
     return used
@@ -82,7 +86,7 @@ def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False
         name, params = run["name"], {**run.get("params", {}), "name": run["name"]}
         used = upstream(params, ctx)
         previous = None if force else records.finished(records_dir, suite["suite"], name, params, used)
-        missing = sorted(r for r in used if r not in ctx.previous and not Path(r).exists())
+        missing = sorted(referenced(params) - set(ctx.previous))
         if previous is None and missing and not (only and name not in only):
             error = (f"needs the finished run(s) {', '.join(missing)} of suite {suite['suite']!r}, which have no "
                      f"finished record in {records_dir}; run them first (add them to --only, or drop --only)")

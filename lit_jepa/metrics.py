@@ -97,23 +97,22 @@ def metric_from_hits(hits: np.ndarray, labels: np.ndarray, mean_class: bool) -> 
     return float((np.bincount(inverse, weights=hits) / np.bincount(inverse)).mean())
 
 
-def _resamples(n: int, resamples: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+def _bootstrap(statistic, n: int, level: float, resamples: int, seed: int) -> tuple[float, float]:
+    """Percentile interval of ``statistic(indices)`` over ``resamples`` draws of ``n`` indices with replacement."""
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    low, high = np.quantile([statistic(i) for i in draws], [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
 
 
 def bootstrap_interval(hits: np.ndarray, labels: np.ndarray, mean_class: bool, level: float = 0.95,
                        resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of :func:`metric_from_hits` over samples drawn with replacement."""
-    values = [metric_from_hits(hits[i], labels[i], mean_class) for i in _resamples(len(hits), resamples, seed)]
-    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
+    return _bootstrap(lambda i: metric_from_hits(hits[i], labels[i], mean_class), len(hits), level, resamples, seed)
 
 
 def paired_difference_interval(hits_a: np.ndarray, hits_b: np.ndarray, labels: np.ndarray, mean_class: bool,
                                level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric(a) - metric(b)`` for two runs scored on the same samples (the
     same resampled samples enter both terms, so the shared difficulty of the samples cancels)."""
-    values = [metric_from_hits(hits_a[i], labels[i], mean_class) - metric_from_hits(hits_b[i], labels[i], mean_class)
-              for i in _resamples(len(labels), resamples, seed)]
-    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
+    return _bootstrap(lambda i: metric_from_hits(hits_a[i], labels[i], mean_class)
+                      - metric_from_hits(hits_b[i], labels[i], mean_class), len(labels), level, resamples, seed)

@@ -61,6 +61,18 @@ def _item(obj: dict, where: str) -> QAItem:
                   obj.get("end_frame"), obj.get("kind", ""), where, obj.get("group", ""))
 
 
+def _jsonl_rows(path: Path) -> list[tuple[str, object]]:
+    """``("file:line", parsed object)`` for every non-blank line of a JSON Lines file."""
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append((f"{path}:{n}", json.loads(line)))
+            except json.JSONDecodeError as e:
+                raise AnnotationError(f"{path}:{n}: not valid JSON ({e})") from e
+    return rows
+
+
 def read_jsonl(path: str | Path, video_root: str | None = None) -> list[QAItem]:
     """Items of a JSONL file; video paths resolved against ``video_root`` (default: the file's folder)."""
     path = Path(path)
@@ -68,14 +80,8 @@ def read_jsonl(path: str | Path, video_root: str | None = None) -> list[QAItem]:
         raise AnnotationError(f"{path}: annotation file not found")
     root = str(path.parent) if video_root is None else video_root
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise AnnotationError(f"{path}:{n}: not valid JSON ({e})") from e
-        item = _item(obj, f"{path}:{n}")
+    for where, obj in _jsonl_rows(path):
+        item = _item(obj, where)
         item.video = resolve(item.video, root)
         items.append(item)
     return items
@@ -149,14 +155,7 @@ def _mvp_rows(path: Path) -> list[tuple[str, object]]:
                                   "Lines (datasets: load_dataset(...).to_json('mvp.jsonl'))") from e
         return [(f"{path}: row {n}", row) for n, row in enumerate(pq.read_table(path).to_pylist())]
     if path.suffix == ".jsonl":
-        rows = []
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append((f"{path}:{n}", json.loads(line)))
-                except json.JSONDecodeError as e:
-                    raise AnnotationError(f"{path}:{n}: not valid JSON ({e})") from e
-        return rows
+        return _jsonl_rows(path)
     data = load_json(str(path))
     if not isinstance(data, list):
         raise AnnotationError(f"{path}: expected a JSON list of MVP records, got {type(data).__name__}")
