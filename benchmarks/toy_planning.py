@@ -5,7 +5,12 @@ encoder architecture at random initialisation; plans ``reach`` and ``push`` epis
 held-out scripted rollouts) with a fixed step budget, next to ground-truth replay, random actions and CEM
 through the true simulator on the same episodes. Also the energy-landscape diagnostic on held-out transitions.
 
-    python benchmarks/toy_planning.py            # full run (about 15 min on 2 idle cores)
+The world models take DINO-WM's schedule: one model step spans ``frame_step`` = 5 environment steps (clips of
+frames 5 apart, the action is their pose difference), and CEM plans ``horizon`` = 5 model steps, shrinking to
+the budget left, so that every plan ends at the end of the 25-step budget; the first model action is executed
+in 5 equal environment steps, then CEM replans. The baselines plan single environment steps.
+
+    python benchmarks/toy_planning.py            # full run (about 17 min on 2 idle cores)
     python benchmarks/toy_planning.py --smoke    # under a minute
 
 Writes ``benchmarks/results/toy_planning[_smoke].json``; ``run(...)`` is the entry point for the runner.
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
@@ -56,15 +62,16 @@ def ensure_encoder(path: Path = ENCODER) -> Path:
 
 def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
                       steps: int, pool: int, width: int, depth: int, batch_size: int, frames: int,
-                      logdir: Path, name: str, accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
+                      frame_step: int, logdir: Path, name: str,
+                      accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
                             embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4,
-                            residual=True, action_scale=Tabletop().max_delta)
+                            residual=True, action_scale=Tabletop().max_delta * frame_step)
     model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
                          lr=1e-3, start_lr=1e-4, final_lr=0.0, warmup_steps=max(steps // 10, 1),
                          decay_steps=max(steps // 5, 1))
-    data = FeatureDataModule(source, frames=frames, batch_size=batch_size)
+    data = FeatureDataModule(source, frames=frames, frame_step=frame_step, batch_size=batch_size)
     logger = L.pytorch.loggers.TensorBoardLogger(str(logdir), name=name)
     trainer = L.Trainer(
         accelerator=accelerator, devices=1, max_steps=steps, logger=logger, enable_checkpointing=False,
@@ -79,21 +86,22 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
 
 
 def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int) -> dict:
-    """Energy landscape on ``num`` held-out (validation) transitions."""
+    """Energy landscape on ``num`` held-out (validation) model-step transitions, over one step's action bound."""
     val = data.split("val")
     rng = np.random.default_rng(seed)
-    picks = [val.windows[i] for i in rng.choice(len(val.windows), min(num, len(val.windows)), replace=False)]
-    z0 = torch.stack([val.features[m][t].float() for m, t in picks])
-    z1 = torch.stack([val.features[m][t + 1].float() for m, t in picks])
-    s0 = torch.stack([val.states[m][t] for m, t in picks])
-    a = torch.stack([val.actions[m][t] for m, t in picks])
-    out = energy_landscape(wm, *(x.to(wm.device) for x in (z0, s0, a, z1)), dims=(0, 1), radius=0.05, points=7)
+    items = [val[int(i)] for i in rng.choice(len(val), min(num, len(val)), replace=False)]
+    z0, z1 = (torch.stack([x["features"][j] for x in items]) for j in (0, 1))
+    s0, a = torch.stack([x["states"][0] for x in items]), torch.stack([x["actions"][0] for x in items])
+    radius = Tabletop().max_delta * val.frame_step
+    out = energy_landscape(wm, *(x.to(wm.device) for x in (z0, s0, a, z1)), dims=(0, 1), radius=radius, points=7)
     out["landscape"] = out["landscape"].cpu().round(decimals=3).tolist()
     return out
 
 
-def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig,
-              models: dict[str, LatentWorldModel]) -> dict:
+def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, model_cfg: CEMConfig,
+              frame_step: int, models: dict[str, LatentWorldModel]) -> dict:
+    """Every planner on the same ``episodes`` goals; the baselines plan single environment steps with ``cfg``, the
+    world models plan model steps of ``frame_step`` environment steps with ``model_cfg``."""
     goals = [make_goal(task, seed + i) for i in range(episodes)]
     starts = np.stack([g.start for g in goals])
     targets = np.stack([g.goal for g in goals])
@@ -102,7 +110,8 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig,
     planners = {"replay": ReplayPlanner(np.stack([g.actions for g in goals])),
                 "random": RandomPlanner(cfg, seed),
                 "simulator_cem": SimulatorPlanner(envs, task, targets, cfg, seed)}
-    planners.update({f"world_model_{k}": LatentPlanner(m, cfg, images, seed=seed) for k, m in models.items()})
+    planners.update({f"world_model_{k}": LatentPlanner(m, model_cfg, images, seed=seed, frame_step=frame_step,
+                                                       budget=budget) for k, m in models.items()})
     results = {}
     for name, planner in planners.items():
         t0 = time.perf_counter()
@@ -114,9 +123,10 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig,
     return results
 
 
-def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps: int = 3000, episodes: int = 50,
-        budget: int = 25, samples: int = 32, iterations: int = 3, elites: int = 6, pool: int = 2, width: int = 96,
-        depth: int = 2, frames: int = 4, batch_size: int = 32, landscape_transitions: int = 200,
+def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_steps: int = 4000, episodes: int = 50,
+        budget: int = 25, samples: int = 64, iterations: int = 3, elites: int = 8, pool: int = 2, width: int = 96,
+        depth: int = 2, frames: int = 6, frame_step: int = 5, horizon: int = 5, batch_size: int = 32,
+        landscape_transitions: int = 200,
         tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
         write: bool = True, export: bool | None = None, record_name: str | None = None,
@@ -142,7 +152,8 @@ def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps
     for name, path in (("pretrained_encoder", str(encoder_path)), ("random_encoder", None)):
         torch.manual_seed(seed)
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
-                                           depth, batch_size, frames, ROOT / logdir, name, accelerator)
+                                           depth, batch_size, frames, frame_step, ROOT / logdir, name,
+                                           accelerator)
         models[name], training[name] = wm, info
         if export:  # for `lit-jepa plan --checkpoint`
             device = wm.device
@@ -153,7 +164,9 @@ def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps
         print(f"trained {name}: {info}  landscape argmin err {landscapes[name]['argmin_error']:.4f} "
               f"sign {landscapes[name]['sign_agreement']:.2f}", flush=True)
     cfg = CEMConfig(samples=samples, iterations=iterations, elites=elites, **TOY_CEM)
-    planning = {task: plan_task(task, episodes, budget, 1_000_000 + seed, cfg, models) for task in tasks}
+    model_cfg = replace(cfg, horizon=horizon, scale=tuple(x * frame_step for x in cfg.scale))
+    planning = {task: plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models)
+                for task in tasks}
     record = {
         "benchmark": "toy_planning", "smoke": smoke, "command": command(__file__, argv),
         "machine": machine(), "wall_seconds": round(time.perf_counter() - start, 1),
@@ -161,13 +174,17 @@ def run(smoke: bool = False, num_train: int = 60, num_val: int = 12, train_steps
                      "goal": "make_goal(task, 1_000_000 + seed + i): state 25 steps ahead on a held-out scripted "
                              "rollout", "budget_env_steps": budget, "success": "lit_jepa.data.toyworld.env.success",
                      "energy": "L1 on the final predicted frame, image only", "cem": {**cfg.__dict__},
-                     "mpc": "execute the first planned action, replan", "seed": seed},
+                     "world_model_cem": {**model_cfg.__dict__}, "frame_step": frame_step,
+                     "mpc": f"baselines: execute the first planned env step, replan; world models: plan {horizon} "
+                            f"model steps of {frame_step} env steps (fewer when the budget ends sooner), execute "
+                            f"the first in {frame_step} equal env steps, replan", "seed": seed},
         "world_model": {"encoder": str(encoder_path), "encoder_arch": arch, "pool": pool,
                         "predictor": {"width": width, "depth": depth, "heads": 4, "residual": True,
-                                      "action_scale": Tabletop().max_delta}, "train_trajectories": num_train,
+                                      "action_scale": Tabletop().max_delta * frame_step},
+                        "train_trajectories": num_train,
                         "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
                         "train_steps": train_steps, "accelerator": accelerator, "clip_frames": frames,
-                        "batch_size": batch_size, "rollout_steps": 2},
+                        "frame_step": frame_step, "batch_size": batch_size, "rollout_steps": 2},
         "training": training, "landscape": landscapes, "planning": planning,
     }
     path = write_record(record_name or ("toy_planning_smoke" if smoke else "toy_planning"), record) if write else None
@@ -180,18 +197,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--budget", type=int, default=25)
-    p.add_argument("--train-steps", type=int, default=3000)
-    p.add_argument("--num-train", type=int, default=60)
-    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("--train-steps", type=int, default=4000)
+    p.add_argument("--num-train", type=int, default=200)
+    p.add_argument("--samples", type=int, default=64)
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--pool", type=int, default=2)
+    p.add_argument("--frame-step", type=int, default=5, help="environment steps per world-model step")
+    p.add_argument("--horizon", type=int, default=5, help="world-model steps CEM plans (shrunk to the budget)")
+    p.add_argument("--frames", type=int, default=6, help="frames per world-model training clip")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
-        samples=a.samples, iterations=a.iterations, pool=a.pool, tasks=tuple(a.tasks), accelerator=a.accelerator,
+        samples=a.samples, iterations=a.iterations, pool=a.pool, frame_step=a.frame_step, horizon=a.horizon,
+        frames=a.frames, tasks=tuple(a.tasks), accelerator=a.accelerator,
         threads=a.threads, record_name=a.record, argv=argv)
 
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_jepa.data.datasets.droid import poses_to_actions
+from lit_jepa.data.datasets.droid import pose_differences, poses_to_actions
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.landscape import energy_landscape, heatmap
 from lit_jepa.planning.model import LatentWorldModel
@@ -41,7 +41,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--elites", type=int, default=6)
-    p.add_argument("--horizon", type=int, default=1)
+    p.add_argument("--horizon", type=int, default=1, help="model steps planned (env mode: shrunk to the budget left)")
+    p.add_argument("--frame-step", type=int, default=1,
+                   help="environment steps per model step (the world model's training frame_step; env mode)")
     p.add_argument("--momentum-mean", type=float, default=0.15)
     p.add_argument("--momentum-std", type=float, default=0.15)
     p.add_argument("--bound", type=float, default=1.0, help="action bound in normalised units")
@@ -107,17 +109,19 @@ def plan_env(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, 
 
     goals = [make_goal(args.task, args.seed + i) for i in range(args.episodes)]
     poses = np.stack([[g.goal[0], g.goal[1], 0, 0, 0, 0, g.goal[2]] for g in goals])  # goal 7-D proprio
-    planner = LatentPlanner(model, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed)
+    planner = LatentPlanner(model, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
+                            frame_step=args.frame_step, budget=args.budget)
     result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
                      np.stack([g.goal for g in goals]), args.task, args.budget)
     out = summarise(result)
     for step, rate in enumerate(out["success_over_time"]):
         writer.add_scalar(f"plan/{args.task}/success_rate", rate, step)
     trajs = [trajectory(0, "val", i, resolution=model.encoder.img_size) for i in range(args.landscape_trajectories)]
+    k = args.frame_step  # transitions one model step apart
     z = [model.encode(torch.from_numpy(t.frames)) for t in trajs]
-    z0, z1 = torch.cat([x[:-1] for x in z]), torch.cat([x[1:] for x in z])
-    s0 = torch.cat([torch.from_numpy(t.states[:-1]).float() for t in trajs])
-    a = torch.cat([torch.from_numpy(t.actions).float() for t in trajs])
+    z0, z1 = torch.cat([x[:-k] for x in z]), torch.cat([x[k:] for x in z])
+    s0 = torch.cat([torch.from_numpy(t.states[:-k]).float() for t in trajs])
+    a = torch.cat([torch.from_numpy(pose_differences(t.states[:-k], t.states[k:])) for t in trajs])
     out["landscape"] = landscape_figures(writer, energy_landscape(
         model, z0, s0, a, z1, tuple(args.landscape_dims), args.landscape_radius, args.landscape_points))
     return {"env": args.env, "task": args.task, "seed": args.seed, **out}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -48,18 +48,28 @@ class LatentPlanner:
 
     Energy: L1 between the final predicted frame and the goal tokens, plus ``proprio_weight`` times the L1 between
     the final integrated pose and ``goal_states`` (0 by default: image-only, the headline setting).
+
+    ``frame_step`` > 1 plans with a world model whose steps span that many environment steps (DINO-WM's
+    frameskip): CEM replans every ``frame_step`` environment steps and the first planned model action is executed
+    in ``frame_step`` equal parts. With ``budget`` (environment steps) the horizon shrinks so that the plan never
+    runs past the end of the budget: ``min(cfg.horizon, ceil(steps left / frame_step))`` model steps.
     """
 
     def __init__(self, model: LatentWorldModel, cfg: CEMConfig, goal_images: np.ndarray,
-                 goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0) -> None:
+                 goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0,
+                 frame_step: int = 1, budget: int | None = None) -> None:
         if proprio_weight and goal_states is None:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
+        if frame_step < 1:
+            raise ValueError(f"LatentPlanner: frame_step must be >= 1, got {frame_step}")
         self.model, self.cfg, self.proprio_weight = model, cfg, proprio_weight
+        self.frame_step, self.budget = frame_step, budget
         self.goal = model.encode(torch.from_numpy(goal_images))
         self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32,
                                                                             device=model.device)
         self.generator = torch.Generator().manual_seed(seed)
         self.last_energy = np.zeros(len(goal_images))
+        self.current = np.zeros((len(goal_images), len(cfg.scale)))
 
     def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step."""
@@ -70,12 +80,21 @@ class LatentPlanner:
             e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0))
         return e.view(E, S)
 
+    def horizon(self, step: int) -> int:
+        """Model steps planned at environment step ``step``."""
+        if self.budget is None:
+            return self.cfg.horizon
+        return max(1, min(self.cfg.horizon, math.ceil((self.budget - step) / self.frame_step)))
+
     def plan(self, obs: Observation, step: int) -> np.ndarray:
-        z0 = self.model.encode(torch.from_numpy(obs.images))
-        s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
-        actions, best = cem(lambda a: self.energy(z0, s0, a), len(z0), self.cfg, self.generator, z0.device)
-        self.last_energy = best.cpu().numpy()
-        return actions[:, 0].double().cpu().numpy()
+        if step % self.frame_step == 0:
+            z0 = self.model.encode(torch.from_numpy(obs.images))
+            s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
+            cfg = replace(self.cfg, horizon=self.horizon(step))
+            actions, best = cem(lambda a: self.energy(z0, s0, a), len(z0), cfg, self.generator, z0.device)
+            self.last_energy = best.cpu().numpy()
+            self.current = actions[:, 0].double().cpu().numpy() / self.frame_step
+        return self.current
 
 
 class SimulatorPlanner:

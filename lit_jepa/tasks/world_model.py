@@ -19,6 +19,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from lit_jepa import hub
+from lit_jepa.data.datasets.droid import poses_to_actions
 from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
@@ -127,23 +128,38 @@ class ACWorldModel(L.LightningModule):
 
 # ---------------------------------------------------------------------------------------------- feature cache
 class FeatureWindows(Dataset):
-    """Every window of ``frames`` consecutive frames of cached trajectories: ``features`` ``(frames, N, D)``
-    float32, ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``."""
+    """Every window of ``frames`` frames ``frame_step`` frames apart in cached trajectories: ``features``
+    ``(frames, N, D)`` float32, ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``.
 
-    def __init__(self, features: list[Tensor], states: list[Tensor], actions: list[Tensor], frames: int) -> None:
-        self.features, self.states, self.actions, self.frames = features, states, actions, frames
-        self.windows = [(m, t) for m, f in enumerate(features) for t in range(len(f) - frames + 1)]
+    With ``frame_step`` 1 the actions are the recorded ones; with a larger step (DINO-WM's frameskip) they are the
+    pose differences between the kept frames (:func:`~lit_jepa.data.datasets.droid.poses_to_actions`, how the
+    official DROID loader makes actions at any frame rate)."""
+
+    def __init__(self, features: list[Tensor], states: list[Tensor], actions: list[Tensor], frames: int,
+                 frame_step: int = 1) -> None:
+        if frame_step < 1:
+            raise ValueError(f"frame_step must be >= 1, got {frame_step}")
+        self.features, self.states, self.actions = features, states, actions
+        self.frames, self.frame_step = frames, frame_step
+        span = (frames - 1) * frame_step
+        self.windows = [(m, t) for m, f in enumerate(features) for t in range(len(f) - span)]
         if not self.windows:
-            raise ValueError(f"no trajectory has {frames} frames (longest: {max(map(len, features), default=0)})")
+            raise ValueError(f"no trajectory has {frames} frames {frame_step} apart (longest: "
+                             f"{max(map(len, features), default=0)} frames)")
 
     def __len__(self) -> int:
         return len(self.windows)
 
     def __getitem__(self, i: int) -> dict[str, Tensor]:
         m, t = self.windows[i]
-        w = slice(t, t + self.frames)
-        return {"features": self.features[m][w].float(), "states": self.states[m][w],
-                "actions": self.actions[m][t : t + self.frames - 1]}
+        k = self.frame_step
+        w = slice(t, t + (self.frames - 1) * k + 1, k)
+        states = self.states[m][w]
+        if k == 1:
+            actions = self.actions[m][t : t + self.frames - 1]
+        else:
+            actions = torch.from_numpy(poses_to_actions(states.numpy()))
+        return {"features": self.features[m][w].float(), "states": states, "actions": actions}
 
 
 def encode_dataset(model: ACWorldModel, dataset: Dataset) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
@@ -166,13 +182,15 @@ class FeatureDataModule(L.LightningDataModule):
         source: a DataModule whose ``datasets["train"]`` / ``["val"]`` return whole trajectories (e.g.
             ``ToyWorldDataModule(task="tabletop", spec={frames_per_clip: 51, frame_step: 1})`` or DROID).
             They are encoded once, with the LightningModule's frozen encoder, when a loader is first asked for.
-        frames: frames per training clip (official 8); batch_size, num_workers: loaders of the windows.
+        frames: frames per training clip (official 8); frame_step: trajectory frames between clip frames (one
+            model step; DINO-WM's frameskip, 1 = every frame); batch_size, num_workers: loaders of the windows.
     """
 
-    def __init__(self, source: L.LightningDataModule, frames: int = 8, batch_size: int = 8,
+    def __init__(self, source: L.LightningDataModule, frames: int = 8, frame_step: int = 1, batch_size: int = 8,
                  num_workers: int = 0) -> None:
         super().__init__()
-        self.source, self.frames, self.batch_size, self.num_workers = source, frames, batch_size, num_workers
+        self.source, self.frames, self.frame_step = source, frames, frame_step
+        self.batch_size, self.num_workers = batch_size, num_workers
         self.windows: dict[str, FeatureWindows] = {}
 
     def prepare_data(self) -> None:
@@ -186,7 +204,8 @@ class FeatureDataModule(L.LightningDataModule):
             model = self.trainer.lightning_module if self.trainer is not None else None
             if not isinstance(model, ACWorldModel):
                 raise RuntimeError("FeatureDataModule: encoding needs an ACWorldModel attached through the Trainer")
-            self.windows[name] = FeatureWindows(*encode_dataset(model, self.source.datasets[name]), self.frames)
+            self.windows[name] = FeatureWindows(*encode_dataset(model, self.source.datasets[name]), self.frames,
+                                                self.frame_step)
         return self.windows[name]
 
     def train_dataloader(self) -> DataLoader:

@@ -19,7 +19,8 @@ from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import main
-from lit_jepa.planning.mpc import Observation, RandomPlanner, ReplayPlanner, run_mpc, summarise
+from lit_jepa.planning.model import LatentWorldModel
+from lit_jepa.planning.mpc import LatentPlanner, Observation, RandomPlanner, ReplayPlanner, run_mpc, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,6 +67,11 @@ def test_plan_cli_tabletop(tmp_path):
     rec = json.loads(out.read_text())
     assert rec["episodes"] == 3 and len(rec["success_over_time"]) == 3 and rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
+    assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--episodes", "2", "--budget", "4", "--samples", "4",
+                 "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2", "--horizon", "2",
+                 "--landscape-trajectories", "1", "--out", str(out), "--logdir", str(tmp_path / "tb2")]) == 0
+    rec = json.loads(out.read_text())
+    assert rec["landscape"]["transitions"] == 49 and len(rec["success_over_time"]) == 5  # 2-step transitions
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
 
@@ -110,3 +116,25 @@ def test_toy_planning_benchmark_smoke(tmp_path):
                          "world_model_random_encoder"}
         assert all(r["episodes"] == 4 and len(r["sr_final_wilson95"]) == 2 for r in rec["planning"][task].values())
     assert rec["landscape"]["random_encoder"]["transitions"] > 0
+
+
+def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_budget(tmp_path):
+    model = LatentWorldModel.load(export_random_model(tmp_path / "wm.pt", 64, 8, pool=2))
+    cfg = CEMConfig(samples=6, iterations=1, elites=2, horizon=5, scale=(0.25, 0.25, 0, 0, 0, 0, 0),
+                    free_dims=(0, 1))
+    images = np.zeros((2, 64, 64, 3), np.uint8)
+    planner = LatentPlanner(model, cfg, images, frame_step=5, budget=12)
+    horizons = []
+    energy = planner.energy
+    planner.energy = lambda z0, s0, a: horizons.append(a.shape[2]) or energy(z0, s0, a)
+    obs = Observation(images, np.zeros((2, 7)))
+    actions = [planner.plan(obs, step) for step in range(12)]
+    assert horizons == [3, 2, 1]  # replans at steps 0, 5 and 10; never plans past step 12
+    for start in (0, 5, 10):
+        chunk = actions[start:start + 5]
+        assert all(np.array_equal(a, chunk[0]) for a in chunk)  # one model action in equal parts
+    assert np.abs(np.stack(actions)[..., :2]).max() <= 0.05 + 1e-9 and not np.stack(actions)[..., 2:].any()
+    assert not np.array_equal(actions[0], actions[5])
+    with pytest.raises(ValueError, match="frame_step"):
+        LatentPlanner(model, cfg, images, frame_step=0)
+    assert LatentPlanner(model, cfg, images).horizon(24) == 5  # no budget: the configured horizon

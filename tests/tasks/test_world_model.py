@@ -7,12 +7,14 @@ import lightning as L
 import pytest
 import torch
 
+from lit_jepa.data.datasets.droid import poses_to_actions
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.tasks import ACWorldModel, FeatureDataModule
+from lit_jepa.tasks.world_model import FeatureWindows
 
 
 def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2) -> ACWorldModel:
@@ -98,3 +100,20 @@ def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path):
     z = wm.encode(torch.zeros(3, 64, 64, 3, dtype=torch.uint8))
     z_next, pose = wm.rollout(z, torch.zeros(3, 7), torch.full((3, 2, 7), 0.01))
     assert z_next.shape == (3, 4, 16) and torch.allclose(pose[:, :3], torch.full((3, 3), 0.02))
+
+
+def test_feature_windows_with_a_frame_step_use_pose_differences_of_the_kept_frames():
+    g = torch.Generator().manual_seed(0)
+    feats = [torch.arange(12.0).view(12, 1, 1).expand(12, 2, 3).half()]
+    states = [torch.randn(12, 7, generator=g)]
+    recorded = [torch.full((11, 7), 99.0)]  # must not be used with frame_step > 1
+    win = FeatureWindows(feats, states, recorded, frames=3, frame_step=5)
+    assert len(win) == 2  # starts 0 and 1: frames (0, 5, 10) and (1, 6, 11)
+    item = win[1]
+    assert item["features"][:, 0, 0].tolist() == [1.0, 6.0, 11.0]
+    assert torch.equal(item["states"], states[0][[1, 6, 11]])
+    assert torch.allclose(item["actions"], torch.from_numpy(poses_to_actions(states[0][[1, 6, 11]].numpy())))
+    assert torch.allclose(item["actions"][:, :3], states[0][[6, 11], :3] - states[0][[1, 6], :3])
+    assert torch.equal(FeatureWindows(feats, states, recorded, frames=3)[0]["actions"], recorded[0][:2])
+    with pytest.raises(ValueError, match="3 frames 6 apart"):
+        FeatureWindows(feats, states, recorded, frames=3, frame_step=6)

@@ -47,14 +47,18 @@ def matrix_to_euler_xyz(m: np.ndarray) -> np.ndarray:
     return np.stack([a, b, c], axis=-1)
 
 
-def poses_to_actions(states: np.ndarray) -> np.ndarray:
-    """``(T, 7)`` states (xyz, Euler xyz, gripper) -> ``(T - 1, 7)`` actions: position difference, relative
-    rotation ``R_{t+1} R_t^T`` as Euler xyz, gripper difference (the official ``poses_to_diffs``)."""
-    rot = euler_xyz_to_matrix(states[:, 3:6])
-    rel = rot[1:] @ np.swapaxes(rot[:-1], -1, -2)
+def pose_differences(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Actions ``(..., 7)`` taking poses ``before`` to ``after`` (xyz, Euler xyz, gripper): position difference,
+    relative rotation ``R_after R_before^T`` as Euler xyz, gripper difference (the official ``poses_to_diffs``)."""
+    rel = euler_xyz_to_matrix(after[..., 3:6]) @ np.swapaxes(euler_xyz_to_matrix(before[..., 3:6]), -1, -2)
     return np.concatenate(
-        [states[1:, :3] - states[:-1, :3], matrix_to_euler_xyz(rel), states[1:, 6:7] - states[:-1, 6:7]], axis=-1
+        [after[..., :3] - before[..., :3], matrix_to_euler_xyz(rel), after[..., 6:7] - before[..., 6:7]], axis=-1
     ).astype(np.float32)
+
+
+def poses_to_actions(states: np.ndarray) -> np.ndarray:
+    """``(T, 7)`` states -> ``(T - 1, 7)`` actions between consecutive poses (:func:`pose_differences`)."""
+    return pose_differences(states[:-1], states[1:])
 
 
 def trajectory_dir(video_path: str) -> str:
