@@ -41,6 +41,12 @@ from lit_jepa.planning.model import encode_frames  # noqa: E402
 from lit_jepa.planning.mpc import wilson  # noqa: E402
 
 
+def success_rate(wins: int, episodes: int) -> dict:
+    """``sr_final`` with its Wilson 95 % interval."""
+    low, high = wilson(wins, episodes)
+    return {"sr_final": wins / episodes, "wilson95": [round(low, 4), round(high, 4)], "episodes": episodes}
+
+
 def greedy_oracle(encoder: VisionTransformer, pool: int, task: str, episodes: int, budget: int,
                   free_gripper: bool = False) -> dict:
     env = Tabletop()
@@ -62,8 +68,7 @@ def greedy_oracle(encoder: VisionTransformer, pool: int, task: str, episodes: in
             env.set_full_state(state)
             env.step(grid[int(energy.argmin())])
         wins += bool(success(task, env.full_state, goal.goal))
-    low, high = wilson(wins, episodes)
-    return {"sr_final": wins / episodes, "wilson95": [round(low, 4), round(high, 4)], "episodes": episodes}
+    return success_rate(wins, episodes)
 
 
 def argmin_oracle(encoder: VisionTransformer, pools: list[int], task: str, episodes: int, points: int) -> dict:
@@ -85,11 +90,7 @@ def argmin_oracle(encoder: VisionTransformer, pools: list[int], task: str, episo
             z = encode_frames(encoder, images, pool)
             best = int((z[1:] - z[:1]).abs().mean((1, 2)).argmin())
             wins[pool] += bool(success(task, states[best], goal.goal))
-    out = {}
-    for pool, k in wins.items():
-        low, high = wilson(k, episodes)
-        out[pool] = {"sr_final": k / episodes, "wilson95": [round(low, 4), round(high, 4)], "episodes": episodes}
-    return out
+    return {pool: success_rate(k, episodes) for pool, k in wins.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from lit_jepa import hub
-from lit_jepa.data.datasets.droid import poses_to_actions
+from lit_jepa.data.datasets.droid import pose_differences
 from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
@@ -132,15 +132,17 @@ class FeatureWindows(Dataset):
     ``(frames, N, D)`` float32, ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``.
 
     With ``frame_step`` 1 the actions are the recorded ones; with a larger step (DINO-WM's frameskip) they are the
-    pose differences between the kept frames (:func:`~lit_jepa.data.datasets.droid.poses_to_actions`, how the
+    pose differences between the kept frames (:func:`~lit_jepa.data.datasets.droid.pose_differences`, how the
     official DROID loader makes actions at any frame rate)."""
 
     def __init__(self, features: list[Tensor], states: list[Tensor], actions: list[Tensor], frames: int,
                  frame_step: int = 1) -> None:
         if frame_step < 1:
             raise ValueError(f"frame_step must be >= 1, got {frame_step}")
-        self.features, self.states, self.actions = features, states, actions
-        self.frames, self.frame_step = frames, frame_step
+        self.features, self.states, self.frames, self.frame_step = features, states, frames, frame_step
+        k = frame_step  # actions[m][t]: from frame t to frame t + k of trajectory m
+        self.actions = actions if k == 1 else [
+            torch.from_numpy(pose_differences(s[:-k].numpy(), s[k:].numpy())) for s in states]
         span = (frames - 1) * frame_step
         self.windows = [(m, t) for m, f in enumerate(features) for t in range(len(f) - span)]
         if not self.windows:
@@ -152,14 +154,10 @@ class FeatureWindows(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Tensor]:
         m, t = self.windows[i]
-        k = self.frame_step
-        w = slice(t, t + (self.frames - 1) * k + 1, k)
-        states = self.states[m][w]
-        if k == 1:
-            actions = self.actions[m][t : t + self.frames - 1]
-        else:
-            actions = torch.from_numpy(poses_to_actions(states.numpy()))
-        return {"features": self.features[m][w].float(), "states": states, "actions": actions}
+        k, end = self.frame_step, t + (self.frames - 1) * self.frame_step
+        w = slice(t, end + 1, k)
+        return {"features": self.features[m][w].float(), "states": self.states[m][w],
+                "actions": self.actions[m][t:end:k]}
 
 
 def encode_dataset(model: ACWorldModel, dataset: Dataset) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
