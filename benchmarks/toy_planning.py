@@ -10,7 +10,7 @@ frames 5 apart, the action is their pose difference), and CEM plans ``horizon`` 
 the budget left, so that every plan ends at the end of the 25-step budget; the first model action is executed
 in 5 equal environment steps, then CEM replans. The baselines plan single environment steps.
 
-    python benchmarks/toy_planning.py            # full run (about 17 min on 2 idle cores)
+    python benchmarks/toy_planning.py            # full run (887 s on 2 idle AMD EPYC cores)
     python benchmarks/toy_planning.py --smoke    # under a minute
 
 Writes ``benchmarks/results/toy_planning[_smoke].json``; ``run(...)`` is the entry point for the runner.
