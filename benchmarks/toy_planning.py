@@ -90,7 +90,7 @@ def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int
     val = data.split("val")
     rng = np.random.default_rng(seed)
     items = [val[int(i)] for i in rng.choice(len(val), min(num, len(val)), replace=False)]
-    z0, z1 = (torch.stack([x["features"][j] for x in items]) for j in (0, 1))
+    z0, z1 = (torch.stack([x["features"][j] for x in items]).float() for j in (0, 1))
     s0, a = torch.stack([x["states"][0] for x in items]), torch.stack([x["actions"][0] for x in items])
     radius = Tabletop().max_delta * val.frame_step
     out = energy_landscape(wm, *(x.to(wm.device) for x in (z0, s0, a, z1)), dims=(0, 1), radius=radius, points=7)

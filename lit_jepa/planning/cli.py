@@ -57,6 +57,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--landscape-points", type=int, default=7)
     p.add_argument("--landscape-trajectories", type=int, default=20, help="held-out tabletop trajectories (env)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--device", default="auto", help="where the world model runs: auto (cuda when available), cpu, "
+                   "cuda, cuda:N")
     p.add_argument("--out", default="plan.json")
     p.add_argument("--logdir", default="runs/plan")
     return p
@@ -89,12 +91,13 @@ def landscape_figures(writer: SummaryWriter, out: dict) -> dict:
 def plan_goal(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, writer: SummaryWriter) -> dict:
     frames, states = load_npz(args.goal_npz, model.encoder.img_size)
     z = model.encode(frames)
-    true = torch.from_numpy(poses_to_actions(states.numpy()))
+    true = torch.from_numpy(poses_to_actions(states.numpy())).to(z.device)
+    states = states.to(z.device)
     t0 = time.perf_counter()
     planner = LatentPlanner(model, cfg, frames[-1:].numpy())
-    action, best = cem(lambda a: planner.energy(z[:1], states[:1], a), 1, cfg, planner.generator)
+    action, best = cem(lambda a: planner.energy(z[:1], states[:1], a), 1, cfg, planner.generator, z.device)
     seconds = time.perf_counter() - t0
-    free = torch.tensor([s * args.bound for s in cfg.scale]) + 1e-6
+    free = torch.tensor([s * args.bound for s in cfg.scale], device=z.device) + 1e-6
     land = energy_landscape(model, z[:-1], states[:-1], true, z[1:], tuple(args.landscape_dims),
                             args.landscape_radius, args.landscape_points)
     return {"goal_npz": args.goal_npz, "frames": list(frames.shape), "action_dim": int(action.shape[-1]),
@@ -120,18 +123,28 @@ def plan_env(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, 
     k = args.frame_step  # transitions one model step apart
     z = [model.encode(torch.from_numpy(t.frames)) for t in trajs]
     z0, z1 = torch.cat([x[:-k] for x in z]), torch.cat([x[k:] for x in z])
-    s0 = torch.cat([torch.from_numpy(t.states[:-k]).float() for t in trajs])
-    a = torch.cat([torch.from_numpy(pose_differences(t.states[:-k], t.states[k:])) for t in trajs])
+    s0 = torch.cat([torch.from_numpy(t.states[:-k]).float() for t in trajs]).to(z0.device)
+    a = torch.cat([torch.from_numpy(pose_differences(t.states[:-k], t.states[k:])) for t in trajs]).to(z0.device)
     out["landscape"] = landscape_figures(writer, energy_landscape(
         model, z0, s0, a, z1, tuple(args.landscape_dims), args.landscape_radius, args.landscape_points))
     return {"env": args.env, "task": args.task, "seed": args.seed, **out}
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: the first GPU when CUDA is available, else the CPU; a CUDA device without CUDA is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"lit-jepa plan: --device {name}, but this torch build sees no CUDA device")
+    return device
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = LatentWorldModel.load(args.checkpoint)
+    model = LatentWorldModel.load(args.checkpoint).to(resolve_device(args.device))
     cfg = CEMConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
                     bound_kind=args.bound_kind, scale=tuple(args.scale), free_dims=tuple(args.free_dims))
@@ -139,7 +152,8 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     out = plan_goal(model, cfg, args, writer) if args.goal_npz else plan_env(model, cfg, args, writer)
     writer.close()
-    record = {"checkpoint": args.checkpoint, "cem": cfg.__dict__, "wall_seconds": time.perf_counter() - t0, **out}
+    record = {"checkpoint": args.checkpoint, "device": str(model.device), "cem": cfg.__dict__,
+              "wall_seconds": time.perf_counter() - t0, **out}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps({k: v for k, v in record.items() if k not in ("landscape", "success_over_time")}, indent=1))

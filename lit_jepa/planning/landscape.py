@@ -25,7 +25,7 @@ def energy_landscape(model: LatentWorldModel, z0: Tensor, s0: Tensor, actions: T
     averaged (row = first swept dimension).
     """
     M, G = len(z0), points
-    axis = torch.linspace(-radius, radius, G)
+    axis = torch.linspace(-radius, radius, G, device=actions.device)
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1).view(G * G, 2)
     cand = actions.unsqueeze(1).repeat(1, G * G + 1, 1)  # the last candidate is the true action
     cand[:, :-1, list(dims)] = grid

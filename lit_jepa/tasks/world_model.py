@@ -85,7 +85,7 @@ class ACWorldModel(L.LightningModule):
         return torch.cat(preds, dim=1)
 
     def losses(self, batch: dict[str, Tensor], prefix: str) -> Tensor:
-        h, actions, states = batch["features"], batch["actions"], batch["states"]
+        h, actions, states = batch["features"].float(), batch["actions"], batch["states"]
         B, T, N, _ = h.shape
         k, p = self.hparams.rollout_steps, self.hparams.loss_exp
         if T < k + 1:
@@ -129,7 +129,8 @@ class ACWorldModel(L.LightningModule):
 # ---------------------------------------------------------------------------------------------- feature cache
 class FeatureWindows(Dataset):
     """Every window of ``frames`` frames ``frame_step`` frames apart in cached trajectories: ``features``
-    ``(frames, N, D)`` float32, ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``.
+    ``(frames, N, D)`` in the cache's dtype (float16: :class:`ACWorldModel` casts them on its device, so batches
+    carry half the bytes and the host converts nothing), ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``.
 
     With ``frame_step`` 1 the actions are the recorded ones; with a larger step (DINO-WM's frameskip) they are the
     pose differences between the kept frames (:func:`~lit_jepa.data.datasets.droid.pose_differences`, how the
@@ -156,7 +157,7 @@ class FeatureWindows(Dataset):
         m, t = self.windows[i]
         k, end = self.frame_step, t + (self.frames - 1) * self.frame_step
         w = slice(t, end + 1, k)
-        return {"features": self.features[m][w].float(), "states": self.states[m][w],
+        return {"features": self.features[m][w], "states": self.states[m][w],
                 "actions": self.actions[m][t:end:k]}
 
 

@@ -18,7 +18,7 @@ from lit_jepa.data.toyworld.tasks.tabletop import make_goal
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
-from lit_jepa.planning.cli import main
+from lit_jepa.planning.cli import main, resolve_device
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, Observation, RandomPlanner, ReplayPlanner, run_mpc, summarise
 
@@ -63,9 +63,11 @@ def test_plan_cli_tabletop(tmp_path):
     out = tmp_path / "plan.json"
     assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--task", "reach", "--episodes", "3",
                  "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free-dims", "0", "1",
-                 "--landscape-trajectories", "1", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
+                 "--landscape-trajectories", "1", "--device", "cpu", "--out", str(out),
+                 "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
-    assert rec["episodes"] == 3 and len(rec["success_over_time"]) == 3 and rec["plan_seconds_per_env_step"] > 0
+    assert rec["device"] == "cpu" and rec["episodes"] == 3 and len(rec["success_over_time"]) == 3
+    assert rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
     assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--episodes", "2", "--budget", "4", "--samples", "4",
                  "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2", "--horizon", "2",
@@ -99,6 +101,14 @@ def test_plan_cli_rejects_bad_npz(tmp_path):
     np.savez(bad, observations=np.zeros((1, 2, 64, 64, 3), np.uint8))
     with pytest.raises(KeyError, match="states"):
         main(["--checkpoint", str(ckpt), "--goal-npz", str(bad), "--out", str(tmp_path / "x.json")])
+
+
+def test_plan_cli_device(tmp_path):
+    assert resolve_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        ckpt = export_random_model(tmp_path / "wm.pt", 64, 8)
+        with pytest.raises(SystemExit, match="--device cuda, but this torch build sees no CUDA device"):
+            main(["--checkpoint", str(ckpt), "--env", "tabletop", "--device", "cuda"])
 
 
 def test_toy_planning_benchmark_smoke(tmp_path):

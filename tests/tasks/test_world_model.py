@@ -111,6 +111,7 @@ def test_feature_windows_with_a_frame_step_use_pose_differences_of_the_kept_fram
     assert len(win) == 2  # starts 0 and 1: frames (0, 5, 10) and (1, 6, 11)
     item = win[1]
     assert item["features"][:, 0, 0].tolist() == [1.0, 6.0, 11.0]
+    assert item["features"].dtype == torch.float16  # as cached: the model casts on its device
     assert torch.equal(item["states"], states[0][[1, 6, 11]])
     assert torch.allclose(item["actions"], torch.from_numpy(poses_to_actions(states[0][[1, 6, 11]].numpy())))
     assert torch.allclose(item["actions"][:, :3], states[0][[6, 11], :3] - states[0][[1, 6], :3])

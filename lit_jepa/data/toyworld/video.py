@@ -1,10 +1,11 @@
-"""MP4 writing and reading with PyAV (H.264, yuv420p, single-threaded so output bytes are reproducible)."""
+"""MP4 writing and reading with PyAV (H.264, yuv420p, single-threaded so output bytes are reproducible).
+
+PyAV is imported on first use, so in-memory ToyWorld data needs no video decoder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 
 CODEC = "libx264"
@@ -13,6 +14,8 @@ CODEC_OPTIONS = {"crf": "16", "preset": "veryfast", "tune": "zerolatency"}
 
 def write_mp4(path: str | Path, frames: np.ndarray, fps: int) -> None:
     """Encode ``frames`` ``(T, H, W, 3)`` uint8 (H and W even) to ``path``."""
+    import av
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     t, h, w, _ = frames.shape
@@ -29,5 +32,7 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int) -> None:
 
 def read_mp4(path: str | Path) -> np.ndarray:
     """All frames of ``path`` as ``(T, H, W, 3)`` uint8."""
+    import av
+
     with av.open(str(path)) as container:
         return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
