@@ -62,15 +62,15 @@ def ensure_encoder(path: Path = ENCODER) -> Path:
 
 def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
                       steps: int, pool: int, width: int, depth: int, batch_size: int, frames: int,
-                      frame_step: int, logdir: Path, name: str,
+                      frame_step: int, rollout_steps: int, logdir: Path, name: str,
                       accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
                             embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4,
                             residual=True, action_scale=Tabletop().max_delta * frame_step)
     model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
-                         lr=1e-3, start_lr=1e-4, final_lr=0.0, warmup_steps=max(steps // 10, 1),
-                         decay_steps=max(steps // 5, 1))
+                         rollout_steps=rollout_steps, lr=1e-3, start_lr=1e-4, final_lr=0.0,
+                         warmup_steps=max(steps // 10, 1), decay_steps=max(steps // 5, 1))
     data = FeatureDataModule(source, frames=frames, frame_step=frame_step, batch_size=batch_size)
     logger = L.pytorch.loggers.TensorBoardLogger(str(logdir), name=name)
     trainer = L.Trainer(
@@ -125,7 +125,8 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
 
 def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_steps: int = 4000, episodes: int = 50,
         budget: int = 25, samples: int = 64, iterations: int = 3, elites: int = 8, pool: int = 2, width: int = 96,
-        depth: int = 2, frames: int = 6, frame_step: int = 5, horizon: int = 5, batch_size: int = 32,
+        depth: int = 2, frames: int = 6, frame_step: int = 5, horizon: int = 5, rollout_steps: int = 2,
+        batch_size: int = 32,
         landscape_transitions: int = 200,
         tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
@@ -152,8 +153,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     for name, path in (("pretrained_encoder", str(encoder_path)), ("random_encoder", None)):
         torch.manual_seed(seed)
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
-                                           depth, batch_size, frames, frame_step, ROOT / logdir, name,
-                                           accelerator)
+                                           depth, batch_size, frames, frame_step, rollout_steps, ROOT / logdir,
+                                           name, accelerator)
         models[name], training[name] = wm, info
         if export:  # for `lit-jepa plan --checkpoint`
             device = wm.device
@@ -184,7 +185,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                         "train_trajectories": num_train,
                         "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
                         "train_steps": train_steps, "accelerator": accelerator, "clip_frames": frames,
-                        "frame_step": frame_step, "batch_size": batch_size, "rollout_steps": 2},
+                        "frame_step": frame_step, "batch_size": batch_size, "rollout_steps": rollout_steps},
         "training": training, "landscape": landscapes, "planning": planning,
     }
     path = write_record(record_name or ("toy_planning_smoke" if smoke else "toy_planning"), record) if write else None
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--frame-step", type=int, default=5, help="environment steps per world-model step")
     p.add_argument("--horizon", type=int, default=5, help="world-model steps CEM plans (shrunk to the budget)")
     p.add_argument("--frames", type=int, default=6, help="frames per world-model training clip")
+    p.add_argument("--rollout-steps", type=int, default=2, help="model steps of the training rollout loss (at most "
+                   "frames - 1; official 2)")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
         samples=a.samples, iterations=a.iterations, pool=a.pool, frame_step=a.frame_step, horizon=a.horizon,
-        frames=a.frames, tasks=tuple(a.tasks), accelerator=a.accelerator,
+        frames=a.frames, rollout_steps=a.rollout_steps, tasks=tuple(a.tasks), accelerator=a.accelerator,
         threads=a.threads, record_name=a.record, argv=argv)
 
 
