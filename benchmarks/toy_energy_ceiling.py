@@ -37,6 +37,7 @@ from lit_jepa import hub  # noqa: E402
 from lit_jepa.data.toyworld.env import AGENT_RADIUS, Tabletop, success  # noqa: E402
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
+from lit_jepa.planning.energy import l1_energy  # noqa: E402
 from lit_jepa.planning.model import encode_frames  # noqa: E402
 from lit_jepa.planning.mpc import wilson  # noqa: E402
 
@@ -64,7 +65,7 @@ def greedy_oracle(encoder: VisionTransformer, pool: int, task: str, episodes: in
                 env.set_full_state(state)
                 env.step(action)
                 frames.append(env.render())
-            energy = (encode_frames(encoder, torch.from_numpy(np.stack(frames)), pool) - z_goal).abs().mean((1, 2))
+            energy = l1_energy(encode_frames(encoder, torch.from_numpy(np.stack(frames)), pool), z_goal)
             env.set_full_state(state)
             env.step(grid[int(energy.argmin())])
         wins += bool(success(task, env.full_state, goal.goal))
@@ -88,7 +89,7 @@ def argmin_oracle(encoder: VisionTransformer, pools: list[int], task: str, episo
         images = torch.from_numpy(np.stack([goal.image, *frames]))
         for pool in pools:
             z = encode_frames(encoder, images, pool)
-            best = int((z[1:] - z[:1]).abs().mean((1, 2)).argmin())
+            best = int(l1_energy(z[1:], z[:1]).argmin())
             wins[pool] += bool(success(task, states[best], goal.goal))
     return {pool: success_rate(k, episodes) for pool, k in wins.items()}
 
