@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--num-train", type=int, default=200)
     p.add_argument("--samples", type=int, default=64)
     p.add_argument("--iterations", type=int, default=3)
+    p.add_argument("--elites", type=int, default=8)
     p.add_argument("--pool", type=int, default=2)
     p.add_argument("--frame-step", type=int, default=5, help="environment steps per world-model step")
     p.add_argument("--horizon", type=int, default=5, help="world-model steps CEM plans (shrunk to the budget)")
@@ -213,9 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
-        samples=a.samples, iterations=a.iterations, pool=a.pool, frame_step=a.frame_step, horizon=a.horizon,
-        frames=a.frames, rollout_steps=a.rollout_steps, tasks=tuple(a.tasks), accelerator=a.accelerator,
-        threads=a.threads, record_name=a.record, argv=argv)
+        samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, frame_step=a.frame_step,
+        horizon=a.horizon, frames=a.frames, rollout_steps=a.rollout_steps, tasks=tuple(a.tasks),
+        accelerator=a.accelerator, threads=a.threads, record_name=a.record, argv=argv)
 
 
 if __name__ == "__main__":
