@@ -61,16 +61,17 @@ def ensure_encoder(path: Path = ENCODER) -> Path:
 
 
 def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
-                      steps: int, pool: int, width: int, depth: int, batch_size: int, frames: int,
-                      frame_step: int, rollout_steps: int, logdir: Path, name: str,
+                      steps: int, pool: int, pool_mode: str, width: int, depth: int, batch_size: int, frames: int,
+                      frame_step: int, rollout_steps: int, loss_exp: float, logdir: Path, name: str,
                       accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
-                            embed_dim=encoder.embed_dim, predictor_embed_dim=width, depth=depth, num_heads=4,
+                            embed_dim=encoder.embed_dim * (pool**2 if pool_mode == "stack" else 1),
+                            predictor_embed_dim=width, depth=depth, num_heads=4,
                             residual=True, action_scale=Tabletop().max_delta * frame_step)
     model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
-                         rollout_steps=rollout_steps, lr=1e-3, start_lr=1e-4, final_lr=0.0,
-                         warmup_steps=max(steps // 10, 1), decay_steps=max(steps // 5, 1))
+                         pool_mode=pool_mode, rollout_steps=rollout_steps, loss_exp=loss_exp, lr=1e-3, start_lr=1e-4,
+                         final_lr=0.0, warmup_steps=max(steps // 10, 1), decay_steps=max(steps // 5, 1))
     data = FeatureDataModule(source, frames=frames, frame_step=frame_step, batch_size=batch_size)
     logger = L.pytorch.loggers.TensorBoardLogger(str(logdir), name=name)
     trainer = L.Trainer(
@@ -81,7 +82,7 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
     trainer.fit(model, data)
     trainer.validate(model, data, verbose=False)
     metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
-    wm = LatentWorldModel(model.encoder, model.predictor, pool).to(model.device)
+    wm = LatentWorldModel(model.encoder, model.predictor, pool, pool_mode).to(model.device)
     return wm, data, {"train_seconds": time.perf_counter() - t0, "metrics": metrics}
 
 
@@ -124,17 +125,23 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
 
 
 def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_steps: int = 4000, episodes: int = 50,
-        budget: int = 25, samples: int = 64, iterations: int = 3, elites: int = 8, pool: int = 2, width: int = 96,
-        depth: int = 2, frames: int = 6, frame_step: int = 5, horizon: int = 5, rollout_steps: int = 2,
-        batch_size: int = 32, landscape_transitions: int = 200,
-        tasks: tuple[str, ...] = ("reach", "push"), seed: int = 0, threads: int = 2,
+        budget: int = 25, samples: int = 64, iterations: int = 3, elites: int = 8, pool: int = 2,
+        pool_mode: str = "avg", width: int = 96, depth: int = 2, frames: int = 6, frame_step: int = 5,
+        horizon: int = 5, rollout_steps: int = 2, loss_exp: float = 1.0, batch_size: int = 32,
+        landscape_transitions: int = 200,
+        tasks: tuple[str, ...] = ("reach", "push"), encoders: tuple[str, ...] = ("pretrained", "random"),
+        seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
         write: bool = True, export: bool | None = None, record_name: str | None = None,
         argv: list[str] | None = None) -> dict:
     """The whole benchmark; returns (and with ``write`` writes to ``benchmarks/results``) the JSON record.
     ``smoke`` shrinks every size; ``encoder`` replaces the toy-pretrained encoder; ``accelerator`` trains and
     plans there (the simulator and the baselines stay on the CPU); ``export`` writes the world models to
-    ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file."""
+    ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file; ``encoders``
+    picks the world models (``pretrained``, ``random``: its random-initialised control)."""
+    unknown = set(encoders) - {"pretrained", "random"}
+    if unknown or not encoders:
+        raise ValueError(f"encoders must be a non-empty subset of ('pretrained', 'random'), got {encoders}")
     if smoke:
         num_train, num_val, train_steps, episodes, budget, landscape_transitions = 4, 2, 10, 4, 3, 16
         samples, iterations = 16, 2
@@ -149,11 +156,12 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                                   val_dataset=ToyTrajectories(num_val, seed, "val", num_frames=51), batch_size=1)
     arch = hub.encoder_config(hub.load_encoder(encoder_path))
     models, training, landscapes = {}, {}, {}
-    for name, path in (("pretrained_encoder", str(encoder_path)), ("random_encoder", None)):
+    paths = {"pretrained": str(encoder_path), "random": None}
+    for name, path in ((f"{k}_encoder", paths[k]) for k in encoders):
         torch.manual_seed(seed)
-        wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, width,
-                                           depth, batch_size, frames, frame_step, rollout_steps, ROOT / logdir,
-                                           name, accelerator)
+        wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
+                                           width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
+                                           ROOT / logdir, name, accelerator)
         models[name], training[name] = wm, info
         if export:  # for `lit-jepa plan --checkpoint`
             device = wm.device
@@ -179,12 +187,14 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                             f"model steps of {frame_step} env steps (fewer when the budget ends sooner), execute "
                             f"the first in {frame_step} equal env steps, replan", "seed": seed},
         "world_model": {"encoder": str(encoder_path), "encoder_arch": arch, "pool": pool,
+                        "pool_mode": pool_mode,
                         "predictor": {"width": width, "depth": depth, "heads": 4, "residual": True,
                                       "action_scale": Tabletop().max_delta * frame_step},
                         "train_trajectories": num_train,
                         "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
                         "train_steps": train_steps, "accelerator": accelerator, "clip_frames": frames,
-                        "frame_step": frame_step, "batch_size": batch_size, "rollout_steps": rollout_steps},
+                        "frame_step": frame_step, "batch_size": batch_size, "rollout_steps": rollout_steps,
+                        "loss_exp": loss_exp},
         "training": training, "landscape": landscapes, "planning": planning,
     }
     path = write_record(record_name or ("toy_planning_smoke" if smoke else "toy_planning"), record) if write else None
@@ -202,20 +212,30 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--samples", type=int, default=64)
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--elites", type=int, default=8)
-    p.add_argument("--pool", type=int, default=2)
+    p.add_argument("--pool", type=int, default=2, help="merge pool x pool windows of the encoder's token grid")
+    p.add_argument("--pool-mode", choices=["avg", "stack"], default="avg",
+                   help="avg: average each window; stack: concatenate its tokens along features (the full grid's "
+                        "L1 energy at the pooled token count)")
+    p.add_argument("--encoders", nargs="+", choices=["pretrained", "random"], default=["pretrained", "random"],
+                   help="world models to train and plan: on the toy-pretrained encoder, on its random control")
+    p.add_argument("--width", type=int, default=96, help="predictor width")
+    p.add_argument("--depth", type=int, default=2, help="predictor blocks")
     p.add_argument("--frame-step", type=int, default=5, help="environment steps per world-model step")
     p.add_argument("--horizon", type=int, default=5, help="world-model steps CEM plans (shrunk to the budget)")
     p.add_argument("--frames", type=int, default=6, help="frames per world-model training clip")
     p.add_argument("--rollout-steps", type=int, default=2, help="model steps of the training rollout loss (at most "
                    "frames - 1; official 2)")
+    p.add_argument("--loss-exp", type=float, default=1.0, help="training loss |pred - target| ** p (1 = official "
+                   "L1; the planning energy stays L1)")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
-        samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, frame_step=a.frame_step,
-        horizon=a.horizon, frames=a.frames, rollout_steps=a.rollout_steps, tasks=tuple(a.tasks),
+        samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, pool_mode=a.pool_mode,
+        width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
+        rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, tasks=tuple(a.tasks), encoders=tuple(a.encoders),
         accelerator=a.accelerator, threads=a.threads, record_name=a.record, argv=argv)
 
 

@@ -49,6 +49,15 @@ def _has(config, key: str) -> bool:
         return False
 
 
+def _link_stacked_width(config) -> None:
+    """A world model with ``pool_mode: stack`` feeds its predictor ``pool ** 2`` encoder widths per token."""
+    model = "model.init_args"
+    width = f"{model}.predictor.init_args.embed_dim"
+    if _has(config, f"{model}.pool_mode") and config[f"{model}.pool_mode"] == "stack" and _has(config, width):
+        pool = config[f"{model}.pool"] if _has(config, f"{model}.pool") else 1
+        config[width] = config[f"{model}.encoder.init_args.embed_dim"] * pool**2
+
+
 def lightning_cli(args: list[str] | None = None, run: bool = True):
     """Build (and by default run) the LightningCLI; tests call it with ``run=False`` to parse recipes."""
     import lightning as L
@@ -60,6 +69,7 @@ def lightning_cli(args: list[str] | None = None, run: bool = True):
             for source, target in LINKS:
                 if _has(config, source) and _has(config, target) and config[target] != config[source]:
                     config[target] = config[source]
+            _link_stacked_width(config)
 
         def add_arguments_to_parser(self, parser) -> None:
             parser.set_defaults({"trainer.logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",

@@ -1,12 +1,15 @@
 """The latent world model used for planning: frozen encoder + action-conditioned predictor.
 
 One :func:`encode_frames` serves training targets, current observations and goal images alike: each frame is
-duplicated into a tubelet, encoded, optionally average-pooled on the token grid (``pool``; a CPU economy for
-toy worlds) and layer-normed over features.
+duplicated into a tubelet, encoded, optionally merged in ``pool`` x ``pool`` windows of the token grid (a CPU
+economy for toy worlds) and layer-normed over features. ``pool_mode="avg"`` averages each window; ``"stack"``
+layer-norms the tokens first and concatenates each window along features (space-to-depth), which keeps every
+feature, so that an L1 energy on stacked tokens equals the one on the full grid.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -19,11 +22,33 @@ from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.pose import integrate_pose
 
+POOL_MODES = ("avg", "stack")
+
+
+def merge_tokens(z: Tensor, pool: int, mode: str = "avg") -> Tensor:
+    """Merge ``pool`` x ``pool`` windows of a square token grid ``(B, g * g, D)`` into ``(B, (g // pool) ** 2, D')``:
+    ``avg`` (``D' = D``) or ``stack`` (``D' = pool * pool * D``, window tokens in row-major order)."""
+    if mode not in POOL_MODES:
+        raise ValueError(f"pool_mode must be one of {POOL_MODES}, got {mode!r}")
+    if pool == 1:
+        return z
+    _, N, D = z.shape
+    g = math.isqrt(N)
+    if g * g != N or g % pool:
+        raise ValueError(f"{N} tokens are not a square grid divisible by pool {pool}")
+    grid = z.transpose(1, 2).unflatten(2, (g, g))  # (B, D, g, g)
+    if mode == "avg":
+        return F.avg_pool2d(grid, pool).flatten(2).transpose(1, 2)
+    windows = F.unfold(grid, pool, stride=pool).unflatten(1, (D, pool * pool))  # (B, D, pool * pool, L)
+    return windows.permute(0, 3, 2, 1).flatten(2)
+
 
 @torch.no_grad()
-def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, batch_size: int = 256) -> Tensor:
+def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, batch_size: int = 256,
+                  pool_mode: str = "avg") -> Tensor:
     """Layer-normed tokens ``(B, N, D)`` of single frames: uint8 ``(B, H, W, 3)`` or float normalised
-    ``(B, 3, H, W)``; ``N = (H // patch // pool) ** 2``."""
+    ``(B, 3, H, W)``; ``N = (H // patch // pool) ** 2``, ``D`` the encoder width (times ``pool ** 2`` for
+    ``pool_mode="stack"``, where each encoder token is layer-normed before stacking)."""
     if frames.dtype == torch.uint8:
         mean = torch.tensor(IMAGENET_MEAN, device=frames.device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=frames.device).view(1, 3, 1, 1)
@@ -31,9 +56,9 @@ def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, bat
     out = []
     for chunk in frames.split(batch_size):
         z = encoder(chunk)  # a 4-D batch is duplicated into one tubelet by the encoder
-        if pool > 1:
-            g = chunk.shape[-1] // encoder.patch_size
-            z = F.avg_pool2d(z.transpose(1, 2).unflatten(2, (g, g)), pool).flatten(2).transpose(1, 2)
+        if pool_mode == "stack":
+            z = F.layer_norm(z, z.shape[-1:])
+        z = merge_tokens(z, pool, pool_mode)
         out.append(F.layer_norm(z, z.shape[-1:]))
     return torch.cat(out)
 
@@ -46,30 +71,38 @@ def predict_next(predictor: ACPredictor, context: Tensor, actions: Tensor, state
 
 
 class LatentWorldModel(nn.Module):
-    """Frozen encoder and AC predictor, with the token ``pool`` factor between the two grids."""
+    """Frozen encoder and AC predictor, with the token ``pool`` factor (and ``pool_mode``) between the two grids."""
 
-    def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, pool: int = 1) -> None:
+    def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, pool: int = 1,
+                 pool_mode: str = "avg") -> None:
         super().__init__()
-        self.encoder, self.predictor, self.pool = encoder.eval(), predictor.eval(), pool
+        self.encoder, self.predictor, self.pool, self.pool_mode = encoder.eval(), predictor.eval(), pool, pool_mode
         self.requires_grad_(False)
 
     @classmethod
     def load(cls, path: str | Path) -> LatentWorldModel:
         """From an official-layout export holding ``encoder`` and an AC ``predictor``
-        (``hub.export_official(path, encoder=..., predictor=...)``); ``pool`` follows from the two grids."""
+        (``hub.export_official(path, encoder=..., predictor=...)``); ``pool`` follows from the two grids, and
+        ``pool_mode`` from the predictor's input width (``stack`` when it is ``pool ** 2`` encoder widths)."""
         encoder = hub.load_encoder(path, key="encoder")
         predictor = hub.load_ac_predictor(path)
         grid = encoder.img_size // encoder.patch_size
         if grid % predictor.grid:
             raise ValueError(f"{path}: encoder grid {grid} is not a multiple of the predictor grid {predictor.grid}")
-        return cls(encoder, predictor, grid // predictor.grid)
+        pool = grid // predictor.grid
+        width = predictor.predictor_embed.in_features
+        modes = {encoder.embed_dim * pool**2: "stack", encoder.embed_dim: "avg"}  # pool 1: avg
+        if width not in modes:
+            raise ValueError(f"{path}: predictor input width {width} is neither the encoder width {encoder.embed_dim} "
+                             f"nor {pool ** 2} x it (pool {pool}, stacked)")
+        return cls(encoder, predictor, pool, modes[width])
 
     @property
     def device(self) -> torch.device:
         return self.predictor.predictor_embed.weight.device
 
     def encode(self, frames: Tensor) -> Tensor:
-        return encode_frames(self.encoder, frames.to(self.device), self.pool)
+        return encode_frames(self.encoder, frames.to(self.device), self.pool, pool_mode=self.pool_mode)
 
     @torch.no_grad()
     def rollout(self, z0: Tensor, state0: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:

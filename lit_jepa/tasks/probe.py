@@ -12,8 +12,9 @@ with its own warmup-cosine learning rate and weight decay. AdamW is per-paramete
 per head (the official code) at a fraction of the bookkeeping. Evaluation averages the per-view probabilities
 (softmax, or sigmoid for anticipation) and updates torchmetrics per head; the reported number is the maximum
 over heads of the last validation epoch's metric (``SELECTION_RULE``), each metric maximised independently.
-The last validation epoch of ``fit`` also keeps every head's top-5 classes per sample (gathered over ranks, by
-sample index), written with ``probe_results.json`` as ``val_predictions.npz`` for offline intervals.
+The last validation of ``fit`` (whether it stops on ``max_epochs`` or ``max_steps``) also keeps every head's top-5
+classes per sample (gathered over ranks, by sample index), written with ``probe_results.json`` as
+``val_predictions.npz`` for offline intervals.
 
 Batches may also carry precomputed ``"features"`` ``(B, V, N, D)`` instead of ``"video"``: see
 :class:`lit_jepa.features.FeatureCacheDataModule`.
@@ -105,7 +106,8 @@ class AttentiveProbe(L.LightningModule):
         anticipation_s, fps: the predicted slot starts ``int(anticipation_s * fps / tubelet)`` tubelets after the
             context (official ``anticipation_steps``), one tubelet long.
         focal_alpha, focal_gamma: focal loss of anticipation (official: 0.25, 2, summed).
-        embedding_samples: pooled validation features dumped to TensorBoard's projector at the last epoch (0: off).
+        embedding_samples: pooled features of the last validation dumped to TensorBoard's projector when ``fit``
+            ends (0: off).
     """
 
     def __init__(
@@ -153,6 +155,7 @@ class AttentiveProbe(L.LightningModule):
             self._build_heads()
         self.selection_rule = SELECTION_RULE.format(n=len(self.grid))
         self._embeddings: list[tuple[Tensor, Tensor]] = []
+        self._last_embeddings: list[tuple[Tensor, Tensor]] = []
         self._predictions: list[dict[str, Tensor]] = []
         self.predictions: dict[str, np.ndarray] | None = None
 
@@ -268,18 +271,19 @@ class AttentiveProbe(L.LightningModule):
         self.log("train/loss_min", losses.min(), prog_bar=True, batch_size=bsz)
         return losses.sum()
 
-    def _final_validation(self) -> bool:
-        """The last validation epoch of ``fit`` (``max_epochs`` set), whose per-sample predictions are kept."""
+    def _fit_validation(self) -> bool:
+        """A validation run inside ``fit`` (not the sanity check): its per-sample predictions and pooled features are
+        kept until the next one, so the results describe the last validation whether ``fit`` stops on
+        ``max_epochs`` or ``max_steps``."""
         t = self._trainer
-        return (t is not None and not t.sanity_checking and t.state.fn == "fit" and t.max_epochs is not None
-                and self.current_epoch == t.max_epochs - 1)
+        return t is not None and not t.sanity_checking and t.state.fn == "fit"
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         x = self.probe_inputs(batch)
         b, views = x.shape[:2]
         self.val_samples.update(b)
         targets = ("label",) if self.hparams.task == "classification" else ANTICIPATION_TARGETS
-        final = self._final_validation()
+        final = self._fit_validation()
         top = {t: [] for t in targets}
         for head, metrics in zip(self.classifiers, self.val_metrics):
             out = head(x.flatten(0, 1))
@@ -317,18 +321,16 @@ class AttentiveProbe(L.LightningModule):
             self.best[k] = {"value": values[i][k], "head": i, "lr": self.grid[i][0], "weight_decay": self.grid[i][1]}
             logged.update({f"val/best/{k}": values[i][k], f"val/best_head/{k}": float(i)})
         self.log_dict(logged, prog_bar=False)
-        if not self.trainer.sanity_checking and self.current_epoch == self.trainer.max_epochs - 1:
-            self._dump_embeddings()
-        self._embeddings = []
-        if self._final_validation():
+        if self._fit_validation():
             self.predictions = gather_predictions(self._predictions)
-        self._predictions = []
+            self._last_embeddings = self._embeddings
+        self._embeddings, self._predictions = [], []
 
     def _dump_embeddings(self) -> None:
         experiment = getattr(self.logger, "experiment", None)
-        if self.global_rank != 0 or not hasattr(experiment, "add_embedding") or not self._embeddings:
+        if self.global_rank != 0 or not hasattr(experiment, "add_embedding") or not self._last_embeddings:
             return
-        feats, labels = (torch.cat(t)[: self.hparams.embedding_samples] for t in zip(*self._embeddings))
+        feats, labels = (torch.cat(t)[: self.hparams.embedding_samples] for t in zip(*self._last_embeddings))
         names = getattr(getattr(self.trainer, "datamodule", None), "class_names", None)
         meta = [names[i] if names and i < len(names) else str(i) for i in labels.tolist()]
         experiment.add_embedding(feats, metadata=meta, tag="val/pooled_frozen_features", global_step=self.global_step)
@@ -371,6 +373,7 @@ class AttentiveProbe(L.LightningModule):
                   "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
                   "predictions": PREDICTIONS if self.predictions is not None else None}
         (folder / "probe_results.json").write_text(json.dumps(record, indent=2) + "\n")
+        self._dump_embeddings()
         hub.export_official(folder / "export" / "probe.pt", classifiers=list(self.classifiers))
         if self.logger is not None:
             self.logger.log_hyperparams(dict(h), {f"hp/{k}": v["value"] for k, v in self.best.items()})

@@ -175,7 +175,7 @@ class VideoQA(L.LightningModule):
         return loss
 
     def _evaluate(self, batch: dict[str, Any], stage: str) -> None:
-        self.log(f"{stage}/loss", self.loss(batch), batch_size=len(batch["qa"]))
+        self.log(f"{stage}/loss", self.loss(batch), batch_size=len(batch["qa"]), sync_dist=True)  # mean over ranks
         preds, targets = self.choose(batch)
         qa = qa_fields(batch["qa"])
         exact = [False] * len(qa)

@@ -24,7 +24,7 @@ from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.optim import apply_lr_wd, named_param_groups
-from lit_jepa.planning.model import encode_frames, predict_next
+from lit_jepa.planning.model import POOL_MODES, encode_frames, predict_next
 from lit_jepa.schedules import WSD
 
 
@@ -34,8 +34,11 @@ class ACWorldModel(L.LightningModule):
     Args:
         encoder: encoder architecture; ``encoder_path`` (any ``lit_jepa.hub`` checkpoint, ``encoder_key`` inside
             it) gives its weights. Without a path the encoder keeps its random initialisation (the control).
-        predictor: the AC predictor; its grid is the encoder grid divided by ``pool``.
-        pool: average-pooling factor on the encoder's token grid before the predictor (1 = official).
+        predictor: the AC predictor; its grid is the encoder grid divided by ``pool``, its ``embed_dim`` the encoder
+            width (times ``pool ** 2`` for ``pool_mode="stack"``).
+        pool: merge ``pool`` x ``pool`` windows of the encoder's token grid before the predictor (1 = official).
+        pool_mode: ``avg`` averages each window; ``stack`` concatenates its tokens along features, so the L1 loss
+            and planning energy stay those of the full grid (:func:`lit_jepa.planning.model.merge_tokens`).
         rollout_steps: frames predicted autoregressively in the rollout loss (official ``auto_steps`` 2).
         lr, start_lr, final_lr, warmup_steps, decay_steps: warmup-stable-decay schedule; the stable phase fills
             the rest of the run.
@@ -43,7 +46,8 @@ class ACWorldModel(L.LightningModule):
     """
 
     def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, encoder_path: str | None = None,
-                 encoder_key: str = "target_encoder", pool: int = 1, rollout_steps: int = 2,
+                 encoder_key: str = "target_encoder", pool: int = 1, pool_mode: str = "avg",
+                 rollout_steps: int = 2,
                  lr: float = 4.25e-4, start_lr: float = 7.5e-5, final_lr: float = 0.0, warmup_steps: int = 4500,
                  decay_steps: int = 4500, weight_decay: float = 0.04, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, loss_exp: float = 1.0) -> None:
@@ -55,6 +59,12 @@ class ACWorldModel(L.LightningModule):
         if grid != predictor.grid * pool:
             raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder grid {grid} "
                              f"(img_size {encoder.img_size} / patch {encoder.patch_size})")
+        if pool_mode not in POOL_MODES:
+            raise ValueError(f"pool_mode must be one of {POOL_MODES}, got {pool_mode!r}")
+        width = encoder.embed_dim * (pool**2 if pool_mode == "stack" else 1)
+        if predictor.predictor_embed.in_features != width:
+            raise ValueError(f"predictor embed_dim {predictor.predictor_embed.in_features} must be {width} "
+                             f"(encoder width {encoder.embed_dim}, pool {pool}, pool_mode {pool_mode!r})")
         if rollout_steps < 1:
             raise ValueError(f"rollout_steps must be >= 1, got {rollout_steps}")
         self.encoder = encoder.eval().requires_grad_(False)
@@ -67,7 +77,8 @@ class ACWorldModel(L.LightningModule):
 
     def encode(self, frames: Tensor) -> Tensor:
         """Layer-normed tokens of uint8 frames ``(B, H, W, 3)``."""
-        return encode_frames(self.encoder, frames.to(self.device), self.hparams.pool)
+        return encode_frames(self.encoder, frames.to(self.device), self.hparams.pool,
+                             pool_mode=self.hparams.pool_mode)
 
     # ------------------------------------------------------------------------------------------ maths
     def teacher_forcing(self, h: Tensor, actions: Tensor, states: Tensor) -> Tensor:

@@ -111,13 +111,18 @@ def test_plan_cli_device(tmp_path):
             main(["--checkpoint", str(ckpt), "--env", "tabletop", "--device", "cuda"])
 
 
-def test_toy_planning_benchmark_smoke(tmp_path):
+def toy_planning_benchmark(tmp_path: Path):
     spec = importlib.util.spec_from_file_location("toy_planning", ROOT / "benchmarks/toy_planning.py")
     bench = importlib.util.module_from_spec(spec)
     sys.modules["toy_planning"] = bench
     spec.loader.exec_module(bench)
     encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(
         img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1, num_heads=2))
+    return bench, encoder
+
+
+def test_toy_planning_benchmark_smoke(tmp_path):
+    bench, encoder = toy_planning_benchmark(tmp_path)
     rec = bench.run(smoke=True, encoder=str(encoder), write=False,
                     logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(), argv=["--smoke"])
     for task in ("reach", "push"):
@@ -126,6 +131,20 @@ def test_toy_planning_benchmark_smoke(tmp_path):
                          "world_model_random_encoder"}
         assert all(r["episodes"] == 4 and len(r["sr_final_wilson95"]) == 2 for r in rec["planning"][task].values())
     assert rec["landscape"]["random_encoder"]["transitions"] > 0
+
+
+def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
+    bench, encoder = toy_planning_benchmark(tmp_path)
+    rec = bench.run(smoke=True, encoder=str(encoder), write=False, export=True, logdir=str(tmp_path / "runs"),
+                    threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",), pool_mode="stack",
+                    loss_exp=2.0, argv=["--smoke"])
+    assert set(rec["planning"]["reach"]) == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder"}
+    assert set(rec["training"]) == {"pretrained_encoder"}
+    assert rec["world_model"]["pool_mode"] == "stack" and rec["world_model"]["loss_exp"] == 2.0
+    model = LatentWorldModel.load(rec["training"]["pretrained_encoder"]["export"])
+    assert model.pool_mode == "stack" and model.predictor.predictor_embed.in_features == 4 * 32
+    with pytest.raises(ValueError, match="encoders must be"):
+        bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
 
 
 def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_budget(tmp_path):

@@ -79,9 +79,12 @@ def test_cache_refuses_training_augmentation():
     assert FeatureCacheDataModule(ClassificationDataModule(), dtype="float32").dtype == "float32"
 
 
-def tiny_config(tmp_path: Path, task: str, cached: bool, name: str) -> Path:
+def tiny_config(tmp_path: Path, task: str, cached: bool, name: str, max_steps: int | None = None) -> Path:
     cfg = yaml.safe_load((RECIPES / f"probe-{task}-vitt-64px-16f.yaml").read_text())
     cfg["trainer"].update(max_epochs=2, enable_progress_bar=False, log_every_n_steps=1)
+    if max_steps is not None:  # stop on steps: Lightning sets max_epochs to -1
+        cfg["trainer"].pop("max_epochs")
+        cfg["trainer"]["max_steps"] = max_steps
     cfg["trainer"]["logger"]["init_args"].update(save_dir=str(tmp_path / "runs"), name=name, version=0)
     model = cfg["model"]["init_args"]
     model.update(encoder_ckpt=None, encoder={"class_path": "lit_jepa.nn.VisionTransformer", "init_args": TINY},
@@ -103,8 +106,8 @@ def tiny_config(tmp_path: Path, task: str, cached: bool, name: str) -> Path:
     return path
 
 
-def run(tmp_path: Path, task: str, cached: bool, name: str) -> tuple[dict, Path]:
-    main(["fit", "--config", str(tiny_config(tmp_path, task, cached, name))])
+def run(tmp_path: Path, task: str, cached: bool, name: str, max_steps: int | None = None) -> tuple[dict, Path]:
+    main(["fit", "--config", str(tiny_config(tmp_path, task, cached, name, max_steps))])
     folder = tmp_path / "runs" / name / "version_0"
     return json.loads((folder / "probe_results.json").read_text()), folder
 
@@ -128,6 +131,15 @@ def test_toy_sweep_through_cli_cached_equals_uncached(tmp_path):
     assert pred["index"].tolist() == list(range(8)) and pred["label_top5"].shape == (4, 8, 5)
     hits = pred["label_top5"][:, :, 0] == pred["label_label"]
     assert hits.mean(1).tolist() == pytest.approx([h["top1"] for h in cached["heads"]], abs=1e-6)
+
+
+def test_a_probe_stopped_on_max_steps_keeps_its_last_validation(tmp_path):
+    result, folder = run(tmp_path, "motion", True, "steps", max_steps=8)  # 16 clips, batch 4: 2 epochs
+    assert result["predictions"] == "val_predictions.npz"
+    pred = np.load(folder / result["predictions"])
+    hits = pred["label_top5"][:, :, 0] == pred["label_label"]
+    assert hits.mean(1).tolist() == pytest.approx([h["top1"] for h in result["heads"]], abs=1e-6)
+    assert list(folder.rglob("metadata.tsv")), "embedding projector dump missing"
 
 
 def test_toy_anticipation_sweep_through_cli(tmp_path):

@@ -3,6 +3,8 @@ once, and a trained checkpoint loads for planning."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightning as L
 import pytest
 import torch
@@ -12,17 +14,19 @@ from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
-from lit_jepa.planning.model import LatentWorldModel
+from lit_jepa.planning.energy import l1_energy
+from lit_jepa.planning.model import LatentWorldModel, encode_frames
 from lit_jepa.tasks import ACWorldModel, FeatureDataModule
 from lit_jepa.tasks.world_model import FeatureWindows
 
 
-def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2) -> ACWorldModel:
+def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2, pool_mode: str = "avg") -> ACWorldModel:
     torch.manual_seed(0)
     enc = VisionTransformer(img_size=img, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
-    pred = ACPredictor(img_size=img // pool, patch_size=8, embed_dim=16, predictor_embed_dim=16, depth=2,
+    width = 16 * (pool**2 if pool_mode == "stack" else 1)
+    pred = ACPredictor(img_size=img // pool, patch_size=8, embed_dim=width, predictor_embed_dim=16, depth=2,
                        num_heads=2)
-    return ACWorldModel(enc, pred, pool=pool, rollout_steps=rollout_steps)
+    return ACWorldModel(enc, pred, pool=pool, pool_mode=pool_mode, rollout_steps=rollout_steps)
 
 
 def clip(B: int = 2, T: int = 5, N: int = 4, D: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -79,8 +83,34 @@ def test_grid_mismatch_is_an_error():
         ACWorldModel(enc, pred)
 
 
-def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path):
-    model = tiny(img=64, pool=4)
+@torch.no_grad()
+def test_stacked_pooling_keeps_every_token_and_the_full_grid_energy():
+    torch.manual_seed(0)
+    enc = VisionTransformer(img_size=32, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
+    frames = torch.randint(0, 256, (3, 32, 32, 3), dtype=torch.uint8)
+    full = encode_frames(enc, frames).view(3, 4, 4, 16)
+    stacked = encode_frames(enc, frames, pool=2, pool_mode="stack")
+    assert stacked.shape == (3, 4, 64) and encode_frames(enc, frames, pool=2).shape == (3, 4, 16)
+    window = torch.cat([full[:, 0, 2], full[:, 0, 3], full[:, 1, 2], full[:, 1, 3]], dim=-1)  # rows 0-1, cols 2-3
+    torch.testing.assert_close(stacked[:, 1], window, atol=1e-4, rtol=0)
+    grid = full.flatten(1, 2)
+    energy = l1_energy(stacked, stacked.roll(1, 0))
+    torch.testing.assert_close(energy, l1_energy(grid, grid.roll(1, 0)), atol=1e-5, rtol=0)
+    assert energy.gt(0.1).all()
+    with pytest.raises(ValueError, match="pool_mode"):
+        encode_frames(enc, frames, pool=2, pool_mode="max")
+
+
+def test_stacked_pooling_needs_a_predictor_as_wide_as_the_stack():
+    enc = VisionTransformer(img_size=32, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
+    pred = ACPredictor(img_size=16, patch_size=8, embed_dim=16, predictor_embed_dim=16, depth=1, num_heads=2)
+    with pytest.raises(ValueError, match="embed_dim 16 must be 64"):
+        ACWorldModel(enc, pred, pool=2, pool_mode="stack")
+
+
+@pytest.mark.parametrize("pool_mode", ["avg", "stack"])
+def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path, pool_mode):
+    model = tiny(img=64, pool=4, pool_mode=pool_mode)
     calls = []
     model.encoder.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
     frozen = {k: v.clone() for k, v in model.encoder.state_dict().items()}
@@ -96,10 +126,11 @@ def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path):
     ckpt = tmp_path / "wm.ckpt"
     trainer.save_checkpoint(ckpt)
     wm = LatentWorldModel.load(ckpt)
-    assert wm.pool == 4 and wm.predictor.grid == 2
+    assert wm.pool == 4 and wm.predictor.grid == 2 and wm.pool_mode == pool_mode
     z = wm.encode(torch.zeros(3, 64, 64, 3, dtype=torch.uint8))
     z_next, pose = wm.rollout(z, torch.zeros(3, 7), torch.full((3, 2, 7), 0.01))
-    assert z_next.shape == (3, 4, 16) and torch.allclose(pose[:, :3], torch.full((3, 3), 0.02))
+    assert z_next.shape == (3, 4, 16 * (16 if pool_mode == "stack" else 1))
+    assert torch.allclose(pose[:, :3], torch.full((3, 3), 0.02))
 
 
 def test_feature_windows_with_a_frame_step_use_pose_differences_of_the_kept_frames():
@@ -118,3 +149,17 @@ def test_feature_windows_with_a_frame_step_use_pose_differences_of_the_kept_fram
     assert torch.equal(FeatureWindows(feats, states, recorded, frames=3)[0]["actions"], recorded[0][:2])
     with pytest.raises(ValueError, match="3 frames 6 apart"):
         FeatureWindows(feats, states, recorded, frames=3, frame_step=6)
+
+
+def test_stacked_toy_recipe_builds_a_world_model_on_the_full_grid_energy():
+    from lit_jepa.cli import lightning_cli
+
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "toy" / "ac-tabletop-64px-6f-stack.yaml"
+    cli = lightning_cli(["--config", str(recipe), "--model.init_args.encoder_path", "null"], run=False)
+    model = cli.model
+    assert (model.hparams.pool, model.hparams.pool_mode, model.hparams.rollout_steps) == (2, "stack", 5)
+    z = model.encode(torch.zeros(2, 64, 64, 3, dtype=torch.uint8))
+    assert z.shape == (2, 16, 4 * 192) and model.predictor.predictor_embed.in_features == 4 * 192
+    narrow = lightning_cli(["--config", str(recipe), "--model.init_args.encoder_path", "null",
+                            "--model.init_args.encoder.init_args.embed_dim", "96"], run=False).model
+    assert narrow.predictor.predictor_embed.in_features == 4 * 96  # the linked width follows pool ** 2

@@ -1,5 +1,8 @@
 """The VideoQA task: the toy recipe as a CLI smoke run, and the alignment stages' trainable parameters."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,8 +11,10 @@ import torch
 from lit_jepa.cli import main
 from lit_jepa.nn.vit import VisionTransformer
 from lit_jepa.tasks import VideoQA
+from lit_jepa.vqa import ToyVQADataModule
 
-RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "vqa" / "toy-vitt-64px-16f.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "vqa" / "toy-vitt-64px-16f.yaml"
 
 
 def tiny_encoder() -> VisionTransformer:
@@ -72,3 +77,42 @@ def test_the_answer_loss_reaches_the_projector(tmp_path):
     module.loss({"video": torch.randn(2, 1, 3, 4, 32, 32), "qa": qa}).backward()
     assert module.projector.proj.weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in module.encoder.parameters())
+
+
+DDP_VALIDATE = """
+import sys
+import lightning as L
+from lit_jepa.nn.vit import VisionTransformer
+from lit_jepa.tasks import VideoQA
+from lit_jepa.vqa import ToyVQADataModule
+devices, lm, data = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+L.seed_everything(0)  # every rank builds the same weights
+encoder = VisionTransformer(img_size=32, num_frames=16, patch_size=16, tubelet_size=2, embed_dim=24, depth=1,
+                            num_heads=2)
+model = VideoQA(lm, build_toy_lm=True, toy_lm_hidden=32, toy_lm_layers=1, encoder=encoder, num_queries=2)
+trainer = L.Trainer(accelerator="cpu", devices=devices, strategy="ddp" if devices > 1 else "auto", logger=False,
+                    enable_progress_bar=False, enable_model_summary=False)
+out = trainer.validate(model, ToyVQADataModule(data, num=4, num_val=8, resolution=32, batch_size=1), verbose=False)
+if trainer.global_rank == 0:
+    print("VAL", out[0]["val/loss"], out[0]["val/acc"], out[0]["val/num_questions"])
+"""
+
+
+@pytest.mark.slow
+def test_two_process_validation_reports_the_loss_and_accuracy_of_all_questions(tmp_path):
+    """2 DDP processes (4 questions each) report the same ``val/loss`` and ``val/acc`` as 1 process on all 8
+    (batches of one question, so the loss is a mean over questions whatever the split)."""
+    script = tmp_path / "ddp_vqa.py"
+    script.write_text(DDP_VALIDATE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # the LM folder and the data first: building the LM in a run draws random numbers and would shift its weights
+    VideoQA(str(tmp_path / "lm"), build_toy_lm=True, toy_lm_hidden=32, toy_lm_layers=1, encoder=tiny_encoder())
+    ToyVQADataModule(str(tmp_path / "data"), num=4, num_val=8, resolution=32).prepare_data()
+    out = {}
+    for devices in (1, 2):
+        run = subprocess.run([sys.executable, str(script), str(devices), str(tmp_path / "lm"), str(tmp_path / "data")],
+                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        out[devices] = [float(x) for x in next(v for v in run.stdout.splitlines() if v.startswith("VAL")).split()[1:]]
+    assert out[2][2] == out[1][2] == 8
+    assert out[2] == pytest.approx(out[1], abs=1e-5)
