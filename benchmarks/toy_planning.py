@@ -39,7 +39,7 @@ from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig  # noqa: E402
 from lit_jepa.planning.landscape import energy_landscape  # noqa: E402
-from lit_jepa.planning.model import LatentWorldModel  # noqa: E402
+from lit_jepa.planning.model import LatentWorldModel, token_width  # noqa: E402
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc, summarise  # noqa: E402,E501
 from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule  # noqa: E402
 
@@ -66,7 +66,7 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
                       accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
-                            embed_dim=encoder.embed_dim * (pool**2 if pool_mode == "stack" else 1),
+                            embed_dim=token_width(encoder.embed_dim, pool, pool_mode),
                             predictor_embed_dim=width, depth=depth, num_heads=4,
                             residual=True, action_scale=Tabletop().max_delta * frame_step)
     model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,

@@ -54,8 +54,10 @@ def _link_stacked_width(config) -> None:
     model = "model.init_args"
     width = f"{model}.predictor.init_args.embed_dim"
     if _has(config, f"{model}.pool_mode") and config[f"{model}.pool_mode"] == "stack" and _has(config, width):
+        from lit_jepa.planning.model import token_width
+
         pool = config[f"{model}.pool"] if _has(config, f"{model}.pool") else 1
-        config[width] = config[f"{model}.encoder.init_args.embed_dim"] * pool**2
+        config[width] = token_width(config[f"{model}.encoder.init_args.embed_dim"], pool, "stack")
 
 
 def lightning_cli(args: list[str] | None = None, run: bool = True):

@@ -25,6 +25,11 @@ from lit_jepa.planning.pose import integrate_pose
 POOL_MODES = ("avg", "stack")
 
 
+def token_width(embed_dim: int, pool: int, mode: str) -> int:
+    """Features per merged token: the encoder width, times ``pool ** 2`` for ``stack``."""
+    return embed_dim * pool**2 if mode == "stack" else embed_dim
+
+
 def merge_tokens(z: Tensor, pool: int, mode: str = "avg") -> Tensor:
     """Merge ``pool`` x ``pool`` windows of a square token grid ``(B, g * g, D)`` into ``(B, (g // pool) ** 2, D')``:
     ``avg`` (``D' = D``) or ``stack`` (``D' = pool * pool * D``, window tokens in row-major order)."""
@@ -91,7 +96,7 @@ class LatentWorldModel(nn.Module):
             raise ValueError(f"{path}: encoder grid {grid} is not a multiple of the predictor grid {predictor.grid}")
         pool = grid // predictor.grid
         width = predictor.predictor_embed.in_features
-        modes = {encoder.embed_dim * pool**2: "stack", encoder.embed_dim: "avg"}  # pool 1: avg
+        modes = {token_width(encoder.embed_dim, pool, m): m for m in ("stack", "avg")}  # pool 1: avg
         if width not in modes:
             raise ValueError(f"{path}: predictor input width {width} is neither the encoder width {encoder.embed_dim} "
                              f"nor {pool ** 2} x it (pool {pool}, stacked)")

@@ -283,7 +283,7 @@ class AttentiveProbe(L.LightningModule):
         b, views = x.shape[:2]
         self.val_samples.update(b)
         targets = ("label",) if self.hparams.task == "classification" else ANTICIPATION_TARGETS
-        final = self._fit_validation()
+        keep = self._fit_validation()
         top = {t: [] for t in targets}
         for head, metrics in zip(self.classifiers, self.val_metrics):
             out = head(x.flatten(0, 1))
@@ -295,10 +295,10 @@ class AttentiveProbe(L.LightningModule):
                 for key, metric in metrics.items():
                     name = key.split("_")[0]
                     metric.update(probs[name], batch[name])
-            if final:
+            if keep:
                 for t in targets:
                     top[t].append(probs[t].topk(min(TOP_K, probs[t].shape[-1]), dim=-1).indices)
-        if final:
+        if keep:
             record = {"index": batch["index"].cpu()}
             for t in targets:
                 record[f"{t}_label"] = batch[t].cpu()

@@ -24,7 +24,7 @@ from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.optim import apply_lr_wd, named_param_groups
-from lit_jepa.planning.model import POOL_MODES, encode_frames, predict_next
+from lit_jepa.planning.model import POOL_MODES, encode_frames, predict_next, token_width
 from lit_jepa.schedules import WSD
 
 
@@ -61,7 +61,7 @@ class ACWorldModel(L.LightningModule):
                              f"(img_size {encoder.img_size} / patch {encoder.patch_size})")
         if pool_mode not in POOL_MODES:
             raise ValueError(f"pool_mode must be one of {POOL_MODES}, got {pool_mode!r}")
-        width = encoder.embed_dim * (pool**2 if pool_mode == "stack" else 1)
+        width = token_width(encoder.embed_dim, pool, pool_mode)
         if predictor.predictor_embed.in_features != width:
             raise ValueError(f"predictor embed_dim {predictor.predictor_embed.in_features} must be {width} "
                              f"(encoder width {encoder.embed_dim}, pool {pool}, pool_mode {pool_mode!r})")
