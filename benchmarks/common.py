@@ -50,7 +50,9 @@ def time_interleaved(fns: dict[str, Callable[[], None]], repeats: int, device: t
 def write_record(name: str, record: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(path)  # atomic: a reader never sees half a record
     return path
 
 

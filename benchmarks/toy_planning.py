@@ -63,7 +63,8 @@ def ensure_encoder(path: Path = ENCODER) -> Path:
 def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
                       steps: int, pool: int, pool_mode: str, width: int, depth: int, batch_size: int, frames: int,
                       frame_step: int, rollout_steps: int, loss_exp: float, logdir: Path, name: str,
-                      accelerator: str) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
+                      accelerator: str, max_minutes: float | None = None
+                      ) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
                             embed_dim=token_width(encoder.embed_dim, pool, pool_mode),
@@ -77,13 +78,14 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
     trainer = L.Trainer(
         accelerator=accelerator, devices=1, max_steps=steps, logger=logger, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=10, limit_val_batches=10,
-        val_check_interval=None, check_val_every_n_epoch=None)
+        val_check_interval=None, check_val_every_n_epoch=None,
+        max_time=None if max_minutes is None else {"seconds": round(max_minutes * 60)})
     t0 = time.perf_counter()
     trainer.fit(model, data)
     trainer.validate(model, data, verbose=False)
     metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
     wm = LatentWorldModel(model.encoder, model.predictor, pool, pool_mode).to(model.device)
-    return wm, data, {"train_seconds": time.perf_counter() - t0, "metrics": metrics}
+    return wm, data, {"train_seconds": time.perf_counter() - t0, "steps_done": trainer.global_step, "metrics": metrics}
 
 
 def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int) -> dict:
@@ -128,7 +130,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         budget: int = 25, samples: int = 64, iterations: int = 3, elites: int = 8, pool: int = 2,
         pool_mode: str = "avg", width: int = 96, depth: int = 2, frames: int = 6, frame_step: int = 5,
         horizon: int = 5, rollout_steps: int = 2, loss_exp: float = 1.0, batch_size: int = 32,
-        landscape_transitions: int = 200,
+        landscape_transitions: int = 200, max_minutes: float | None = None,
         tasks: tuple[str, ...] = ("reach", "push"), encoders: tuple[str, ...] = ("pretrained", "random"),
         seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
@@ -138,7 +140,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     ``smoke`` shrinks every size; ``encoder`` replaces the toy-pretrained encoder; ``accelerator`` trains and
     plans there (the simulator and the baselines stay on the CPU); ``export`` writes the world models to
     ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file; ``encoders``
-    picks the world models (``pretrained``, ``random``: its random-initialised control)."""
+    picks the world models (``pretrained``, ``random``: its random-initialised control); ``max_minutes`` stops
+    each world model's training early (Lightning's ``max_time``; ``steps_done`` in the record says where)."""
     unknown = set(encoders) - {"pretrained", "random"}
     if unknown or not encoders:
         raise ValueError(f"encoders must be a non-empty subset of ('pretrained', 'random'), got {encoders}")
@@ -155,29 +158,12 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     source = TrajectoryDataModule(train_dataset=ToyTrajectories(num_train, seed, "train", num_frames=51),
                                   val_dataset=ToyTrajectories(num_val, seed, "val", num_frames=51), batch_size=1)
     arch = hub.encoder_config(hub.load_encoder(encoder_path))
-    models, training, landscapes = {}, {}, {}
-    paths = {"pretrained": str(encoder_path), "random": None}
-    for name, path in ((f"{k}_encoder", paths[k]) for k in encoders):
-        torch.manual_seed(seed)
-        wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
-                                           width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
-                                           ROOT / logdir, name, accelerator)
-        models[name], training[name] = wm, info
-        if export:  # for `lit-jepa plan --checkpoint`
-            device = wm.device
-            info["export"] = str(hub.export_official(ROOT / logdir / f"{name}.pt", encoder=wm.encoder.cpu(),
-                                                     predictor=wm.predictor.cpu()))
-            wm.to(device)
-        landscapes[name] = landscape(wm, data, landscape_transitions, seed)
-        print(f"trained {name}: {info}  landscape argmin err {landscapes[name]['argmin_error']:.4f} "
-              f"sign {landscapes[name]['sign_agreement']:.2f}", flush=True)
     cfg = CEMConfig(samples=samples, iterations=iterations, elites=elites, **TOY_CEM)
     model_cfg = replace(cfg, horizon=horizon, scale=tuple(x * frame_step for x in cfg.scale))
-    planning = {task: plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models)
-                for task in tasks}
+    models, training, landscapes, planning = {}, {}, {}, {}
     record = {
         "benchmark": "toy_planning", "smoke": smoke, "command": command(__file__, argv),
-        "machine": machine(), "wall_seconds": round(time.perf_counter() - start, 1),
+        "machine": machine(), "complete": False, "wall_seconds": 0.0,
         "protocol": {"env": "ToyWorld tabletop 64 px", "tasks": list(tasks), "episodes": episodes,
                      "goal": "make_goal(task, 1_000_000 + seed + i): state 25 steps ahead on a held-out scripted "
                              "rollout", "budget_env_steps": budget, "success": "lit_jepa.data.toyworld.env.success",
@@ -192,12 +178,38 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                                       "action_scale": Tabletop().max_delta * frame_step},
                         "train_trajectories": num_train,
                         "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
-                        "train_steps": train_steps, "accelerator": accelerator, "clip_frames": frames,
-                        "frame_step": frame_step, "batch_size": batch_size, "rollout_steps": rollout_steps,
-                        "loss_exp": loss_exp},
+                        "train_steps": train_steps, "max_minutes": max_minutes, "accelerator": accelerator,
+                        "clip_frames": frames, "frame_step": frame_step, "batch_size": batch_size,
+                        "rollout_steps": rollout_steps, "loss_exp": loss_exp},
         "training": training, "landscape": landscapes, "planning": planning,
     }
-    path = write_record(record_name or ("toy_planning_smoke" if smoke else "toy_planning"), record) if write else None
+    name = record_name or ("toy_planning_smoke" if smoke else "toy_planning")
+
+    def save(complete: bool = False) -> Path | None:
+        """(Re)write the record after every stage, so an interrupted run keeps what it finished."""
+        record.update(complete=complete, wall_seconds=round(time.perf_counter() - start, 1))
+        return write_record(name, record) if write else None
+
+    paths = {"pretrained": str(encoder_path), "random": None}
+    for key, path in ((f"{k}_encoder", paths[k]) for k in encoders):
+        torch.manual_seed(seed)
+        wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
+                                           width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
+                                           ROOT / logdir, key, accelerator, max_minutes)
+        models[key], training[key] = wm, info
+        if export:  # for `lit-jepa plan --checkpoint`
+            device = wm.device
+            info["export"] = str(hub.export_official(ROOT / logdir / f"{key}.pt", encoder=wm.encoder.cpu(),
+                                                     predictor=wm.predictor.cpu()))
+            wm.to(device)
+        landscapes[key] = landscape(wm, data, landscape_transitions, seed)
+        print(f"trained {key}: {info}  landscape argmin err {landscapes[key]['argmin_error']:.4f} "
+              f"sign {landscapes[key]['sign_agreement']:.2f}", flush=True)
+        save()
+    for task in tasks:
+        planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models)
+        save()
+    path = save(complete=True)
     print(f"{record['command']}  on {record['machine'].get('cpu_model')}  ({record['wall_seconds']} s) -> {path}")
     return record
 
@@ -230,9 +242,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--num-val", type=int, default=12, help="validation trajectories")
+    p.add_argument("--batch-size", type=int, default=32, help="world-model training clips per step")
+    p.add_argument("--max-minutes", type=float, help="stop each world model's training after this long")
+    p.add_argument("--logdir", default="runs/toy/ac-tabletop", help="TensorBoard logs and world-model exports")
     p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
+        num_val=a.num_val, batch_size=a.batch_size, max_minutes=a.max_minutes, logdir=a.logdir,
         samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, pool_mode=a.pool_mode,
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
         rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, tasks=tuple(a.tasks), encoders=tuple(a.encoders),

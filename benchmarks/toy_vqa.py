@@ -113,11 +113,11 @@ def train_and_score(module: VideoQA, train: list[dict], test: list[dict], epochs
 
 def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int = 32, seed: int = 0,
         root: str = "runs/toy/vqa-bench", encoder_ckpt: str | None = None, write: bool = True, threads: int = 1,
-        argv: list[str] | None = None) -> dict:
+        record_name: str = "toy_vqa", argv: list[str] | None = None) -> dict:
     """Train and score the three settings; returns (and with ``write`` writes to ``benchmarks/results``) the
     record, with the benchmark runner's keys (``metrics``, ``protocol``, ``selection_rule``, ``seed``,
     ``extra``). ``encoder_ckpt``: the toy encoder (default: the recipe's export, trained first when missing);
-    ``threads``: torch CPU threads."""
+    ``threads``: torch CPU threads; ``record_name``: the JSON file's name."""
     torch.set_num_threads(threads)
     if encoder_ckpt is None:
         ensure_encoder()
@@ -158,7 +158,7 @@ def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int =
         "pretrained_minus_points": margin, "goal_points": 10.0, "met": min(margin.values()) >= 10.0, "seed": seed,
     }
     record["extra"] = {k: record[k] for k in ("results", "pretrained_minus_points", "goal_points", "met")}
-    path = write_record("toy_vqa", record) if write else None
+    path = write_record(record_name, record) if write else None
     print(f"pretrained minus random / text-only: {margin} points (goal 10); record: {path}")
     return record
 
@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--record", default="toy_vqa", help="JSON record name in benchmarks/results")
     a = p.parse_args(argv)
-    run(a.num, a.num_val, a.epochs, a.batch_size, a.seed, argv=argv)
+    run(a.num, a.num_val, a.epochs, a.batch_size, a.seed, threads=a.threads, record_name=a.record, argv=argv)
 
 
 if __name__ == "__main__":

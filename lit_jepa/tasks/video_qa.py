@@ -88,10 +88,10 @@ class VideoQA(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder"])
-        if build_toy_lm and not Path(lm_path, "config.json").is_file():
-            build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
-        self.lm, self.tokenizer = load_lm(lm_path)
-        with torch.random.fork_rng(devices=[]):  # loading must not shift the seeded projector initialisation
+        with torch.random.fork_rng(devices=[]):  # building or loading must not shift the projector's init
+            if build_toy_lm and not Path(lm_path, "config.json").is_file():
+                build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
+            self.lm, self.tokenizer = load_lm(lm_path)
             self.encoder = hub.load_or_build(encoder_ckpt, encoder, hub.load_encoder, checkpoint_key,
                                              "VideoQA: encoder_ckpt or encoder").requires_grad_(train_encoder)
         self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval

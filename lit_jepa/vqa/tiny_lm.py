@@ -42,7 +42,8 @@ def word_tokenizer(texts: list[str]):
 
 def build_tiny_lm(out: str | Path, texts: list[str], hidden_size: int = 128, num_layers: int = 2, num_heads: int = 4,
                   seed: int = 0) -> Path:
-    """Save a random-init Llama (``hidden_size`` wide, ``num_layers`` deep) and its word tokenizer to ``out``."""
+    """Save a random-init Llama (``hidden_size`` wide, ``num_layers`` deep) and its word tokenizer to ``out``.
+    Its weights depend on ``seed`` alone; the global random state is left as it was."""
     transformers = require_transformers()
     tokenizer = word_tokenizer(texts)
     config = transformers.LlamaConfig(
@@ -50,8 +51,9 @@ def build_tiny_lm(out: str | Path, texts: list[str], hidden_size: int = 128, num
         num_hidden_layers=num_layers, num_attention_heads=num_heads, num_key_value_heads=num_heads,
         max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True)
-    torch.manual_seed(seed)
-    model = transformers.LlamaForCausalLM(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = transformers.LlamaForCausalLM(config)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return Path(out)

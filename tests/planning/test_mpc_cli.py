@@ -130,7 +130,7 @@ def test_toy_planning_benchmark_smoke(tmp_path):
         assert names == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder",
                          "world_model_random_encoder"}
         assert all(r["episodes"] == 4 and len(r["sr_final_wilson95"]) == 2 for r in rec["planning"][task].values())
-    assert rec["landscape"]["random_encoder"]["transitions"] > 0
+    assert rec["landscape"]["random_encoder"]["transitions"] > 0 and rec["complete"] is True
 
 
 def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
@@ -145,6 +145,24 @@ def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
     assert model.pool_mode == "stack" and model.predictor.predictor_embed.in_features == 4 * 32
     with pytest.raises(ValueError, match="encoders must be"):
         bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
+
+
+def test_toy_planning_benchmark_keeps_a_partial_record_when_interrupted(tmp_path, monkeypatch):
+    bench, encoder = toy_planning_benchmark(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "plan_task", interrupted)
+    out = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        bench.run(smoke=True, encoder=str(encoder), logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(),
+                  tasks=("reach",), encoders=("pretrained",), max_minutes=5.0, record_name=str(out),
+                  argv=["--smoke"])
+    rec = json.loads(out.with_suffix(".json").read_text())
+    assert rec["complete"] is False and rec["planning"] == {}
+    assert rec["training"]["pretrained_encoder"]["steps_done"] == 10 and rec["world_model"]["max_minutes"] == 5.0
+    assert rec["landscape"]["pretrained_encoder"]["transitions"] > 0
 
 
 def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_budget(tmp_path):

@@ -76,6 +76,17 @@ def test_loss_is_teacher_forcing_plus_rollout():
     assert loss.item() == pytest.approx((tf + ar).item(), rel=1e-5)
 
 
+def test_copy_last_baseline_is_in_the_units_of_the_loss():
+    h, a, s = clip()
+    model = tiny()
+    model.hparams.loss_exp = 2.0
+    terms = model.loss_terms({"features": h, "actions": a, "states": s})
+    step = h[:, 1:] - h[:, :-1]
+    assert terms["copy_last"].item() == pytest.approx(step.pow(2).mean().item() / 2, rel=1e-6)
+    assert terms["copy_last_l1"].item() == pytest.approx(step.abs().mean().item(), rel=1e-6)
+    assert terms["loss"].item() == pytest.approx((terms["loss_teacher_forcing"] + terms["loss_rollout"]).item())
+
+
 def test_grid_mismatch_is_an_error():
     enc = VisionTransformer(img_size=16, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
     pred = ACPredictor(img_size=32, patch_size=8, embed_dim=16, predictor_embed_dim=16, depth=1, num_heads=2)

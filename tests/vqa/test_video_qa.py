@@ -57,6 +57,19 @@ def test_alignment_stages(tmp_path, stage, trainable):
     assert module.encoder.training == stage.get("train_encoder", False)
 
 
+def test_building_the_toy_lm_in_the_run_does_not_change_the_projector_initialisation(tmp_path):
+    def projector_after_seed():
+        torch.manual_seed(0)
+        module = VideoQA(str(tmp_path / "lm"), build_toy_lm=True, toy_lm_hidden=32, toy_lm_layers=1,
+                         encoder=tiny_encoder(), num_queries=2)
+        return torch.cat([p.flatten() for p in module.projector.parameters()])
+
+    built = projector_after_seed()  # builds the LM folder
+    loaded = projector_after_seed()  # loads it
+    assert (tmp_path / "lm" / "config.json").is_file()
+    torch.testing.assert_close(built, loaded, rtol=0, atol=0)
+
+
 def test_text_only_ignores_the_video_and_choose_scores_every_option(tmp_path):
     kw = dict(build_toy_lm=True, toy_lm_hidden=32, toy_lm_layers=1, encoder=tiny_encoder(), num_queries=2)
     qa = ['{"question": "which way ?", "answer": "up", "choices": ["left", "up", "down"], "kind": "direction"}'] * 2
