@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 7 on one GPU: four toy-planning world models (reach, 50 episodes, 1,000 trajectories, L2 loss, 5-step
 # rollout) trained side by side, each stopped after MAX_MIN minutes of training at the latest. Records and logs go
-# to $OUT (default runs/device); TP_ARGS appends toy_planning.py flags. Needs the toy encoder at runs/toy/pretrain-vitt-64px-16f/version_0/export.
+# to $OUT (default runs/device); TP_ARGS appends toy_planning.py flags; PYTHON picks the interpreter. Needs the
+# toy encoder at runs/toy/pretrain-vitt-64px-16f/version_0/export.
 #   bash benchmarks/device/toy_planning_gpu.sh
 set -u
 OUT=${OUT:-runs/device}; MAX_MIN=${MAX_MIN:-6}; mkdir -p "$OUT"; OUT=$(realpath "$OUT")

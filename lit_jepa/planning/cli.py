@@ -115,7 +115,7 @@ def plan_env(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, 
     planner = LatentPlanner(model, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
                             frame_step=args.frame_step, budget=args.budget)
     result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
-                     np.stack([g.goal for g in goals]), args.task, args.budget)
+                     np.stack([g.goal for g in goals]), args.task, args.budget, progress=True)
     out = summarise(result)
     for step, rate in enumerate(out["success_over_time"]):
         writer.add_scalar(f"plan/{args.task}/success_rate", rate, step)

@@ -7,12 +7,14 @@ the runner after each executed step and never fed back. Every planner plans all 
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from lit_jepa.data.toyworld.env import TOLERANCES, Tabletop, success
 from lit_jepa.planning.cem import CEMConfig, cem
@@ -156,17 +158,19 @@ class ReplayPlanner:
 
 
 def run_mpc(planner: Planner, envs: list[Tabletop], starts: np.ndarray, goals: np.ndarray, task: str,
-            budget: int) -> dict:
+            budget: int, progress: bool = False) -> dict:
     """Run ``budget`` closed-loop steps from full states ``starts`` toward ``goals`` (one env per episode).
 
     Returns ``success`` ``(E, budget + 1)`` (bool per step, step 0 = start), per-episode ``final`` and ``any``
     success, and ``plan_seconds`` (total time inside the planner; all episodes are planned together).
+    ``progress`` shows a bar of the steps with the current success rate on stderr.
     """
     for env, start in zip(envs, starts):
         env.set_full_state(start)
     ok = np.zeros((len(envs), budget + 1), bool)
     ok[:, 0] = [success(task, env.full_state, g) for env, g in zip(envs, goals)]
     plan_seconds = 0.0
+    bar = tqdm(total=budget, desc=f"planning {task}", unit="step", file=sys.stderr, disable=not progress)
     for step in range(budget):
         obs = Observation(np.stack([env.render() for env in envs]), np.stack([env.state for env in envs]))
         t0 = time.perf_counter()
@@ -175,6 +179,9 @@ def run_mpc(planner: Planner, envs: list[Tabletop], starts: np.ndarray, goals: n
         for e, (env, goal) in enumerate(zip(envs, goals)):
             env.step(np.asarray(actions[e], np.float64))
             ok[e, step + 1] = success(task, env.full_state, goal)
+        bar.set_postfix(success=f"{ok[:, step + 1].mean():.2f}")
+        bar.update()
+    bar.close()
     return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1),
             "plan_seconds": plan_seconds, "budget": budget}
 

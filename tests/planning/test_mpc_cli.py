@@ -52,6 +52,14 @@ def test_replay_reaches_every_goal_and_planners_see_only_observations():
     assert out["sr_final"] == 1.0 and out["sr_final_wilson95"][0] > 0.4 and len(out["success_over_time"]) == 26
 
 
+def test_mpc_progress_bar_reports_steps_and_success(capsys):
+    goals = [make_goal("reach", 1_000_000 + i) for i in range(2)]
+    run_mpc(ReplayPlanner(np.stack([g.actions for g in goals])), [Tabletop() for _ in goals],
+            np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]), "reach", 25, progress=True)
+    err = capsys.readouterr().err
+    assert "planning reach" in err and "25/25" in err and "success=1.00" in err
+
+
 def test_random_planner_stays_in_bounds():
     cfg = CEMConfig(scale=(0.05, 0.05, 0, 0, 0, 0, 1.0), free_dims=(0, 1))
     a = RandomPlanner(cfg).plan(Observation(np.zeros((64, 1, 1, 3)), np.zeros((64, 7))), 0)
