@@ -174,7 +174,8 @@ def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
                 f"planners: ground-truth replay, random actions, CEM through the simulator, CEM through AC world "
                 f"models ({wm['train_steps']} steps on {wm['train_trajectories']} trajectories) on the frozen "
                 f"encoder of run {params['encoder_from']} and on a random-initialised one; CEM {cem['samples']} "
-                f"samples x {cem['iterations']} iterations, {cem['elites']} elites; world models: {p['mpc']} "
+                f"samples x {cem['iterations']} iterations, {cem['elites']} elites; energy: {p['energy']}; "
+                f"world models: {p['mpc']} "
                 f"(benchmarks/toy_planning.py run(...), seed {p['seed']})")
     pretrained = logdir / "pretrained_encoder.pt"
     return {"metrics": metrics, "protocol": protocol, "seed": p["seed"],

@@ -11,13 +11,20 @@ feature energy (layer-normed, optionally pooled tokens of the frozen encoder aga
 
     python benchmarks/toy_energy_ceiling.py [--oracle greedy] [--episodes 20] [--pools 1 2] [--free-gripper]
     python benchmarks/toy_energy_ceiling.py --oracle argmin --episodes 50 [--points 17]
+    python benchmarks/toy_energy_ceiling.py --oracle cem --episodes 50 --pools 1 --blur-sigmas 0 1 2 [--horizon 1]
+
+- ``--oracle cem``: the world-model planner's protocol with a perfect world model: CEM (64 samples x 3
+  iterations, top 8) over model steps of ``--frame-step`` environment steps (``--horizon`` of them, shrunk to the
+  budget), every candidate executed in a copy of the true simulator, its last frame rendered and encoded, scored
+  with the planner's energy (``--blur-sigmas``: the multi-scale L1 of ``LatentPlanner``); the first model step is
+  executed in equal parts, then CEM replans. A learned world model planning with that energy can at best match it.
 
 ``--free-gripper`` adds the gripper command (-1, 0, +1) to the grid (147 candidates): 29 of the first 50 reach
 goals show the gripper in the other open/closed state than at the start (the colour of the disc differs), which
 a planner that pins the gripper can never match.
 
 Same goals as ``benchmarks/toy_planning.py`` (``make_goal(task, 1_000_000 + i)``, 25-step budget). Writes
-``benchmarks/results/toy_energy_ceiling[_free_gripper|_argmin].json``.
+``benchmarks/results/toy_energy_ceiling[_free_gripper|_argmin|_cem].json`` (``--record`` renames it).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +45,10 @@ from lit_jepa import hub  # noqa: E402
 from lit_jepa.data.toyworld.env import AGENT_RADIUS, Tabletop, success  # noqa: E402
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
-from lit_jepa.planning.energy import l1_energy  # noqa: E402
-from lit_jepa.planning.model import encode_frames  # noqa: E402
-from lit_jepa.planning.mpc import wilson  # noqa: E402
+from lit_jepa.planning.cem import CEMConfig, cem  # noqa: E402
+from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy  # noqa: E402
+from lit_jepa.planning.model import encode_frames, token_maps  # noqa: E402
+from lit_jepa.planning.mpc import Observation, run_mpc, summarise, wilson  # noqa: E402
 
 
 def success_rate(wins: int, episodes: int) -> dict:
@@ -94,17 +103,72 @@ def argmin_oracle(encoder: VisionTransformer, pools: list[int], task: str, episo
     return {pool: success_rate(k, episodes) for pool, k in wins.items()}
 
 
+class SimulatorImagePlanner:
+    """CEM over model steps of ``frame_step`` environment steps, scored by executing every candidate in the true
+    simulator and comparing its encoded last frame with the goal image's (multi-scale L1 at ``sigmas``)."""
+
+    def __init__(self, encoder: VisionTransformer, pool: int, sigmas: tuple[float, ...], envs: list[Tabletop],
+                 goal_images: np.ndarray, cfg: CEMConfig, frame_step: int, budget: int, seed: int = 0) -> None:
+        self.encoder, self.pool, self.sigmas, self.envs = encoder, pool, sigmas, envs
+        self.cfg, self.frame_step, self.budget = cfg, frame_step, budget
+        self.goal = self.levels(torch.from_numpy(goal_images)).unsqueeze(2)  # (L, E, 1, D, H, W)
+        self.sim = Tabletop(envs[0].resolution, envs[0].max_delta)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.current = np.zeros((len(envs), len(cfg.scale)))
+
+    def levels(self, frames: torch.Tensor) -> torch.Tensor:
+        return blur_levels(token_maps(encode_frames(self.encoder, frames, self.pool), self.pool), self.sigmas)
+
+    def energy(self, actions: torch.Tensor) -> torch.Tensor:
+        E, S = actions.shape[:2]
+        frames = []
+        for env, plans in zip(self.envs, actions.double().numpy()):
+            for plan in plans:
+                self.sim.set_full_state(env.full_state)
+                for a in plan:
+                    for _ in range(self.frame_step):
+                        self.sim.step(a / self.frame_step)
+                frames.append(self.sim.render())
+        return multiscale_l1_energy(self.levels(torch.from_numpy(np.stack(frames))).unflatten(1, (E, S)), self.goal)
+
+    def plan(self, obs: Observation, step: int) -> np.ndarray:
+        if step % self.frame_step == 0:
+            horizon = max(1, min(self.cfg.horizon, -(-(self.budget - step) // self.frame_step)))
+            actions, _ = cem(self.energy, len(self.envs), replace(self.cfg, horizon=horizon), self.generator)
+            self.current = actions[:, 0].double().numpy() / self.frame_step
+        return self.current
+
+
+def cem_oracle(encoder: VisionTransformer, pool: int, sigmas: tuple[float, ...], task: str, episodes: int,
+               budget: int, frame_step: int, horizon: int) -> dict:
+    """The world-model planner's CEM and energy (``toy_planning``'s settings) with the true simulator as model."""
+    goals = [make_goal(task, 1_000_000 + i) for i in range(episodes)]
+    envs = [Tabletop() for _ in goals]
+    cfg = CEMConfig(samples=64, iterations=3, elites=8, horizon=horizon, scale=(0.05 * frame_step,) * 2 + (0,) * 5,
+                    free_dims=(0, 1))
+    planner = SimulatorImagePlanner(encoder, pool, sigmas, envs, np.stack([g.image for g in goals]), cfg,
+                                    frame_step, budget, seed=1_000_000)
+    out = summarise(run_mpc(planner, envs, np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]),
+                            task, budget, progress=True))
+    return {**success_rate(int(round(out["sr_final"] * episodes)), episodes), "sr_any": out["sr_any"]}
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--oracle", choices=["greedy", "argmin"], default="greedy")
+    p.add_argument("--oracle", choices=["greedy", "argmin", "cem"], default="greedy")
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--budget", type=int, default=25, help="greedy: steps per episode")
     p.add_argument("--points", type=int, default=17, help="argmin: agent positions per arena side")
     p.add_argument("--pools", type=int, nargs="+", default=[1, 2])
     p.add_argument("--task", default="reach")
     p.add_argument("--free-gripper", action="store_true", help="greedy: also try closing/opening the gripper")
+    p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0], help="cem: the energy's blur levels")
+    p.add_argument("--frame-step", type=int, default=5, help="cem: environment steps per model step")
+    p.add_argument("--horizon", type=int, default=5, help="cem: model steps planned (shrunk to the budget)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--record", help="JSON record name (default from the oracle)")
     a = p.parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
     pretrained = hub.load_encoder(ensure_encoder()).eval()
     torch.manual_seed(0)
     encoders = {"pretrained": pretrained, "random": VisionTransformer(**hub.encoder_config(pretrained)).eval()}
@@ -113,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         if a.oracle == "argmin":
             per_pool = argmin_oracle(encoder, a.pools, a.task, a.episodes, a.points)
+        elif a.oracle == "cem":
+            per_pool = {pool: cem_oracle(encoder, pool, tuple(a.blur_sigmas), a.task, a.episodes, a.budget,
+                                         a.frame_step, a.horizon) for pool in a.pools}
         else:
             per_pool = {pool: greedy_oracle(encoder, pool, a.task, a.episodes, a.budget, a.free_gripper)
                         for pool in a.pools}
@@ -120,7 +187,13 @@ def main(argv: list[str] | None = None) -> None:
             results[f"{name}_pool{pool}"] = {**r, "encoder_wall_seconds": round(time.perf_counter() - start, 1)}
             print(f"{a.task} {name} encoder, pool {pool}: {a.oracle} oracle SR {r['sr_final']:.2f} {r['wilson95']}",
                   flush=True)
-    if a.oracle == "argmin":
+    if a.oracle == "cem":
+        protocol = (f"{a.task}, goals make_goal(task, 1_000_000 + i), budget {a.budget}; CEM 64 x 3 (top 8) over "
+                    f"{a.horizon} model steps of {a.frame_step} env steps (0.25 box per model step, shrunk to the "
+                    "budget), candidates executed in the true simulator, last frame encoded; energy: L1 summed over "
+                    f"token maps blurred at sigmas {a.blur_sigmas}; first model step executed in equal parts, replan")
+        name = "toy_energy_ceiling_cem"
+    elif a.oracle == "argmin":
         protocol = (f"{a.task}, goals make_goal(task, 1_000_000 + i); the agent drawn at each of {a.points} x "
                     f"{a.points} arena positions (rest of the scene as in the goal); solved when the least-energy "
                     "position succeeds; L1 energy on layer-normed (pooled) features")
@@ -132,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         name = "toy_energy_ceiling_free_gripper" if a.free_gripper else "toy_energy_ceiling"
     record = {"benchmark": "toy_energy_ceiling", "oracle": a.oracle, "command": command(__file__, argv),
               "machine": machine(), "protocol": protocol, "results": results}
-    print(f"wrote {write_record(name, record)}")
+    print(f"wrote {write_record(a.record or name, record)}")
 
 
 if __name__ == "__main__":

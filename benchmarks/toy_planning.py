@@ -102,7 +102,7 @@ def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int
 
 
 def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, model_cfg: CEMConfig,
-              frame_step: int, models: dict[str, LatentWorldModel]) -> dict:
+              frame_step: int, models: dict[str, LatentWorldModel], blur_sigmas: tuple[float, ...] = (0.0,)) -> dict:
     """Every planner on the same ``episodes`` goals; the baselines plan single environment steps with ``cfg``, the
     world models plan model steps of ``frame_step`` environment steps with ``model_cfg``."""
     goals = [make_goal(task, seed + i) for i in range(episodes)]
@@ -114,7 +114,8 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
                 "random": RandomPlanner(cfg, seed),
                 "simulator_cem": SimulatorPlanner(envs, task, targets, cfg, seed)}
     planners.update({f"world_model_{k}": LatentPlanner(m, model_cfg, images, seed=seed, frame_step=frame_step,
-                                                       budget=budget) for k, m in models.items()})
+                                                       budget=budget, blur_sigmas=blur_sigmas)
+                     for k, m in models.items()})
     results = {}
     for name, planner in planners.items():
         t0 = time.perf_counter()
@@ -131,6 +132,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         pool_mode: str = "avg", width: int = 96, depth: int = 2, frames: int = 6, frame_step: int = 5,
         horizon: int = 5, rollout_steps: int = 2, loss_exp: float = 1.0, batch_size: int = 32,
         landscape_transitions: int = 200, max_minutes: float | None = None,
+        blur_sigmas: tuple[float, ...] = (0.0,),
         tasks: tuple[str, ...] = ("reach", "push"), encoders: tuple[str, ...] = ("pretrained", "random"),
         seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
@@ -140,7 +142,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     ``smoke`` shrinks every size; ``encoder`` replaces the toy-pretrained encoder; ``accelerator`` trains and
     plans there (the simulator and the baselines stay on the CPU); ``export`` writes the world models to
     ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file; ``encoders``
-    picks the world models (``pretrained``, ``random``: its random-initialised control); ``max_minutes`` stops
+    picks the world models (``pretrained``, ``random``: its random-initialised control); ``blur_sigmas`` sets
+    their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1); ``max_minutes`` stops
     each world model's training early (Lightning's ``max_time``; ``steps_done`` in the record says where)."""
     unknown = set(encoders) - {"pretrained", "random"}
     if unknown or not encoders:
@@ -149,6 +152,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         num_train, num_val, train_steps, episodes, budget, landscape_transitions = 4, 2, 10, 4, 3, 16
         samples, iterations = 16, 2
     export = write and not smoke if export is None else export
+    blur_sigmas = tuple(float(x) for x in blur_sigmas)
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
     start = time.perf_counter()
@@ -167,7 +171,9 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         "protocol": {"env": "ToyWorld tabletop 64 px", "tasks": list(tasks), "episodes": episodes,
                      "goal": "make_goal(task, 1_000_000 + seed + i): state 25 steps ahead on a held-out scripted "
                              "rollout", "budget_env_steps": budget, "success": "lit_jepa.data.toyworld.env.success",
-                     "energy": "L1 on the final predicted frame, image only", "cem": {**cfg.__dict__},
+                     "energy": "L1 on the final predicted frame, image only" + (
+                         "" if blur_sigmas == (0.0,) else f", summed over token maps blurred at sigmas {blur_sigmas}"),
+                     "blur_sigmas": list(blur_sigmas), "cem": {**cfg.__dict__},
                      "world_model_cem": {**model_cfg.__dict__}, "frame_step": frame_step,
                      "mpc": f"baselines: execute the first planned env step, replan; world models: plan {horizon} "
                             f"model steps of {frame_step} env steps (fewer when the budget ends sooner), execute "
@@ -207,7 +213,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
               f"sign {landscapes[key]['sign_agreement']:.2f}", flush=True)
         save()
     for task in tasks:
-        planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models)
+        planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models,
+                                   blur_sigmas)
         save()
     path = save(complete=True)
     print(f"{record['command']}  on {record['machine'].get('cpu_model')}  ({record['wall_seconds']} s) -> {path}")
@@ -239,6 +246,9 @@ def main(argv: list[str] | None = None) -> None:
                    "frames - 1; official 2)")
     p.add_argument("--loss-exp", type=float, default=1.0, help="training loss |pred - target| ** p (1 = official "
                    "L1; the planning energy stays L1)")
+    p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
+                   help="world-model planners' energy: sum of the L1 between token maps blurred at each sigma (token "
+                        "units); 0 alone is the paper's plain L1")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
@@ -252,8 +262,8 @@ def main(argv: list[str] | None = None) -> None:
         num_val=a.num_val, batch_size=a.batch_size, max_minutes=a.max_minutes, logdir=a.logdir,
         samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, pool_mode=a.pool_mode,
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
-        rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, tasks=tuple(a.tasks), encoders=tuple(a.encoders),
-        accelerator=a.accelerator, threads=a.threads, record_name=a.record, argv=argv)
+        rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas), tasks=tuple(a.tasks),
+        encoders=tuple(a.encoders), accelerator=a.accelerator, threads=a.threads, record_name=a.record, argv=argv)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
                    help="physical units per normalised unit, per action dimension")
     p.add_argument("--free-dims", type=int, nargs="+", default=[0, 1, 2, 6])
     p.add_argument("--proprio-weight", type=float, default=0.0)
+    p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
+                   help="multi-scale energy: sum of the L1 between token maps blurred at each sigma (token units); "
+                        "0 alone is the paper's plain L1")
     p.add_argument("--landscape-dims", type=int, nargs=2, default=[0, 1])
     p.add_argument("--landscape-radius", type=float, default=0.05)
     p.add_argument("--landscape-points", type=int, default=7)
@@ -94,7 +97,7 @@ def plan_goal(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace,
     true = torch.from_numpy(poses_to_actions(states.numpy())).to(z.device)
     states = states.to(z.device)
     t0 = time.perf_counter()
-    planner = LatentPlanner(model, cfg, frames[-1:].numpy())
+    planner = LatentPlanner(model, cfg, frames[-1:].numpy(), blur_sigmas=tuple(args.blur_sigmas))
     action, best = cem(lambda a: planner.energy(z[:1], states[:1], a), 1, cfg, planner.generator, z.device)
     seconds = time.perf_counter() - t0
     free = torch.tensor([s * args.bound for s in cfg.scale], device=z.device) + 1e-6
@@ -113,7 +116,7 @@ def plan_env(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, 
     goals = [make_goal(args.task, args.seed + i) for i in range(args.episodes)]
     poses = np.stack([[g.goal[0], g.goal[1], 0, 0, 0, 0, g.goal[2]] for g in goals])  # goal 7-D proprio
     planner = LatentPlanner(model, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
-                            frame_step=args.frame_step, budget=args.budget)
+                            frame_step=args.frame_step, budget=args.budget, blur_sigmas=tuple(args.blur_sigmas))
     result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
                      np.stack([g.goal for g in goals]), args.task, args.budget, progress=True)
     out = summarise(result)
@@ -153,6 +156,7 @@ def main(argv: list[str]) -> int:
     out = plan_goal(model, cfg, args, writer) if args.goal_npz else plan_env(model, cfg, args, writer)
     writer.close()
     record = {"checkpoint": args.checkpoint, "device": str(model.device), "cem": cfg.__dict__,
+              "blur_sigmas": args.blur_sigmas,
               "wall_seconds": time.perf_counter() - t0, **out}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")

@@ -1,13 +1,53 @@
-"""Planning energies: L1 between the final predicted frame and the goal (paper Eq. 5), optional proprio term."""
+"""Planning energies: L1 between the final predicted frame and the goal (paper Eq. 5), its multi-scale variant on
+Gaussian-blurred token maps, and the optional proprio term.
+
+The plain L1 is flat once the imagined agent no longer overlaps the goal's: every far position costs the same, so a
+short-horizon planner has no slope to follow. Adding the L1 of blurred copies of both token maps
+(:func:`multiscale_l1_energy`) keeps the sharp term's minimum and gives far positions a slope toward the goal.
+"""
 
 from __future__ import annotations
 
+import math
+
+import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
 def l1_energy(pred: Tensor, goal: Tensor) -> Tensor:
     """``mean |pred - goal|`` over the tokens and features of one frame: ``(..., N, D)`` -> ``(...)``."""
     return (pred - goal).abs().mean(dim=(-2, -1))
+
+
+def gaussian_blur(maps: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of feature maps ``(B, D, H, W)`` in token units, edges replicated; ``sigma`` 0 is
+    the identity. The kernel radius is ``ceil(3 sigma)``, capped at the map size minus one."""
+    if sigma < 0:
+        raise ValueError(f"gaussian_blur: sigma must be >= 0, got {sigma}")
+    if sigma == 0:
+        return maps
+    radius = min(math.ceil(3 * sigma), min(maps.shape[-2:]) - 1)
+    if radius < 1:
+        return maps
+    t = torch.arange(-radius, radius + 1, dtype=maps.dtype, device=maps.device)
+    k = torch.exp(-(t**2) / (2 * sigma**2))
+    k = k / k.sum()
+    D = maps.shape[1]
+    x = F.pad(maps, (radius,) * 4, mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(D, 1, 1, -1), groups=D)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(D, 1, -1, 1), groups=D)
+
+
+def blur_levels(maps: Tensor, sigmas: tuple[float, ...]) -> Tensor:
+    """``(L, B, D, H, W)``: ``maps`` ``(B, D, H, W)`` blurred at each of the ``L`` ``sigmas``."""
+    return torch.stack([gaussian_blur(maps, s) for s in sigmas])
+
+
+def multiscale_l1_energy(pred_levels: Tensor, goal_levels: Tensor) -> Tensor:
+    """Sum over levels of the mean L1 between :func:`blur_levels` of predictions and goals: ``(L, ..., D, H, W)``
+    (broadcast) -> ``(...)``. With the single level ``sigma = 0`` it equals :func:`l1_energy` on the same tokens."""
+    return (pred_levels - goal_levels).abs().mean(dim=(-3, -2, -1)).sum(0)
 
 
 def proprio_energy(state: Tensor, goal_state: Tensor) -> Tensor:

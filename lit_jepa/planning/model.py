@@ -48,6 +48,19 @@ def merge_tokens(z: Tensor, pool: int, mode: str = "avg") -> Tensor:
     return windows.permute(0, 3, 2, 1).flatten(2)
 
 
+def token_maps(z: Tensor, pool: int = 1, mode: str = "avg") -> Tensor:
+    """The spatial maps ``(B, D, H, W)`` of merged tokens ``(B, h * h, D')``: ``stack`` windows are unstacked back
+    to the encoder grid (``H = h * pool``, ``D = D' / pool ** 2``), other tokens keep their grid (``H = h``)."""
+    B, N, C = z.shape
+    h = math.isqrt(N)
+    if h * h != N:
+        raise ValueError(f"{N} tokens are not a square grid")
+    if mode != "stack" or pool == 1:
+        return z.transpose(1, 2).unflatten(2, (h, h))
+    D = C // pool**2
+    return z.view(B, h, h, pool, pool, D).permute(0, 5, 1, 3, 2, 4).reshape(B, D, h * pool, h * pool)
+
+
 @torch.no_grad()
 def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, batch_size: int = 256,
                   pool_mode: str = "avg") -> Tensor:
@@ -105,6 +118,10 @@ class LatentWorldModel(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.predictor.predictor_embed.weight.device
+
+    def maps(self, z: Tensor) -> Tensor:
+        """Spatial feature maps ``(B, D, H, W)`` of this model's tokens (:func:`token_maps`)."""
+        return token_maps(z, self.pool, self.pool_mode)
 
     def encode(self, frames: Tensor) -> Tensor:
         return encode_frames(self.encoder, frames.to(self.device), self.pool, pool_mode=self.pool_mode)

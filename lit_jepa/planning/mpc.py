@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from lit_jepa.data.toyworld.env import TOLERANCES, Tabletop, success
 from lit_jepa.planning.cem import CEMConfig, cem
-from lit_jepa.planning.energy import l1_energy, proprio_energy
+from lit_jepa.planning.energy import blur_levels, multiscale_l1_energy, proprio_energy
 from lit_jepa.planning.model import LatentWorldModel
 
 
@@ -49,7 +49,10 @@ class LatentPlanner:
     """CEM through the world model to goal images (V-JEPA 2-AC); executes the first planned action.
 
     Energy: L1 between the final predicted frame and the goal tokens, plus ``proprio_weight`` times the L1 between
-    the final integrated pose and ``goal_states`` (0 by default: image-only, the headline setting).
+    the final integrated pose and ``goal_states`` (0 by default: image-only, the headline setting). ``blur_sigmas``
+    (token units) makes the image term multi-scale: the sum of the L1 between Gaussian-blurred copies of both token
+    maps at each sigma (:func:`~lit_jepa.planning.energy.multiscale_l1_energy`); the default ``(0,)`` is the
+    paper's plain L1.
 
     ``frame_step`` > 1 plans with a world model whose steps span that many environment steps (DINO-WM's
     frameskip): CEM replans every ``frame_step`` environment steps and the first planned model action is executed
@@ -59,14 +62,17 @@ class LatentPlanner:
 
     def __init__(self, model: LatentWorldModel, cfg: CEMConfig, goal_images: np.ndarray,
                  goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0,
-                 frame_step: int = 1, budget: int | None = None) -> None:
+                 frame_step: int = 1, budget: int | None = None, blur_sigmas: tuple[float, ...] = (0.0,)) -> None:
+        if not blur_sigmas:
+            raise ValueError("LatentPlanner: blur_sigmas needs at least one sigma (0 = the plain L1)")
         if proprio_weight and goal_states is None:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
         if frame_step < 1:
             raise ValueError(f"LatentPlanner: frame_step must be >= 1, got {frame_step}")
         self.model, self.cfg, self.proprio_weight = model, cfg, proprio_weight
-        self.frame_step, self.budget = frame_step, budget
+        self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
         self.goal = model.encode(torch.from_numpy(goal_images))
+        self.goal_levels = blur_levels(model.maps(self.goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
         self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32,
                                                                             device=model.device)
         self.generator = torch.Generator().manual_seed(seed)
@@ -77,10 +83,11 @@ class LatentPlanner:
         """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step."""
         E, S = actions.shape[:2]
         z, s = self.model.rollout(z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1))
-        e = l1_energy(z, self.goal.repeat_interleave(S, 0))
+        pred = blur_levels(self.model.maps(z), self.blur_sigmas)
+        e = multiscale_l1_energy(pred.unflatten(1, (E, S)), self.goal_levels)
         if self.proprio_weight:
-            e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0))
-        return e.view(E, S)
+            e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0)).view(E, S)
+        return e
 
     def horizon(self, step: int) -> int:
         """Model steps planned at environment step ``step``."""

@@ -8,6 +8,8 @@ import torch
 
 from lit_jepa.data.datasets.droid import poses_to_actions
 from lit_jepa.planning import CEMConfig, cem, integrate_pose, l1_energy, proprio_energy
+from lit_jepa.planning.energy import blur_levels, gaussian_blur, multiscale_l1_energy
+from lit_jepa.planning.model import merge_tokens, token_maps
 from lit_jepa.planning.mpc import wilson
 
 
@@ -68,6 +70,45 @@ def test_energies():
     s = torch.tensor([0.1, 0.2, 0.3, 1.0, 1.0, 1.0, 0.0])
     g = torch.tensor([0.2, 0.2, 0.3, -1.0, 0.0, 0.0, 1.0])  # rotations are ignored
     assert proprio_energy(s, g).item() == pytest.approx((0.1 + 1.0) / 4)
+
+
+def bump(row: int, col: int, size: int = 8, dim: int = 3) -> torch.Tensor:
+    """A ``(1, dim, size, size)`` map that is 1 at one token and 0 elsewhere: an agent on a plain floor."""
+    m = torch.zeros(1, dim, size, size)
+    m[..., row, col] = 1.0
+    return m
+
+
+def test_blurred_energy_gives_far_positions_a_slope_toward_the_goal():
+    goal = bump(1, 1)
+    sharp, blurred = [], []
+    for col in (7, 5, 3, 2, 1):  # the agent walks toward the goal token
+        pred = bump(1, col)
+        sharp.append(float(multiscale_l1_energy(blur_levels(pred, (0.0,)), blur_levels(goal, (0.0,)))))
+        blurred.append(float(multiscale_l1_energy(blur_levels(pred, (0.0, 1.0, 2.0)),
+                                                  blur_levels(goal, (0.0, 1.0, 2.0)))))
+    assert sharp[:4] == [sharp[0]] * 4 and sharp[4] == 0  # the plain L1 is flat until the agent is on the goal
+    assert all(a > b for a, b in zip(blurred, blurred[1:])) and blurred[-1] == 0  # strictly downhill
+
+
+def test_multiscale_energy_at_sigma_zero_is_the_plain_l1_on_stacked_tokens():
+    torch.manual_seed(0)
+    grid = torch.randn(4, 64, 5)  # an 8 x 8 encoder grid
+    stacked = merge_tokens(grid, 2, "stack")
+    maps = token_maps(stacked, 2, "stack")
+    assert torch.equal(maps, grid.transpose(1, 2).unflatten(2, (8, 8)))  # unstacking restores the encoder grid
+    assert token_maps(merge_tokens(grid, 2), 2).shape == (4, 5, 4, 4)  # averaged tokens keep their own grid
+    energy = multiscale_l1_energy(blur_levels(maps, (0.0,)), blur_levels(maps.roll(1, 0), (0.0,)))
+    torch.testing.assert_close(energy, l1_energy(stacked, stacked.roll(1, 0)))
+
+
+def test_gaussian_blur_keeps_constant_maps_and_rejects_negative_sigma():
+    const = torch.full((2, 3, 8, 8), 0.7)
+    torch.testing.assert_close(gaussian_blur(const, 2.0), const)  # normalised kernel, edges replicated
+    assert torch.equal(gaussian_blur(bump(4, 4), 0.0), bump(4, 4))
+    assert gaussian_blur(bump(4, 4), 1.0)[0, 0, 4, 3] > 0  # mass spreads to neighbours
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_blur(const, -1.0)
 
 
 def test_integrate_pose_inverts_poses_to_actions():

@@ -19,17 +19,18 @@ from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import main, resolve_device
+from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, Observation, RandomPlanner, ReplayPlanner, run_mpc, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def export_random_model(path: Path, img: int, patch: int, pool: int = 1) -> Path:
+def export_random_model(path: Path, img: int, patch: int, pool: int = 1, stack: bool = False) -> Path:
     torch.manual_seed(0)
     enc = VisionTransformer(img_size=img, num_frames=2, patch_size=patch, embed_dim=32, depth=1, num_heads=2)
-    pred = ACPredictor(img_size=img // pool, patch_size=patch, embed_dim=32, predictor_embed_dim=32, depth=1,
-                       num_heads=2)
+    pred = ACPredictor(img_size=img // pool, patch_size=patch, embed_dim=32 * (pool**2 if stack else 1),
+                       predictor_embed_dim=32, depth=1, num_heads=2)
     return hub.export_official(path, encoder=enc, predictor=pred)
 
 
@@ -79,8 +80,10 @@ def test_plan_cli_tabletop(tmp_path):
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
     assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--episodes", "2", "--budget", "4", "--samples", "4",
                  "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2", "--horizon", "2",
-                 "--landscape-trajectories", "1", "--out", str(out), "--logdir", str(tmp_path / "tb2")]) == 0
+                 "--blur-sigmas", "0", "1", "--landscape-trajectories", "1", "--out", str(out),
+                 "--logdir", str(tmp_path / "tb2")]) == 0
     rec = json.loads(out.read_text())
+    assert rec["blur_sigmas"] == [0.0, 1.0]
     assert rec["landscape"]["transitions"] == 49 and len(rec["success_over_time"]) == 5  # 2-step transitions
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
@@ -193,3 +196,52 @@ def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_bu
     with pytest.raises(ValueError, match="frame_step"):
         LatentPlanner(model, cfg, images, frame_step=0)
     assert LatentPlanner(model, cfg, images).horizon(24) == 5  # no budget: the configured horizon
+
+
+def test_latent_planner_blurred_energy_on_stacked_tokens(tmp_path):
+    model = LatentWorldModel.load(export_random_model(tmp_path / "wm.pt", 64, 8, pool=2, stack=True))
+    assert model.pool_mode == "stack"
+    cfg = CEMConfig(samples=5, iterations=1, elites=2, horizon=2, scale=(0.25, 0.25, 0, 0, 0, 0, 0), free_dims=(0, 1))
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    z0, s0 = model.encode(torch.from_numpy(images[::-1].copy())), torch.zeros(2, 7)
+    actions = torch.from_numpy(rng.uniform(-0.2, 0.2, (2, 5, 2, 7))).float()
+    final, _ = model.rollout(z0.repeat_interleave(5, 0), s0.repeat_interleave(5, 0), actions.flatten(0, 1))
+    goal = model.encode(torch.from_numpy(images)).repeat_interleave(5, 0)
+    plain = LatentPlanner(model, cfg, images).energy(z0, s0, actions)
+    torch.testing.assert_close(plain, l1_energy(final, goal).view(2, 5))  # the default is the paper's L1
+    sigmas = (0.0, 1.0, 2.0)
+    blurred = LatentPlanner(model, cfg, images, blur_sigmas=sigmas).energy(z0, s0, actions)
+    expected = multiscale_l1_energy(blur_levels(model.maps(final), sigmas), blur_levels(model.maps(goal), sigmas))
+    torch.testing.assert_close(blurred, expected.view(2, 5))
+    assert (blurred > plain).all()  # the blurred terms add to the sharp one
+    with pytest.raises(ValueError, match="blur_sigmas"):
+        LatentPlanner(model, cfg, images, blur_sigmas=())
+
+
+class PixelEncoder(torch.nn.Module):
+    """A stand-in encoder whose tokens are the 8 x 8-pixel cells' mean colours: the arm shows as one bright cell."""
+
+    img_size, patch_size = 64, 8
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.avg_pool2d(x, 8).flatten(2).transpose(1, 2)
+
+
+def test_simulator_image_oracle_prefers_the_plan_that_reaches_the_goal():
+    spec = importlib.util.spec_from_file_location("toy_energy_ceiling", ROOT / "benchmarks/toy_energy_ceiling.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    goal = make_goal("reach", 1_000_000)
+    envs = [Tabletop()]
+    envs[0].set_full_state(goal.start)
+    cfg = CEMConfig(samples=4, iterations=1, elites=2, horizon=5, scale=(0.25, 0.25, 0, 0, 0, 0, 0), free_dims=(0, 1))
+    planner = bench.SimulatorImagePlanner(PixelEncoder(), 1, (0.0, 1.0, 2.0), envs, goal.image[None], cfg,
+                                          frame_step=5, budget=25)
+    replay = torch.from_numpy(goal.actions).float().view(1, 1, 5, 5, 7).sum(3)  # 5 model steps of 5 env steps
+    energies = planner.energy(torch.cat([replay, torch.zeros_like(replay)], dim=1))
+    assert energies.shape == (1, 2) and energies[0, 0] < 0.5 * energies[0, 1]  # the replayed plan lands on the goal
+    np.testing.assert_array_equal(envs[0].full_state, goal.start)  # scoring never moves the live environment
+    obs = Observation(goal.image[None], envs[0].state[None])
+    first = planner.plan(obs, 0)
+    assert np.array_equal(planner.plan(obs, 3), first) and np.abs(first[0, :2]).max() <= 0.05 + 1e-9
