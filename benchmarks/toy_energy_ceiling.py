@@ -48,7 +48,7 @@ from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig, cem  # noqa: E402
 from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy  # noqa: E402
 from lit_jepa.planning.model import encode_frames, token_maps  # noqa: E402
-from lit_jepa.planning.mpc import Observation, run_mpc, summarise, wilson  # noqa: E402
+from lit_jepa.planning.mpc import Observation, run_mpc, wilson  # noqa: E402
 
 
 def success_rate(wins: int, episodes: int) -> dict:
@@ -148,9 +148,9 @@ def cem_oracle(encoder: VisionTransformer, pool: int, sigmas: tuple[float, ...],
                     free_dims=(0, 1))
     planner = SimulatorImagePlanner(encoder, pool, sigmas, envs, np.stack([g.image for g in goals]), cfg,
                                     frame_step, budget, seed=1_000_000)
-    out = summarise(run_mpc(planner, envs, np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]),
-                            task, budget, progress=True))
-    return {**success_rate(int(round(out["sr_final"] * episodes)), episodes), "sr_any": out["sr_any"]}
+    out = run_mpc(planner, envs, np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]), task, budget,
+                  progress=True)
+    return {**success_rate(int(out["final"].sum()), episodes), "sr_any": float(out["any"].mean())}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -245,3 +245,5 @@ def test_simulator_image_oracle_prefers_the_plan_that_reaches_the_goal():
     obs = Observation(goal.image[None], envs[0].state[None])
     first = planner.plan(obs, 0)
     assert np.array_equal(planner.plan(obs, 3), first) and np.abs(first[0, :2]).max() <= 0.05 + 1e-9
+    out = bench.cem_oracle(PixelEncoder(), 1, (0.0, 1.0), "reach", episodes=2, budget=5, frame_step=5, horizon=1)
+    assert out["episodes"] == 2 and 0 <= out["sr_final"] <= out["sr_any"] <= 1 and len(out["wilson95"]) == 2
