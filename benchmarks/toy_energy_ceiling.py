@@ -40,7 +40,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import command, machine, write_record  # noqa: E402
-from benchmarks.toy_planning import ensure_encoder  # noqa: E402
+from benchmarks.toy_planning import TOY_CEM, ensure_encoder  # noqa: E402
 from lit_jepa import hub  # noqa: E402
 from lit_jepa.data.toyworld.env import AGENT_RADIUS, Tabletop, success  # noqa: E402
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
@@ -48,7 +48,7 @@ from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig, cem  # noqa: E402
 from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy  # noqa: E402
 from lit_jepa.planning.model import encode_frames, token_maps  # noqa: E402
-from lit_jepa.planning.mpc import Observation, run_mpc, wilson  # noqa: E402
+from lit_jepa.planning.mpc import Observation, planned_horizon, run_mpc, wilson  # noqa: E402
 
 
 def success_rate(wins: int, episodes: int) -> dict:
@@ -133,7 +133,7 @@ class SimulatorImagePlanner:
 
     def plan(self, obs: Observation, step: int) -> np.ndarray:
         if step % self.frame_step == 0:
-            horizon = max(1, min(self.cfg.horizon, -(-(self.budget - step) // self.frame_step)))
+            horizon = planned_horizon(self.cfg.horizon, step, self.frame_step, self.budget)
             actions, _ = cem(self.energy, len(self.envs), replace(self.cfg, horizon=horizon), self.generator)
             self.current = actions[:, 0].double().numpy() / self.frame_step
         return self.current
@@ -144,8 +144,8 @@ def cem_oracle(encoder: VisionTransformer, pool: int, sigmas: tuple[float, ...],
     """The world-model planner's CEM and energy (``toy_planning``'s settings) with the true simulator as model."""
     goals = [make_goal(task, 1_000_000 + i) for i in range(episodes)]
     envs = [Tabletop() for _ in goals]
-    cfg = CEMConfig(samples=64, iterations=3, elites=8, horizon=horizon, scale=(0.05 * frame_step,) * 2 + (0,) * 5,
-                    free_dims=(0, 1))
+    cfg = CEMConfig(samples=64, iterations=3, elites=8, **{**TOY_CEM, "horizon": horizon,
+                                                           "scale": tuple(x * frame_step for x in TOY_CEM["scale"])})
     planner = SimulatorImagePlanner(encoder, pool, sigmas, envs, np.stack([g.image for g in goals]), cfg,
                                     frame_step, budget, seed=1_000_000)
     out = run_mpc(planner, envs, np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]), task, budget,

@@ -45,6 +45,14 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def planned_horizon(horizon: int, step: int, frame_step: int = 1, budget: int | None = None) -> int:
+    """Model steps to plan at environment step ``step``: ``horizon``, shrunk so that a plan of model steps of
+    ``frame_step`` environment steps never runs past ``budget`` (no budget: ``horizon``)."""
+    if budget is None:
+        return horizon
+    return max(1, min(horizon, math.ceil((budget - step) / frame_step)))
+
+
 class LatentPlanner:
     """CEM through the world model to goal images (V-JEPA 2-AC); executes the first planned action.
 
@@ -71,8 +79,8 @@ class LatentPlanner:
             raise ValueError(f"LatentPlanner: frame_step must be >= 1, got {frame_step}")
         self.model, self.cfg, self.proprio_weight = model, cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
-        self.goal = model.encode(torch.from_numpy(goal_images))
-        self.goal_levels = blur_levels(model.maps(self.goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
+        goal = model.encode(torch.from_numpy(goal_images))
+        self.goal_levels = blur_levels(model.maps(goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
         self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32,
                                                                             device=model.device)
         self.generator = torch.Generator().manual_seed(seed)
@@ -90,10 +98,8 @@ class LatentPlanner:
         return e
 
     def horizon(self, step: int) -> int:
-        """Model steps planned at environment step ``step``."""
-        if self.budget is None:
-            return self.cfg.horizon
-        return max(1, min(self.cfg.horizon, math.ceil((self.budget - step) / self.frame_step)))
+        """Model steps planned at environment step ``step`` (:func:`planned_horizon`)."""
+        return planned_horizon(self.cfg.horizon, step, self.frame_step, self.budget)
 
     def plan(self, obs: Observation, step: int) -> np.ndarray:
         if step % self.frame_step == 0:
