@@ -209,8 +209,9 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                                                      predictor=wm.predictor.cpu()))
             wm.to(device)
         landscapes[key] = landscape(wm, data, landscape_transitions, seed)
-        print(f"trained {key}: {info}  landscape argmin err {landscapes[key]['argmin_error']:.4f} "
-              f"sign {landscapes[key]['sign_agreement']:.2f}", flush=True)
+        land = landscapes[key]
+        print(f"trained {key}: {info}  landscape argmin err {land['argmin_error']:.4f} sign "
+              f"{land['sign_agreement']:.2f} change ratio {land['change_ratio']:.2f}", flush=True)
         save()
     for task in tasks:
         planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models,

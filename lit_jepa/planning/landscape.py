@@ -3,7 +3,8 @@
 For each transition ``(z_t, s_t, a_t, z_{t+1})`` the energy ``|predict(z_t, s_t, a) - z_{t+1}|`` is swept over a
 ``points x points`` grid of two action dimensions (the other dimensions keep the true action's values). Reported:
 the distance from the grid's argmin to the true action, the rank of the true action's energy among the grid's,
-and the share of argmins with the true action's sign on each swept dimension where that sign is clear.
+and the share of argmins with the true action's sign on each swept dimension where that sign is clear. Also how
+much of the true feature change the prediction for the true action makes (:func:`change_explained`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,20 @@ from torch import Tensor
 
 from lit_jepa.planning.energy import l1_energy
 from lit_jepa.planning.model import LatentWorldModel
+
+
+def change_explained(pred: Tensor, z0: Tensor, z1: Tensor) -> dict:
+    """How much of the true change ``z1 - z0`` the predictions ``pred`` make, all ``(M, N, D)``.
+
+    ``change_cosine``: mean over transitions with a change of the cosine between ``pred - z0`` and ``z1 - z0``;
+    ``change_ratio``: ``sum <pred - z0, z1 - z0> / sum |z1 - z0|^2`` (1: the whole change, 0: copying the last
+    frame; a model that predicts a faded move scores between).
+    """
+    p, d = (pred - z0).flatten(1).double(), (z1 - z0).flatten(1).double()
+    moved = d.norm(dim=1) > 0
+    cos = torch.nn.functional.cosine_similarity(p[moved], d[moved], dim=1)
+    return {"change_cosine": float(cos.mean()) if moved.any() else float("nan"),
+            "change_ratio": float((p * d).sum() / (d * d).sum()) if moved.any() else float("nan")}
 
 
 @torch.no_grad()
@@ -35,6 +50,8 @@ def energy_landscape(model: LatentWorldModel, z0: Tensor, s0: Tensor, actions: T
                                                   flat[i : i + batch_size])[0], z1r[i : i + batch_size])
                           for i in range(0, len(flat), batch_size)]).view(M, G * G + 1)
     e_grid, e_true = energies[:, :-1], energies[:, -1]
+    pred = torch.cat([model.rollout(z0[i : i + batch_size], s0[i : i + batch_size],
+                                    actions[i : i + batch_size].unsqueeze(1))[0] for i in range(0, M, batch_size)])
     best = grid[e_grid.argmin(1)]
     true = actions[:, list(dims)]
     clear = true.abs() > radius / (G - 1) / 2
@@ -45,6 +62,7 @@ def energy_landscape(model: LatentWorldModel, z0: Tensor, s0: Tensor, actions: T
             "true_action_rank_mean": float((e_grid < e_true.unsqueeze(1)).sum(1).float().mean()),
             "true_action_rank_median": float((e_grid < e_true.unsqueeze(1)).sum(1).float().median()),
             "sign_agreement": float(signs.float().mean()) if signs.numel() else float("nan"),
+            **change_explained(pred, z0, z1),
             "landscape": ((e_grid - lo) / (hi - lo).clamp_min(1e-12)).mean(0).view(G, G)}
 
 
