@@ -40,18 +40,24 @@ def energy_landscape(model: LatentWorldModel, z0: Tensor, s0: Tensor, actions: T
     averaged (row = first swept dimension).
     """
     M, G = len(z0), points
+
+    def predict(z: Tensor, s: Tensor, a: Tensor, target: Tensor | None = None) -> Tensor:
+        """One model step for each action ``(B, A)``, in batches: the predictions, or their L1 energies to ``target``
+        (so that the whole sweep's predictions are never held at once)."""
+        out = []
+        for i in range(0, len(a), batch_size):
+            pred = model.rollout(z[i : i + batch_size], s[i : i + batch_size], a[i : i + batch_size, None])[0]
+            out.append(pred if target is None else l1_energy(pred, target[i : i + batch_size]))
+        return torch.cat(out)
+
     axis = torch.linspace(-radius, radius, G, device=actions.device)
     grid = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1).view(G * G, 2)
-    cand = actions.unsqueeze(1).repeat(1, G * G + 1, 1)  # the last candidate is the true action
-    cand[:, :-1, list(dims)] = grid
-    flat = cand.flatten(0, 1).unsqueeze(1)
-    z0r, s0r, z1r = (x.repeat_interleave(G * G + 1, 0) for x in (z0, s0, z1))
-    energies = torch.cat([l1_energy(model.rollout(z0r[i : i + batch_size], s0r[i : i + batch_size],
-                                                  flat[i : i + batch_size])[0], z1r[i : i + batch_size])
-                          for i in range(0, len(flat), batch_size)]).view(M, G * G + 1)
-    e_grid, e_true = energies[:, :-1], energies[:, -1]
-    pred = torch.cat([model.rollout(z0[i : i + batch_size], s0[i : i + batch_size],
-                                    actions[i : i + batch_size].unsqueeze(1))[0] for i in range(0, M, batch_size)])
+    cand = actions.unsqueeze(1).repeat(1, G * G, 1)
+    cand[:, :, list(dims)] = grid
+    z0r, s0r, z1r = (x.repeat_interleave(G * G, 0) for x in (z0, s0, z1))
+    e_grid = predict(z0r, s0r, cand.flatten(0, 1), z1r).view(M, G * G)
+    pred = predict(z0, s0, actions)  # the true actions
+    e_true = l1_energy(pred, z1)
     best = grid[e_grid.argmin(1)]
     true = actions[:, list(dims)]
     clear = true.abs() > radius / (G - 1) / 2
