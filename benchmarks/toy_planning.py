@@ -63,7 +63,7 @@ def ensure_encoder(path: Path = ENCODER) -> Path:
 def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
                       steps: int, pool: int, pool_mode: str, width: int, depth: int, batch_size: int, frames: int,
                       frame_step: int, rollout_steps: int, loss_exp: float, logdir: Path, name: str,
-                      accelerator: str, max_minutes: float | None = None
+                      accelerator: str, max_minutes: float | None = None, loss_blur_sigmas: tuple[float, ...] = (0.0,)
                       ) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
     grid = encoder.img_size // encoder.patch_size // pool
     predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
@@ -71,7 +71,8 @@ def train_world_model(encoder: VisionTransformer, encoder_path: str | None, sour
                             predictor_embed_dim=width, depth=depth, num_heads=4,
                             residual=True, action_scale=Tabletop().max_delta * frame_step)
     model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
-                         pool_mode=pool_mode, rollout_steps=rollout_steps, loss_exp=loss_exp, lr=1e-3, start_lr=1e-4,
+                         pool_mode=pool_mode, rollout_steps=rollout_steps, loss_exp=loss_exp,
+                         loss_blur_sigmas=loss_blur_sigmas, lr=1e-3, start_lr=1e-4,
                          final_lr=0.0, warmup_steps=max(steps // 10, 1), decay_steps=max(steps // 5, 1))
     data = FeatureDataModule(source, frames=frames, frame_step=frame_step, batch_size=batch_size)
     logger = L.pytorch.loggers.TensorBoardLogger(str(logdir), name=name)
@@ -132,7 +133,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         pool_mode: str = "avg", width: int = 96, depth: int = 2, frames: int = 6, frame_step: int = 5,
         horizon: int = 5, rollout_steps: int = 2, loss_exp: float = 1.0, batch_size: int = 32,
         landscape_transitions: int = 200, max_minutes: float | None = None,
-        blur_sigmas: tuple[float, ...] = (0.0,),
+        blur_sigmas: tuple[float, ...] = (0.0,), loss_blur_sigmas: tuple[float, ...] = (0.0,),
         tasks: tuple[str, ...] = ("reach", "push"), encoders: tuple[str, ...] = ("pretrained", "random"),
         seed: int = 0, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
@@ -143,7 +144,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     plans there (the simulator and the baselines stay on the CPU); ``export`` writes the world models to
     ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file; ``encoders``
     picks the world models (``pretrained``, ``random``: its random-initialised control); ``blur_sigmas`` sets
-    their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1); ``max_minutes`` stops
+    their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1) and ``loss_blur_sigmas`` their
+    training loss (``ACWorldModel``); ``max_minutes`` stops
     each world model's training early (Lightning's ``max_time``; ``steps_done`` in the record says where)."""
     unknown = set(encoders) - {"pretrained", "random"}
     if unknown or not encoders:
@@ -186,7 +188,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                         "val_trajectories": num_val, "data": "ToyTrajectories (in memory, lossless)",
                         "train_steps": train_steps, "max_minutes": max_minutes, "accelerator": accelerator,
                         "clip_frames": frames, "frame_step": frame_step, "batch_size": batch_size,
-                        "rollout_steps": rollout_steps, "loss_exp": loss_exp},
+                        "rollout_steps": rollout_steps, "loss_exp": loss_exp,
+                        "loss_blur_sigmas": list(loss_blur_sigmas)},
         "training": training, "landscape": landscapes, "planning": planning,
     }
     name = record_name or ("toy_planning_smoke" if smoke else "toy_planning")
@@ -201,7 +204,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         torch.manual_seed(seed)
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
                                            width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
-                                           ROOT / logdir, key, accelerator, max_minutes)
+                                           ROOT / logdir, key, accelerator, max_minutes, loss_blur_sigmas)
         models[key], training[key] = wm, info
         if export:  # for `lit-jepa plan --checkpoint`
             device = wm.device
@@ -250,6 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="world-model planners' energy: sum of the L1 between token maps blurred at each sigma (token "
                         "units); 0 alone is the paper's plain L1")
+    p.add_argument("--loss-blur-sigmas", type=float, nargs="+", default=[0.0],
+                   help="world-model training loss: summed over token maps blurred at each sigma (token units), like "
+                        "the multi-scale energy; 0 alone is the plain loss")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
@@ -263,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
         num_val=a.num_val, batch_size=a.batch_size, max_minutes=a.max_minutes, logdir=a.logdir,
         samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, pool_mode=a.pool_mode,
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
-        rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas), tasks=tuple(a.tasks),
+        rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas),
+        loss_blur_sigmas=tuple(a.loss_blur_sigmas), tasks=tuple(a.tasks),
         encoders=tuple(a.encoders), accelerator=a.accelerator, threads=a.threads, record_name=a.record, argv=argv)
 
 

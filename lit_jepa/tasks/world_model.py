@@ -9,6 +9,7 @@ layer-normed; the rollout starts from ``h_0`` and feeds back its own predictions
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -24,7 +25,8 @@ from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.optim import apply_lr_wd, named_param_groups
-from lit_jepa.planning.model import POOL_MODES, encode_frames, predict_next, token_width
+from lit_jepa.planning.energy import blur_matrix
+from lit_jepa.planning.model import POOL_MODES, encode_frames, predict_next, token_maps, token_width
 from lit_jepa.schedules import WSD
 
 
@@ -43,6 +45,9 @@ class ACWorldModel(L.LightningModule):
         lr, start_lr, final_lr, warmup_steps, decay_steps: warmup-stable-decay schedule; the stable phase fills
             the rest of the run.
         weight_decay, betas, eps: AdamW (constant weight decay 0.04 officially); loss_exp: 1 = L1.
+        loss_blur_sigmas: the loss is summed over copies of predicted and target token maps blurred at each sigma
+            (token units, :func:`lit_jepa.planning.energy.gaussian_blur`; ``stack`` tokens are unstacked to the
+            encoder grid first), like the planner's multi-scale energy; ``(0,)``, the default, is the plain loss.
     """
 
     def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, encoder_path: str | None = None,
@@ -50,7 +55,7 @@ class ACWorldModel(L.LightningModule):
                  rollout_steps: int = 2,
                  lr: float = 4.25e-4, start_lr: float = 7.5e-5, final_lr: float = 0.0, warmup_steps: int = 4500,
                  decay_steps: int = 4500, weight_decay: float = 0.04, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, loss_exp: float = 1.0) -> None:
+                 eps: float = 1e-8, loss_exp: float = 1.0, loss_blur_sigmas: tuple[float, ...] = (0.0,)) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
         if encoder_path is not None:
@@ -67,6 +72,8 @@ class ACWorldModel(L.LightningModule):
                              f"(encoder width {encoder.embed_dim}, pool {pool}, pool_mode {pool_mode!r})")
         if rollout_steps < 1:
             raise ValueError(f"rollout_steps must be >= 1, got {rollout_steps}")
+        if not loss_blur_sigmas or min(loss_blur_sigmas) < 0:
+            raise ValueError(f"loss_blur_sigmas must be one or more sigmas >= 0, got {loss_blur_sigmas}")
         self.encoder = encoder.eval().requires_grad_(False)
         self.predictor = predictor
 
@@ -95,6 +102,22 @@ class ACWorldModel(L.LightningModule):
             context = torch.cat([context, preds[-1]], dim=1)
         return torch.cat(preds, dim=1)
 
+    def regression_loss(self, pred: Tensor, target: Tensor, p: float) -> Tensor:
+        """``jepa_loss`` of frames ``(B, T * N, D)``, summed over ``loss_blur_sigmas`` blurs of their token maps."""
+        sigmas = tuple(self.hparams.loss_blur_sigmas)
+        if sigmas == (0.0,):
+            return jepa_loss(pred, target, p)
+        n = self.predictor.grid**2
+        pool, mode = self.hparams.pool, self.hparams.pool_mode
+        pred_maps, target_maps = (token_maps(x.reshape(-1, n, x.shape[-1]), pool, mode).flatten(2)
+                                  for x in (pred, target))
+        size = math.isqrt(pred_maps.shape[-1])
+        loss = pred.new_zeros(())
+        for s in sigmas:
+            m = blur_matrix(s, size, pred.device, pred.dtype)
+            loss = loss + jepa_loss(pred_maps @ m, target_maps @ m, p)
+        return loss
+
     def losses(self, batch: dict[str, Tensor], prefix: str) -> Tensor:
         terms = self.loss_terms(batch)
         self.log_dict({f"{prefix}/{k}": v for k, v in terms.items()}, prog_bar=prefix == "train",
@@ -110,10 +133,12 @@ class ACWorldModel(L.LightningModule):
         if T < k + 1:
             raise ValueError(f"clips of {T} frames are too short for rollout_steps={k} (need {k + 1})")
         z_tf = self.teacher_forcing(h, actions, states)
-        tf = jepa_loss(z_tf, h[:, 1:].flatten(1, 2), p)
-        ar = jepa_loss(self.rollout(h[:, 0], z_tf[:, :N], actions, states), h[:, 1 : k + 1].flatten(1, 2), p)
+        tf = self.regression_loss(z_tf, h[:, 1:].flatten(1, 2), p)
+        ar = self.regression_loss(self.rollout(h[:, 0], z_tf[:, :N], actions, states), h[:, 1 : k + 1].flatten(1, 2),
+                                  p)
+        copy_last = self.regression_loss(h[:, :-1].flatten(1, 2), h[:, 1:].flatten(1, 2), p)
         return {"loss": tf + ar, "loss_teacher_forcing": tf, "loss_rollout": ar,
-                "copy_last": jepa_loss(h[:, :-1], h[:, 1:], p), "copy_last_l1": jepa_loss(h[:, :-1], h[:, 1:])}
+                "copy_last": copy_last, "copy_last_l1": jepa_loss(h[:, :-1], h[:, 1:])}
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         return self.losses(batch, "train")

@@ -8,7 +8,7 @@ import torch
 
 from lit_jepa.data.datasets.droid import poses_to_actions
 from lit_jepa.planning import CEMConfig, cem, integrate_pose, l1_energy, proprio_energy
-from lit_jepa.planning.energy import blur_levels, gaussian_blur, multiscale_l1_energy
+from lit_jepa.planning.energy import blur_levels, blur_matrix, gaussian_blur, multiscale_l1_energy
 from lit_jepa.planning.model import merge_tokens, token_maps
 from lit_jepa.planning.mpc import wilson
 
@@ -125,3 +125,10 @@ def test_wilson_interval():
     lo, hi = wilson(45, 50)
     assert (round(lo, 3), round(hi, 3)) == (0.786, 0.957)
     assert wilson(0, 50)[0] == 0.0 and wilson(50, 50)[1] == 1.0
+
+
+def test_blur_matrix_is_the_gaussian_blur():
+    maps = torch.randn(3, 5, 6, 6)
+    for sigma in (0.0, 1.0, 2.0):
+        m = blur_matrix(sigma, 6)
+        assert torch.allclose(maps.flatten(2) @ m, gaussian_blur(maps, sigma).flatten(2), atol=1e-5)

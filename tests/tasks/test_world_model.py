@@ -12,6 +12,7 @@ import torch
 from lit_jepa.data.datasets.droid import poses_to_actions
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
+from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.energy import l1_energy
@@ -20,13 +21,13 @@ from lit_jepa.tasks import ACWorldModel, FeatureDataModule
 from lit_jepa.tasks.world_model import FeatureWindows
 
 
-def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2, pool_mode: str = "avg") -> ACWorldModel:
+def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2, pool_mode: str = "avg", **kw) -> ACWorldModel:
     torch.manual_seed(0)
     enc = VisionTransformer(img_size=img, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2)
     width = 16 * (pool**2 if pool_mode == "stack" else 1)
     pred = ACPredictor(img_size=img // pool, patch_size=8, embed_dim=width, predictor_embed_dim=16, depth=2,
                        num_heads=2)
-    return ACWorldModel(enc, pred, pool=pool, pool_mode=pool_mode, rollout_steps=rollout_steps)
+    return ACWorldModel(enc, pred, pool=pool, pool_mode=pool_mode, rollout_steps=rollout_steps, **kw)
 
 
 def clip(B: int = 2, T: int = 5, N: int = 4, D: int = 16) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -174,3 +175,24 @@ def test_stacked_toy_recipe_builds_a_world_model_on_the_full_grid_energy():
     narrow = lightning_cli(["--config", str(recipe), "--model.init_args.encoder_path", "null",
                             "--model.init_args.encoder.init_args.embed_dim", "96"], run=False).model
     assert narrow.predictor.predictor_embed.in_features == 4 * 96  # the linked width follows pool ** 2
+
+
+def disc_frame(row: int, col: int, pool: int = 2) -> torch.Tensor:
+    """One ``stack`` frame ``(1, 4, 16 * pool**2)`` of a 4 x 4 encoder grid: feature 0 is 1 at ``(row, col)``."""
+    grid = torch.zeros(1, 16, 4, 4)
+    grid[0, 0, row, col] = 1.0
+    return grid.unfold(2, pool, pool).unfold(3, pool, pool).permute(0, 2, 3, 4, 5, 1).reshape(1, 4, 16 * pool**2)
+
+
+def test_blurred_loss_prefers_near_misses_and_keeps_the_plain_loss():
+    target, near, far = disc_frame(0, 0), disc_frame(0, 1), disc_frame(3, 3)
+    plain = tiny(img=32, pool=2, pool_mode="stack")
+    assert plain.regression_loss(near, target, 2.0) == plain.regression_loss(far, target, 2.0)
+    assert plain.regression_loss(near, target, 2.0) == jepa_loss(near, target, 2.0)
+    blurred = tiny(img=32, pool=2, pool_mode="stack", loss_blur_sigmas=(1.0,))
+    assert blurred.regression_loss(near, target, 2.0) < 0.5 * blurred.regression_loss(far, target, 2.0)
+    both = tiny(img=32, pool=2, pool_mode="stack", loss_blur_sigmas=(0.0, 1.0))
+    total = plain.regression_loss(far, target, 2.0) + blurred.regression_loss(far, target, 2.0)
+    assert torch.isclose(both.regression_loss(far, target, 2.0), total)
+    with pytest.raises(ValueError, match="loss_blur_sigmas"):
+        tiny(loss_blur_sigmas=(-1.0,))
