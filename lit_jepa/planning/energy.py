@@ -8,6 +8,7 @@ short-horizon planner has no slope to follow. Adding the L1 of blurred copies of
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -39,10 +40,12 @@ def gaussian_blur(maps: Tensor, sigma: float) -> Tensor:
     return F.conv2d(x, k.view(1, 1, -1, 1).expand(D, 1, -1, 1), groups=D)
 
 
+@functools.lru_cache(maxsize=32)
 def blur_matrix(sigma: float, size: int, device: torch.device | None = None,
                 dtype: torch.dtype = torch.float32) -> Tensor:
     """:func:`gaussian_blur` of ``size`` x ``size`` maps as one ``(size**2, size**2)`` matrix: ``maps.flatten(-2) @ M``
-    blurs every feature map at once (one matmul instead of two depthwise convolutions, for training losses)."""
+    blurs every feature map at once (one matmul instead of two depthwise convolutions, for training losses). Cached
+    per arguments, since a training loss asks for the same few every step; do not modify the result in place."""
     basis = torch.eye(size * size, device=device, dtype=dtype).view(size * size, 1, size, size)
     return gaussian_blur(basis, sigma).flatten(1)
 

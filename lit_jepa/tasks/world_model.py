@@ -9,7 +9,6 @@ layer-normed; the rollout starts from ``h_0`` and feeds back its own predictions
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import lightning as L
@@ -109,9 +108,9 @@ class ACWorldModel(L.LightningModule):
             return jepa_loss(pred, target, p)
         n = self.predictor.grid**2
         pool, mode = self.hparams.pool, self.hparams.pool_mode
-        pred_maps, target_maps = (token_maps(x.reshape(-1, n, x.shape[-1]), pool, mode).flatten(2)
-                                  for x in (pred, target))
-        size = math.isqrt(pred_maps.shape[-1])
+        pred_maps, target_maps = (token_maps(x.reshape(-1, n, x.shape[-1]), pool, mode) for x in (pred, target))
+        size = pred_maps.shape[-1]
+        pred_maps, target_maps = pred_maps.flatten(2), target_maps.flatten(2)
         loss = pred.new_zeros(())
         for s in sigmas:
             m = blur_matrix(s, size, pred.device, pred.dtype)

@@ -16,7 +16,7 @@ from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.energy import l1_energy
-from lit_jepa.planning.model import LatentWorldModel, encode_frames
+from lit_jepa.planning.model import LatentWorldModel, encode_frames, merge_tokens
 from lit_jepa.tasks import ACWorldModel, FeatureDataModule
 from lit_jepa.tasks.world_model import FeatureWindows
 
@@ -181,7 +181,7 @@ def disc_frame(row: int, col: int, pool: int = 2) -> torch.Tensor:
     """One ``stack`` frame ``(1, 4, 16 * pool**2)`` of a 4 x 4 encoder grid: feature 0 is 1 at ``(row, col)``."""
     grid = torch.zeros(1, 16, 4, 4)
     grid[0, 0, row, col] = 1.0
-    return grid.unfold(2, pool, pool).unfold(3, pool, pool).permute(0, 2, 3, 4, 5, 1).reshape(1, 4, 16 * pool**2)
+    return merge_tokens(grid.flatten(2).transpose(1, 2), pool, "stack")
 
 
 def test_blurred_loss_prefers_near_misses_and_keeps_the_plain_loss():
