@@ -42,10 +42,13 @@ def ensure_encoder() -> None:
 
 
 def probe(recipe: str, encoder: str | Path | None, extra: Sequence[str] = (), save_dir: str | Path = "runs/toy",
-          name: str | None = None, version: str = "0") -> tuple[dict, float, list[str], Path]:
+          name: str | None = None, version: str = "probe") -> tuple[dict, float, list[str], Path]:
     """One probe sweep through the CLI (``encoder`` None: random initialisation); returns its
-    ``probe_results.json``, wall seconds, the command's arguments and the log folder."""
+    ``probe_results.json``, wall seconds, the command's arguments and the log folder ``save_dir/name/version``
+    (``version`` must not be a number: the logger would write to ``version_<n>``)."""
     name = name or Path(recipe).stem
+    if version.isdigit():
+        raise ValueError(f"probe version {version!r} is a number; TensorBoard would log to version_{version}")
     args = ["fit", "--config", str(recipe), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", version,
             "--model.init_args.encoder_ckpt", str(encoder) if encoder else "null", *extra]

@@ -4,7 +4,7 @@ import pytest
 import torch
 import yaml
 
-from benchmarks import common, toy_probe_curve
+from benchmarks import common, toy_probe_curve, toy_probes
 from lit_jepa import hub
 from lit_jepa.nn import VisionTransformer
 
@@ -37,3 +37,8 @@ def test_curve_needs_step_checkpoints(tmp_path):
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="save_top_k: -1"):
         toy_probe_curve.step_checkpoints(tmp_path)
+
+
+def test_probe_refuses_a_numeric_log_version():
+    with pytest.raises(ValueError, match="version_0"):
+        toy_probes.probe(toy_probe_curve.TASKS["motion"][0], None, version="0")
