@@ -22,7 +22,7 @@ def test_curve_probes_each_step_checkpoint_and_random_init(tmp_path, monkeypatch
                             target_encoder=VisionTransformer(**VITT))
     (tmp_path / "run" / "checkpoints" / "last.ckpt").write_bytes(b"not a step checkpoint")
     record = toy_probe_curve.main(["--run", str(tmp_path / "run"), "--workdir", str(tmp_path / "work"),
-                                   "--threads", "1", "--record", "curve", "--", *TINY])
+                                   "--threads", str(torch.get_num_threads()), "--record", "curve", "--", *TINY])
     steps = record["tasks"]["motion"]["steps"]
     assert list(steps) == [0, 250, 500] and steps[0]["checkpoint"] == "random"
     assert steps[500]["checkpoint"].endswith("epoch=0-step=500.ckpt")
