@@ -1,5 +1,7 @@
 """``benchmarks/toy_probe_curve.py``: probes every step checkpoint of a run against random initialisation."""
 
+from pathlib import Path
+
 import pytest
 import torch
 import yaml
@@ -8,7 +10,7 @@ from benchmarks import common, toy_probe_curve, toy_probes
 from lit_jepa import hub
 from lit_jepa.nn import VisionTransformer
 
-RECIPE = yaml.safe_load(open(toy_probe_curve.TASKS["motion"][0]))
+RECIPE = yaml.safe_load(Path(toy_probe_curve.TASKS["motion"][0]).read_text())
 VITT = RECIPE["model"]["init_args"]["encoder"]["init_args"]  # the probe recipe's encoder
 TINY = ["--data.init_args.data.init_args.num", "8", "--data.init_args.data.init_args.num_val", "4",
         "--data.init_args.data.init_args.batch_size", "4", "--trainer.max_epochs", "1"]
