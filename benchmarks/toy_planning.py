@@ -135,7 +135,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         landscape_transitions: int = 200, max_minutes: float | None = None,
         blur_sigmas: tuple[float, ...] = (0.0,), loss_blur_sigmas: tuple[float, ...] = (0.0,),
         tasks: tuple[str, ...] = ("reach", "push"), encoders: tuple[str, ...] = ("pretrained", "random"),
-        seed: int = 0, threads: int = 2,
+        seed: int = 0, train_seed: int | None = None, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
         write: bool = True, export: bool | None = None, record_name: str | None = None,
         argv: list[str] | None = None) -> dict:
@@ -145,7 +145,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file; ``encoders``
     picks the world models (``pretrained``, ``random``: its random-initialised control); ``blur_sigmas`` sets
     their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1) and ``loss_blur_sigmas`` their
-    training loss (``ACWorldModel``); ``max_minutes`` stops
+    training loss (``ACWorldModel``); ``train_seed`` (default ``seed``) seeds only the world models' initialisation
+    and batch order, so that models differing in it see the same data and plan the same goals; ``max_minutes`` stops
     each world model's training early (Lightning's ``max_time``; ``steps_done`` in the record says where)."""
     unknown = set(encoders) - {"pretrained", "random"}
     if unknown or not encoders:
@@ -189,6 +190,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                         "train_steps": train_steps, "max_minutes": max_minutes, "accelerator": accelerator,
                         "clip_frames": frames, "frame_step": frame_step, "batch_size": batch_size,
                         "rollout_steps": rollout_steps, "loss_exp": loss_exp,
+                        "train_seed": seed if train_seed is None else train_seed,
                         "loss_blur_sigmas": list(loss_blur_sigmas)},
         "training": training, "landscape": landscapes, "planning": planning,
     }
@@ -201,7 +203,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
 
     paths = {"pretrained": str(encoder_path), "random": None}
     for key, path in ((f"{k}_encoder", paths[k]) for k in encoders):
-        torch.manual_seed(seed)
+        torch.manual_seed(seed if train_seed is None else train_seed)
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
                                            width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
                                            ROOT / logdir, key, accelerator, max_minutes, loss_blur_sigmas)
@@ -256,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--loss-blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="world-model training loss: summed over token maps blurred at each sigma (token units), like "
                         "the multi-scale energy; 0 alone is the plain loss")
+    p.add_argument("--train-seed", type=int, help="seed of the world models' initialisation and batch order only "
+                   "(default: the benchmark seed 0); data and goals stay the same")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
     p.add_argument("--accelerator", default="cpu", help="cpu, cuda: where the world models train and plan")
     p.add_argument("--threads", type=int, default=2)
@@ -271,7 +275,8 @@ def main(argv: list[str] | None = None) -> None:
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
         rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas),
         loss_blur_sigmas=tuple(a.loss_blur_sigmas), tasks=tuple(a.tasks),
-        encoders=tuple(a.encoders), accelerator=a.accelerator, threads=a.threads, record_name=a.record, argv=argv)
+        encoders=tuple(a.encoders), train_seed=a.train_seed, accelerator=a.accelerator, threads=a.threads,
+        record_name=a.record, argv=argv)
 
 
 if __name__ == "__main__":

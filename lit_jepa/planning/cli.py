@@ -2,6 +2,7 @@
 
     lit-jepa plan --checkpoint model.pt --env tabletop --task reach --episodes 50 --budget 25 --out plan.json
     lit-jepa plan --checkpoint model.pt --goal-npz franka_example_traj.npz --out plan.json
+    lit-jepa plan --checkpoint a.pt b.pt c.pt --env tabletop --task reach --out plan.json   # an ensemble
 
 Env mode runs closed-loop MPC (success at the end of the budget and at any time, Wilson 95 % intervals). Goal mode
 (an npz with ``observations`` ``(1, T, H, W, 3)`` uint8 and ``states`` ``(1, T, 7)``, the official
@@ -30,7 +31,10 @@ from lit_jepa.planning.mpc import LatentPlanner, run_mpc, summarise
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lit-jepa plan", description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", required=True, help="export or Lightning checkpoint with encoder + AC predictor")
+    p.add_argument("--checkpoint", required=True, nargs="+",
+                   help="export or Lightning checkpoint with encoder + AC predictor; several (one encoder, "
+                        "different predictors) plan as an ensemble with the mean of their energies; the landscape "
+                        "uses the first")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--env", choices=["tabletop"], help="plan in a ToyWorld environment")
     src.add_argument("--goal-npz", help="plan toward the last frame of a recorded trajectory")
@@ -44,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--horizon", type=int, default=1, help="model steps planned (env mode: shrunk to the budget left)")
     p.add_argument("--frame-step", type=int, default=1,
                    help="environment steps per model step (the world model's training frame_step; env mode)")
+    p.add_argument("--replan-every", type=int,
+                   help="environment steps between CEM replans, 1..frame-step (default: frame-step, once per model "
+                        "step; env mode)")
     p.add_argument("--momentum-mean", type=float, default=0.15)
     p.add_argument("--momentum-std", type=float, default=0.15)
     p.add_argument("--bound", type=float, default=1.0, help="action bound in normalised units")
@@ -91,13 +98,15 @@ def landscape_figures(writer: SummaryWriter, out: dict) -> dict:
     return out
 
 
-def plan_goal(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, writer: SummaryWriter) -> dict:
+def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Namespace,
+              writer: SummaryWriter) -> dict:
+    model = models[0]
     frames, states = load_npz(args.goal_npz, model.encoder.img_size)
     z = model.encode(frames)
     true = torch.from_numpy(poses_to_actions(states.numpy())).to(z.device)
     states = states.to(z.device)
     t0 = time.perf_counter()
-    planner = LatentPlanner(model, cfg, frames[-1:].numpy(), blur_sigmas=tuple(args.blur_sigmas))
+    planner = LatentPlanner(models, cfg, frames[-1:].numpy(), blur_sigmas=tuple(args.blur_sigmas))
     action, best = cem(lambda a: planner.energy(z[:1], states[:1], a), 1, cfg, planner.generator, z.device)
     seconds = time.perf_counter() - t0
     free = torch.tensor([s * args.bound for s in cfg.scale], device=z.device) + 1e-6
@@ -109,14 +118,17 @@ def plan_goal(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace,
             "landscape": landscape_figures(writer, land)}
 
 
-def plan_env(model: LatentWorldModel, cfg: CEMConfig, args: argparse.Namespace, writer: SummaryWriter) -> dict:
+def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Namespace,
+             writer: SummaryWriter) -> dict:
     from lit_jepa.data.toyworld.env import Tabletop
     from lit_jepa.data.toyworld.tasks.tabletop import make_goal, trajectory
 
+    model = models[0]
     goals = [make_goal(args.task, args.seed + i) for i in range(args.episodes)]
     poses = np.stack([[g.goal[0], g.goal[1], 0, 0, 0, 0, g.goal[2]] for g in goals])  # goal 7-D proprio
-    planner = LatentPlanner(model, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
-                            frame_step=args.frame_step, budget=args.budget, blur_sigmas=tuple(args.blur_sigmas))
+    planner = LatentPlanner(models, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
+                            frame_step=args.frame_step, budget=args.budget, blur_sigmas=tuple(args.blur_sigmas),
+                            replan_every=args.replan_every)
     result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
                      np.stack([g.goal for g in goals]), args.task, args.budget, progress=True)
     out = summarise(result)
@@ -147,16 +159,17 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = LatentWorldModel.load(args.checkpoint).to(resolve_device(args.device))
+    device = resolve_device(args.device)
+    models = [LatentWorldModel.load(path).to(device) for path in args.checkpoint]
     cfg = CEMConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
                     bound_kind=args.bound_kind, scale=tuple(args.scale), free_dims=tuple(args.free_dims))
     writer = SummaryWriter(args.logdir)
     t0 = time.perf_counter()
-    out = plan_goal(model, cfg, args, writer) if args.goal_npz else plan_env(model, cfg, args, writer)
+    out = plan_goal(models, cfg, args, writer) if args.goal_npz else plan_env(models, cfg, args, writer)
     writer.close()
-    record = {"checkpoint": args.checkpoint, "device": str(model.device), "cem": cfg.__dict__,
-              "blur_sigmas": args.blur_sigmas,
+    record = {"checkpoint": args.checkpoint[0], "checkpoints": args.checkpoint, "device": str(device),
+              "cem": cfg.__dict__, "blur_sigmas": args.blur_sigmas, "replan_every": args.replan_every,
               "wall_seconds": time.perf_counter() - t0, **out}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")

@@ -139,3 +139,19 @@ class LatentWorldModel(nn.Module):
             states.append(integrate_pose(states[-1], actions[:, h]))
             context = torch.cat([context, z], dim=1)
         return z, states[-1]
+
+
+def check_ensemble(models: list[LatentWorldModel]) -> list[LatentWorldModel]:
+    """``models`` if they can plan as one ensemble: at least one, on one device, with the same encoder weights and
+    token pooling (so that one encoding of the observations and goals serves them all); else ``ValueError``."""
+    if not models:
+        raise ValueError("a world-model ensemble needs at least one model")
+    first = models[0]
+    for i, m in enumerate(models[1:], 1):
+        if (m.pool, m.pool_mode, m.device) != (first.pool, first.pool_mode, first.device):
+            raise ValueError(f"world model {i} has pool {m.pool} ({m.pool_mode}) on {m.device}, model 0 has pool "
+                             f"{first.pool} ({first.pool_mode}) on {first.device}: an ensemble shares all three")
+        a, b = first.encoder.state_dict(), m.encoder.state_dict()
+        if a.keys() != b.keys() or any(a[k].shape != b[k].shape or not torch.equal(a[k], b[k]) for k in a):
+            raise ValueError(f"world model {i} has another encoder than model 0: an ensemble shares one encoder")
+    return models

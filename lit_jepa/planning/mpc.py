@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from lit_jepa.data.toyworld.env import TOLERANCES, Tabletop, success
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.energy import blur_levels, multiscale_l1_energy, proprio_energy
-from lit_jepa.planning.model import LatentWorldModel
+from lit_jepa.planning.model import LatentWorldModel, check_ensemble
 
 
 @dataclass
@@ -62,37 +63,55 @@ class LatentPlanner:
     maps at each sigma (:func:`~lit_jepa.planning.energy.multiscale_l1_energy`); the default ``(0,)`` is the
     paper's plain L1.
 
+    ``model`` may be a list of world models that share one encoder (the same weights and token pooling), e.g.
+    predictors trained with different seeds: the energy is then the mean of their energies (an ensemble, as in
+    PETS), which averages out errors the predictors do not share. Observations and goals are encoded once.
+
     ``frame_step`` > 1 plans with a world model whose steps span that many environment steps (DINO-WM's
-    frameskip): CEM replans every ``frame_step`` environment steps and the first planned model action is executed
-    in ``frame_step`` equal parts. With ``budget`` (environment steps) the horizon shrinks so that the plan never
-    runs past the end of the budget: ``min(cfg.horizon, ceil(steps left / frame_step))`` model steps.
+    frameskip): the first planned model action is executed in ``frame_step`` equal parts, and CEM replans every
+    ``replan_every`` environment steps (default ``frame_step``: once per model step; 1: after every environment
+    step, a receding horizon that executes one part of each fresh plan). With ``budget`` (environment steps) the
+    horizon shrinks so that the plan never runs past the end of the budget: ``min(cfg.horizon, ceil(steps left /
+    frame_step))`` model steps.
     """
 
-    def __init__(self, model: LatentWorldModel, cfg: CEMConfig, goal_images: np.ndarray,
+    def __init__(self, model: LatentWorldModel | Sequence[LatentWorldModel], cfg: CEMConfig, goal_images: np.ndarray,
                  goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0,
-                 frame_step: int = 1, budget: int | None = None, blur_sigmas: tuple[float, ...] = (0.0,)) -> None:
+                 frame_step: int = 1, budget: int | None = None, blur_sigmas: tuple[float, ...] = (0.0,),
+                 replan_every: int | None = None) -> None:
         if not blur_sigmas:
             raise ValueError("LatentPlanner: blur_sigmas needs at least one sigma (0 = the plain L1)")
         if proprio_weight and goal_states is None:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
         if frame_step < 1:
             raise ValueError(f"LatentPlanner: frame_step must be >= 1, got {frame_step}")
-        self.model, self.cfg, self.proprio_weight = model, cfg, proprio_weight
+        replan_every = frame_step if replan_every is None else replan_every
+        if not 1 <= replan_every <= frame_step:
+            raise ValueError(f"LatentPlanner: replan_every must be in 1..frame_step ({frame_step}), "
+                             f"got {replan_every}")
+        self.replan_every = replan_every
+        self.models = check_ensemble([model] if isinstance(model, LatentWorldModel) else list(model))
+        self.model, self.cfg, self.proprio_weight = self.models[0], cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
-        goal = model.encode(torch.from_numpy(goal_images))
-        self.goal_levels = blur_levels(model.maps(goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
+        goal = self.model.encode(torch.from_numpy(goal_images))
+        self.goal_levels = blur_levels(self.model.maps(goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
         self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32,
-                                                                            device=model.device)
+                                                                            device=self.model.device)
         self.generator = torch.Generator().manual_seed(seed)
         self.last_energy = np.zeros(len(goal_images))
         self.current = np.zeros((len(goal_images), len(cfg.scale)))
 
     def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step."""
+        """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step and
+        world model; the mean over the world models."""
         E, S = actions.shape[:2]
-        z, s = self.model.rollout(z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1))
-        pred = blur_levels(self.model.maps(z), self.blur_sigmas)
-        e = multiscale_l1_energy(pred.unflatten(1, (E, S)), self.goal_levels)
+        z0, s0, actions = z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1)
+        e = 0.0
+        for model in self.models:
+            z, s = model.rollout(z0, s0, actions)  # s: the integrated pose, the same for every model
+            e = e + multiscale_l1_energy(blur_levels(model.maps(z), self.blur_sigmas).unflatten(1, (E, S)),
+                                         self.goal_levels)
+        e = e / len(self.models)
         if self.proprio_weight:
             e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0)).view(E, S)
         return e
@@ -102,7 +121,7 @@ class LatentPlanner:
         return planned_horizon(self.cfg.horizon, step, self.frame_step, self.budget)
 
     def plan(self, obs: Observation, step: int) -> np.ndarray:
-        if step % self.frame_step == 0:
+        if step % self.replan_every == 0:
             z0 = self.model.encode(torch.from_numpy(obs.images))
             s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
             cfg = replace(self.cfg, horizon=self.horizon(step))

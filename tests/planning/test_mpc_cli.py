@@ -26,9 +26,13 @@ from lit_jepa.planning.mpc import LatentPlanner, Observation, RandomPlanner, Rep
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def export_random_model(path: Path, img: int, patch: int, pool: int = 1, stack: bool = False) -> Path:
+def export_random_model(path: Path, img: int, patch: int, pool: int = 1, stack: bool = False,
+                        predictor_seed: int = 0) -> Path:
+    """An export of random models; every call makes the same encoder, ``predictor_seed`` picks the predictor."""
     torch.manual_seed(0)
     enc = VisionTransformer(img_size=img, num_frames=2, patch_size=patch, embed_dim=32, depth=1, num_heads=2)
+    if predictor_seed:
+        torch.manual_seed(predictor_seed)
     pred = ACPredictor(img_size=img // pool, patch_size=patch, embed_dim=32 * (pool**2 if stack else 1),
                        predictor_embed_dim=32, depth=1, num_heads=2)
     return hub.export_official(path, encoder=enc, predictor=pred)
@@ -78,12 +82,14 @@ def test_plan_cli_tabletop(tmp_path):
     assert rec["device"] == "cpu" and rec["episodes"] == 3 and len(rec["success_over_time"]) == 3
     assert rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
-    assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--episodes", "2", "--budget", "4", "--samples", "4",
-                 "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2", "--horizon", "2",
-                 "--blur-sigmas", "0", "1", "--landscape-trajectories", "1", "--out", str(out),
-                 "--logdir", str(tmp_path / "tb2")]) == 0
+    other = export_random_model(tmp_path / "wm2.pt", 64, 8, pool=2, predictor_seed=1)
+    assert main(["--checkpoint", str(ckpt), str(other), "--env", "tabletop", "--episodes", "2", "--budget", "4",
+                 "--samples", "4", "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2",
+                 "--horizon", "2", "--replan-every", "1", "--blur-sigmas", "0", "1", "--landscape-trajectories", "1",
+                 "--out", str(out), "--logdir", str(tmp_path / "tb2")]) == 0
     rec = json.loads(out.read_text())
-    assert rec["blur_sigmas"] == [0.0, 1.0]
+    assert rec["blur_sigmas"] == [0.0, 1.0] and rec["replan_every"] == 1
+    assert rec["checkpoints"] == [str(ckpt), str(other)] and rec["checkpoint"] == str(ckpt)
     assert rec["landscape"]["transitions"] == 49 and len(rec["success_over_time"]) == 5  # 2-step transitions
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
@@ -154,6 +160,16 @@ def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
     assert rec["world_model"]["pool_mode"] == "stack" and rec["world_model"]["loss_exp"] == 2.0
     model = LatentWorldModel.load(rec["training"]["pretrained_encoder"]["export"])
     assert model.pool_mode == "stack" and model.predictor.predictor_embed.in_features == 4 * 32
+    assert rec["world_model"]["train_seed"] == 0
+    other = bench.run(smoke=True, encoder=str(encoder), write=False, export=True, logdir=str(tmp_path / "seed1"),
+                      threads=torch.get_num_threads(), tasks=(), encoders=("pretrained",), pool_mode="stack",
+                      loss_exp=2.0, train_seed=1, argv=["--smoke"])
+    assert other["world_model"]["train_seed"] == 1 and other["planning"] == {}
+    seeded = LatentWorldModel.load(other["training"]["pretrained_encoder"]["export"])
+    w0, w1 = (m.predictor.predictor_embed.weight for m in (model, seeded))
+    assert not torch.equal(w0, w1)  # another initialisation and batch order ...
+    assert all(torch.equal(x, y) for x, y in zip(model.encoder.state_dict().values(),
+                                                 seeded.encoder.state_dict().values()))  # ... on the same encoder
     with pytest.raises(ValueError, match="encoders must be"):
         bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
 
@@ -196,6 +212,50 @@ def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_bu
     with pytest.raises(ValueError, match="frame_step"):
         LatentPlanner(model, cfg, images, frame_step=0)
     assert LatentPlanner(model, cfg, images).horizon(24) == 5  # no budget: the configured horizon
+
+
+def test_latent_planner_replan_every_environment_step(tmp_path):
+    model = LatentWorldModel.load(export_random_model(tmp_path / "wm.pt", 64, 8, pool=2))
+    cfg = CEMConfig(samples=6, iterations=1, elites=2, horizon=5, scale=(0.25, 0.25, 0, 0, 0, 0, 0),
+                    free_dims=(0, 1))
+    images = np.zeros((2, 64, 64, 3), np.uint8)
+    planner = LatentPlanner(model, cfg, images, frame_step=5, budget=12, replan_every=1)
+    horizons = []
+    energy = planner.energy
+    planner.energy = lambda z0, s0, a: horizons.append(a.shape[2]) or energy(z0, s0, a)
+    obs = Observation(images, np.zeros((2, 7)))
+    actions = np.stack([planner.plan(obs, step) for step in range(12)])
+    assert horizons == [3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]  # a fresh plan every step, never past step 12
+    assert all(not np.array_equal(actions[i], actions[i + 1]) for i in range(11))
+    assert np.abs(actions[..., :2]).max() <= 0.05 + 1e-9  # a fifth of a model action of at most 0.25
+    for bad in (0, 6):
+        with pytest.raises(ValueError, match="replan_every"):
+            LatentPlanner(model, cfg, images, frame_step=5, replan_every=bad)
+
+
+def test_latent_planner_ensemble_energy_is_the_mean_over_one_encoder(tmp_path):
+    paths = [export_random_model(tmp_path / f"wm{i}.pt", 64, 8, pool=2, predictor_seed=i) for i in range(2)]
+    a, b = (LatentWorldModel.load(p) for p in paths)
+    cfg = CEMConfig(samples=5, iterations=1, elites=2, horizon=2, scale=(0.25, 0.25, 0, 0, 0, 0, 0), free_dims=(0, 1))
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    z0, s0 = a.encode(torch.from_numpy(images[::-1].copy())), torch.zeros(2, 7)
+    actions = torch.from_numpy(rng.uniform(-0.2, 0.2, (2, 5, 2, 7))).float()
+    ea, eb = (LatentPlanner(m, cfg, images, blur_sigmas=(0.0, 1.0)).energy(z0, s0, actions) for m in (a, b))
+    assert not torch.allclose(ea, eb)  # two different predictors
+    both = LatentPlanner([a, b], cfg, images, blur_sigmas=(0.0, 1.0)).energy(z0, s0, actions)
+    torch.testing.assert_close(both, (ea + eb) / 2)
+    torch.testing.assert_close(LatentPlanner([a, a], cfg, images).energy(z0, s0, actions),
+                               LatentPlanner(a, cfg, images).energy(z0, s0, actions))
+    torch.manual_seed(5)
+    other = LatentWorldModel(VisionTransformer(img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1,
+                                               num_heads=2), b.predictor, pool=2)
+    with pytest.raises(ValueError, match="another encoder"):
+        LatentPlanner([a, other], cfg, images)
+    with pytest.raises(ValueError, match="pool"):
+        LatentPlanner([a, LatentWorldModel(a.encoder, b.predictor, pool=2, pool_mode="stack")], cfg, images)
+    with pytest.raises(ValueError, match="at least one"):
+        LatentPlanner([], cfg, images)
 
 
 def test_latent_planner_blurred_energy_on_stacked_tokens(tmp_path):
