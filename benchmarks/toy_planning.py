@@ -155,6 +155,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         num_train, num_val, train_steps, episodes, budget, landscape_transitions = 4, 2, 10, 4, 3, 16
         samples, iterations = 16, 2
     export = write and not smoke if export is None else export
+    train_seed = seed if train_seed is None else train_seed
     blur_sigmas = tuple(float(x) for x in blur_sigmas)
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
@@ -190,7 +191,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                         "train_steps": train_steps, "max_minutes": max_minutes, "accelerator": accelerator,
                         "clip_frames": frames, "frame_step": frame_step, "batch_size": batch_size,
                         "rollout_steps": rollout_steps, "loss_exp": loss_exp,
-                        "train_seed": seed if train_seed is None else train_seed,
+                        "train_seed": train_seed,
                         "loss_blur_sigmas": list(loss_blur_sigmas)},
         "training": training, "landscape": landscapes, "planning": planning,
     }
@@ -203,7 +204,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
 
     paths = {"pretrained": str(encoder_path), "random": None}
     for key, path in ((f"{k}_encoder", paths[k]) for k in encoders):
-        torch.manual_seed(seed if train_seed is None else train_seed)
+        torch.manual_seed(train_seed)
         wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
                                            width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
                                            ROOT / logdir, key, accelerator, max_minutes, loss_blur_sigmas)

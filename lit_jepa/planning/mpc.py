@@ -91,7 +91,7 @@ class LatentPlanner:
                              f"got {replan_every}")
         self.replan_every = replan_every
         self.models = check_ensemble([model] if isinstance(model, LatentWorldModel) else list(model))
-        self.model, self.cfg, self.proprio_weight = self.models[0], cfg, proprio_weight
+        self.cfg, self.proprio_weight = cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
         goal = self.model.encode(torch.from_numpy(goal_images))
         self.goal_levels = blur_levels(self.model.maps(goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
@@ -100,6 +100,11 @@ class LatentPlanner:
         self.generator = torch.Generator().manual_seed(seed)
         self.last_energy = np.zeros(len(goal_images))
         self.current = np.zeros((len(goal_images), len(cfg.scale)))
+
+    @property
+    def model(self) -> LatentWorldModel:
+        """The first world model: it encodes observations and goals for the whole ensemble."""
+        return self.models[0]
 
     def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step and
