@@ -62,6 +62,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="multi-scale energy: sum of the L1 between token maps blurred at each sigma (token units); "
                         "0 alone is the paper's plain L1")
+    p.add_argument("--coarse-blur-sigmas", type=float, nargs="+", default=[],
+                   help="coarse-to-fine energy: these sigmas (e.g. 1 2) for plans made before --coarse-until "
+                        "(env mode)")
+    p.add_argument("--coarse-until", type=int, default=0,
+                   help="environment step from which plans use --blur-sigmas again (with --coarse-blur-sigmas)")
     p.add_argument("--landscape-dims", type=int, nargs=2, default=[0, 1])
     p.add_argument("--landscape-radius", type=float, default=0.05)
     p.add_argument("--landscape-points", type=int, default=7)
@@ -128,7 +133,8 @@ def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Name
     poses = np.stack([[g.goal[0], g.goal[1], 0, 0, 0, 0, g.goal[2]] for g in goals])  # goal 7-D proprio
     planner = LatentPlanner(models, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
                             frame_step=args.frame_step, budget=args.budget, blur_sigmas=tuple(args.blur_sigmas),
-                            replan_every=args.replan_every)
+                            replan_every=args.replan_every, coarse_sigmas=tuple(args.coarse_blur_sigmas),
+                            coarse_until=args.coarse_until)
     result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
                      np.stack([g.goal for g in goals]), args.task, args.budget, progress=True)
     out = summarise(result)
@@ -156,7 +162,10 @@ def resolve_device(name: str) -> torch.device:
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if bool(args.coarse_blur_sigmas) != (args.coarse_until > 0):
+        p.error("--coarse-blur-sigmas and --coarse-until (> 0) go together")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -170,6 +179,7 @@ def main(argv: list[str]) -> int:
     writer.close()
     record = {"checkpoint": args.checkpoint[0], "checkpoints": args.checkpoint, "device": str(device),
               "cem": cfg.__dict__, "blur_sigmas": args.blur_sigmas, "replan_every": args.replan_every,
+              "coarse_blur_sigmas": args.coarse_blur_sigmas, "coarse_until": args.coarse_until,
               "wall_seconds": time.perf_counter() - t0, **out}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")

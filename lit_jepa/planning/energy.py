@@ -55,10 +55,16 @@ def blur_levels(maps: Tensor, sigmas: tuple[float, ...]) -> Tensor:
     return torch.stack([gaussian_blur(maps, s) for s in sigmas])
 
 
+def level_l1_energies(pred_levels: Tensor, goal_levels: Tensor) -> Tensor:
+    """The mean L1 between :func:`blur_levels` of predictions and goals at each level: ``(L, ..., D, H, W)``
+    (broadcast) -> ``(L, ...)``."""
+    return (pred_levels - goal_levels).abs().mean(dim=(-3, -2, -1))
+
+
 def multiscale_l1_energy(pred_levels: Tensor, goal_levels: Tensor) -> Tensor:
-    """Sum over levels of the mean L1 between :func:`blur_levels` of predictions and goals: ``(L, ..., D, H, W)``
-    (broadcast) -> ``(...)``. With the single level ``sigma = 0`` it equals :func:`l1_energy` on the same tokens."""
-    return (pred_levels - goal_levels).abs().mean(dim=(-3, -2, -1)).sum(0)
+    """Sum over levels of :func:`level_l1_energies`: ``(L, ..., D, H, W)`` (broadcast) -> ``(...)``. With the single
+    level ``sigma = 0`` it equals :func:`l1_energy` on the same tokens."""
+    return level_l1_energies(pred_levels, goal_levels).sum(0)
 
 
 def proprio_energy(state: Tensor, goal_state: Tensor) -> Tensor:

@@ -61,7 +61,10 @@ class LatentPlanner:
     the final integrated pose and ``goal_states`` (0 by default: image-only, the headline setting). ``blur_sigmas``
     (token units) makes the image term multi-scale: the sum of the L1 between Gaussian-blurred copies of both token
     maps at each sigma (:func:`~lit_jepa.planning.energy.multiscale_l1_energy`); the default ``(0,)`` is the
-    paper's plain L1.
+    paper's plain L1. ``coarse_sigmas`` with ``coarse_until`` makes the energy coarse-to-fine: plans made before
+    environment step ``coarse_until`` use the sigmas ``coarse_sigmas`` instead (e.g. ``(1, 2)``, without the sharp
+    level), later ones ``blur_sigmas``. Far from the goal the sharp level of a learned model's energy is mostly noise
+    (``benchmarks/toy_energy_fidelity.py``), so the coarse levels steer the arm there and the sharp one places it.
 
     ``model`` may be a list of world models that share one encoder (the same weights and token pooling), e.g.
     predictors trained with different seeds: the energy is then the mean of their energies (an ensemble, as in
@@ -78,9 +81,13 @@ class LatentPlanner:
     def __init__(self, model: LatentWorldModel | Sequence[LatentWorldModel], cfg: CEMConfig, goal_images: np.ndarray,
                  goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0,
                  frame_step: int = 1, budget: int | None = None, blur_sigmas: tuple[float, ...] = (0.0,),
-                 replan_every: int | None = None) -> None:
+                 replan_every: int | None = None, coarse_sigmas: tuple[float, ...] = (),
+                 coarse_until: int = 0) -> None:
         if not blur_sigmas:
             raise ValueError("LatentPlanner: blur_sigmas needs at least one sigma (0 = the plain L1)")
+        if bool(coarse_sigmas) != (coarse_until > 0):
+            raise ValueError("LatentPlanner: coarse_sigmas and coarse_until > 0 go together (the coarse-to-fine "
+                             f"energy), got {tuple(coarse_sigmas)} and {coarse_until}")
         if proprio_weight and goal_states is None:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
         if frame_step < 1:
@@ -93,8 +100,10 @@ class LatentPlanner:
         self.models = check_ensemble([model] if isinstance(model, LatentWorldModel) else list(model))
         self.cfg, self.proprio_weight = cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
-        goal = self.model.encode(torch.from_numpy(goal_images))
-        self.goal_levels = blur_levels(self.model.maps(goal), self.blur_sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
+        self.coarse_sigmas, self.coarse_until = tuple(coarse_sigmas), coarse_until
+        goal = self.model.maps(self.model.encode(torch.from_numpy(goal_images)))
+        self.goal_levels = {sigmas: blur_levels(goal, sigmas).unsqueeze(2)  # (L, E, 1, D, H, W)
+                            for sigmas in {self.blur_sigmas, self.coarse_sigmas} if sigmas}
         self.goal_states = None if goal_states is None else torch.as_tensor(goal_states, dtype=torch.float32,
                                                                             device=self.model.device)
         self.generator = torch.Generator().manual_seed(seed)
@@ -106,16 +115,22 @@ class LatentPlanner:
         """The first world model: it encodes observations and goals for the whole ensemble."""
         return self.models[0]
 
-    def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    def sigmas_at(self, step: int) -> tuple[float, ...]:
+        """The energy's blur sigmas for a plan made at environment step ``step``."""
+        return self.coarse_sigmas if step < self.coarse_until else self.blur_sigmas
+
+    def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor,
+               sigmas: tuple[float, ...] | None = None) -> torch.Tensor:
         """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step and
-        world model; the mean over the world models."""
+        world model; the mean over the world models. ``sigmas``: ``blur_sigmas`` (default) or ``coarse_sigmas``."""
+        sigmas = self.blur_sigmas if sigmas is None else sigmas
         E, S = actions.shape[:2]
         z0, s0, actions = z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1)
         e = 0.0
         for model in self.models:
             z, s = model.rollout(z0, s0, actions)  # s: the integrated pose, the same for every model
-            e = e + multiscale_l1_energy(blur_levels(model.maps(z), self.blur_sigmas).unflatten(1, (E, S)),
-                                         self.goal_levels)
+            e = e + multiscale_l1_energy(blur_levels(model.maps(z), sigmas).unflatten(1, (E, S)),
+                                         self.goal_levels[sigmas])
         e = e / len(self.models)
         if self.proprio_weight:
             e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0)).view(E, S)
@@ -130,7 +145,8 @@ class LatentPlanner:
             z0 = self.model.encode(torch.from_numpy(obs.images))
             s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
             cfg = replace(self.cfg, horizon=self.horizon(step))
-            actions, best = cem(lambda a: self.energy(z0, s0, a), len(z0), cfg, self.generator, z0.device)
+            sigmas = self.sigmas_at(step)
+            actions, best = cem(lambda a: self.energy(z0, s0, a, sigmas), len(z0), cfg, self.generator, z0.device)
             self.last_energy = best.cpu().numpy()
             self.current = actions[:, 0].double().cpu().numpy() / self.frame_step
         return self.current

@@ -76,10 +76,11 @@ def test_plan_cli_tabletop(tmp_path):
     out = tmp_path / "plan.json"
     assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--task", "reach", "--episodes", "3",
                  "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free-dims", "0", "1",
-                 "--landscape-trajectories", "1", "--device", "cpu", "--out", str(out),
-                 "--logdir", str(tmp_path / "tb")]) == 0
+                 "--landscape-trajectories", "1", "--device", "cpu", "--coarse-blur-sigmas", "1", "--coarse-until",
+                 "1", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["device"] == "cpu" and rec["episodes"] == 3 and len(rec["success_over_time"]) == 3
+    assert rec["coarse_blur_sigmas"] == [1.0] and rec["coarse_until"] == 1
     assert rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
     other = export_random_model(tmp_path / "wm2.pt", 64, 8, pool=2, predictor_seed=1)
@@ -88,10 +89,12 @@ def test_plan_cli_tabletop(tmp_path):
                  "--horizon", "2", "--replan-every", "1", "--blur-sigmas", "0", "1", "--landscape-trajectories", "1",
                  "--out", str(out), "--logdir", str(tmp_path / "tb2")]) == 0
     rec = json.loads(out.read_text())
-    assert rec["blur_sigmas"] == [0.0, 1.0] and rec["replan_every"] == 1
+    assert rec["blur_sigmas"] == [0.0, 1.0] and rec["replan_every"] == 1 and rec["coarse_until"] == 0
     assert rec["checkpoints"] == [str(ckpt), str(other)] and rec["checkpoint"] == str(ckpt)
     assert rec["landscape"]["transitions"] == 49 and len(rec["success_over_time"]) == 5  # 2-step transitions
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    with pytest.raises(SystemExit):  # a coarse step without coarse sigmas
+        main(["--checkpoint", str(ckpt), "--env", "tabletop", "--coarse-until", "5", "--out", str(out)])
 
 
 def test_plan_cli_franka_real_trajectory(tmp_path, shared_dir):
@@ -200,7 +203,7 @@ def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_bu
     planner = LatentPlanner(model, cfg, images, frame_step=5, budget=12)
     horizons = []
     energy = planner.energy
-    planner.energy = lambda z0, s0, a: horizons.append(a.shape[2]) or energy(z0, s0, a)
+    planner.energy = lambda z0, s0, a, sigmas: horizons.append(a.shape[2]) or energy(z0, s0, a, sigmas)
     obs = Observation(images, np.zeros((2, 7)))
     actions = [planner.plan(obs, step) for step in range(12)]
     assert horizons == [3, 2, 1]  # replans at steps 0, 5 and 10; never plans past step 12
@@ -222,7 +225,7 @@ def test_latent_planner_replan_every_environment_step(tmp_path):
     planner = LatentPlanner(model, cfg, images, frame_step=5, budget=12, replan_every=1)
     horizons = []
     energy = planner.energy
-    planner.energy = lambda z0, s0, a: horizons.append(a.shape[2]) or energy(z0, s0, a)
+    planner.energy = lambda z0, s0, a, sigmas: horizons.append(a.shape[2]) or energy(z0, s0, a, sigmas)
     obs = Observation(images, np.zeros((2, 7)))
     actions = np.stack([planner.plan(obs, step) for step in range(12)])
     assert horizons == [3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]  # a fresh plan every step, never past step 12
@@ -277,6 +280,32 @@ def test_latent_planner_blurred_energy_on_stacked_tokens(tmp_path):
     assert (blurred > plain).all()  # the blurred terms add to the sharp one
     with pytest.raises(ValueError, match="blur_sigmas"):
         LatentPlanner(model, cfg, images, blur_sigmas=())
+
+
+def test_latent_planner_coarse_to_fine_energy(tmp_path):
+    model = LatentWorldModel.load(export_random_model(tmp_path / "wm.pt", 64, 8, pool=2, stack=True))
+    cfg = CEMConfig(samples=5, iterations=1, elites=2, horizon=1, scale=(0.25, 0.25, 0, 0, 0, 0, 0), free_dims=(0, 1))
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    z0, s0 = model.encode(torch.from_numpy(images[::-1].copy())), torch.zeros(2, 7)
+    actions = torch.from_numpy(rng.uniform(-0.2, 0.2, (2, 5, 1, 7))).float()
+    fine, coarse = (0.0, 1.0, 2.0), (1.0, 2.0)
+    planner = LatentPlanner(model, cfg, images, blur_sigmas=fine, frame_step=5, budget=25, coarse_sigmas=coarse,
+                            coarse_until=10)
+    assert [planner.sigmas_at(step) for step in (0, 9, 10, 24)] == [coarse, coarse, fine, fine]
+    for sigmas in (fine, coarse):  # each schedule level is exactly that planner's energy
+        torch.testing.assert_close(planner.energy(z0, s0, actions, sigmas),
+                                   LatentPlanner(model, cfg, images, blur_sigmas=sigmas).energy(z0, s0, actions))
+    assert not torch.allclose(planner.energy(z0, s0, actions, coarse), planner.energy(z0, s0, actions))
+    used, energy = [], planner.energy
+    planner.energy = lambda z0, s0, a, sigmas: used.append(sigmas) or energy(z0, s0, a, sigmas)
+    obs = Observation(images, np.zeros((2, 7)))
+    for step in range(25):
+        planner.plan(obs, step)
+    assert used == [coarse] * 2 + [fine] * 3  # one CEM iteration per plan, a plan every 5 steps
+    for bad in ({"coarse_sigmas": coarse}, {"coarse_until": 10}):
+        with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):
+            LatentPlanner(model, cfg, images, **bad)
 
 
 class PixelEncoder(torch.nn.Module):
