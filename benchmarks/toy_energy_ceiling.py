@@ -103,6 +103,16 @@ def argmin_oracle(encoder: VisionTransformer, pools: list[int], task: str, episo
     return {pool: success_rate(k, episodes) for pool, k in wins.items()}
 
 
+def render_plan(sim: Tabletop, start: np.ndarray, plan: np.ndarray, frame_step: int) -> np.ndarray:
+    """The frame after executing ``plan`` ``(H, 7)`` of model steps from full state ``start`` in ``sim``, each model
+    step in ``frame_step`` equal environment steps."""
+    sim.set_full_state(start)
+    for a in plan:
+        for _ in range(frame_step):
+            sim.step(a / frame_step)
+    return sim.render()
+
+
 class SimulatorImagePlanner:
     """CEM over model steps of ``frame_step`` environment steps, scored by executing every candidate in the true
     simulator and comparing its encoded last frame with the goal image's (multi-scale L1 at ``sigmas``)."""
@@ -121,14 +131,8 @@ class SimulatorImagePlanner:
 
     def energy(self, actions: torch.Tensor) -> torch.Tensor:
         E, S = actions.shape[:2]
-        frames = []
-        for env, plans in zip(self.envs, actions.double().numpy()):
-            for plan in plans:
-                self.sim.set_full_state(env.full_state)
-                for a in plan:
-                    for _ in range(self.frame_step):
-                        self.sim.step(a / self.frame_step)
-                frames.append(self.sim.render())
+        frames = [render_plan(self.sim, env.full_state, plan, self.frame_step)
+                  for env, plans in zip(self.envs, actions.double().numpy()) for plan in plans]
         return multiscale_l1_energy(self.levels(torch.from_numpy(np.stack(frames))).unflatten(1, (E, S)), self.goal)
 
     def plan(self, obs: Observation, step: int) -> np.ndarray:

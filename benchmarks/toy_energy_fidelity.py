@@ -26,6 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import command, machine, write_record  # noqa: E402
+from benchmarks.toy_energy_ceiling import render_plan  # noqa: E402
 from lit_jepa.data.toyworld.env import Tabletop  # noqa: E402
 from lit_jepa.data.toyworld.tasks.tabletop import Goal, make_goal  # noqa: E402
 from lit_jepa.planning.energy import blur_levels, level_l1_energies  # noqa: E402
@@ -46,18 +47,13 @@ def landscapes(model: LatentWorldModel, goal: Goal, grid: np.ndarray, frame_step
     env = Tabletop(model.encoder.img_size)
     env.set_full_state(goal.start)
     z0, s0 = model.encode(torch.from_numpy(env.render()[None])), torch.from_numpy(env.state[None]).float()
-    frames = []
-    for move in grid:
-        env.set_full_state(goal.start)
-        for _ in range(frame_step):
-            env.step(np.array([move[0] / frame_step, move[1] / frame_step, 0, 0, 0, 0, 0]))
-        frames.append(env.render())
-    actions = torch.zeros(len(grid), 1, 7)
-    actions[:, 0, :2] = torch.from_numpy(grid).float()
+    actions = np.zeros((len(grid), 1, 7))
+    actions[:, 0, :2] = grid
+    real = model.encode(torch.from_numpy(np.stack([render_plan(env, goal.start, a, frame_step) for a in actions])))
     k = len(grid)
-    imagined, _ = model.rollout(z0.expand(k, -1, -1), s0.to(z0.device).expand(k, -1), actions.to(z0.device))
+    imagined, _ = model.rollout(z0.expand(k, -1, -1), s0.to(z0.device).expand(k, -1),
+                                torch.from_numpy(actions).float().to(z0.device))
     goal_levels = blur_levels(model.maps(model.encode(torch.from_numpy(goal.image[None]))), sigmas)
-    real = model.encode(torch.from_numpy(np.stack(frames)))
     return tuple(level_l1_energies(blur_levels(model.maps(z), sigmas), goal_levels).cpu().numpy()
                  for z in (imagined, real))
 

@@ -5,18 +5,11 @@ import pytest
 import torch
 
 from benchmarks import toy_energy_fidelity as fid
+from benchmarks.toy_energy_ceiling import render_plan
 from lit_jepa.data.toyworld.env import Tabletop
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal
 from lit_jepa.planning.model import LatentWorldModel, encode_frames
-
-
-class PixelEncoder(torch.nn.Module):
-    """Tokens = the 8 x 8-pixel cells' mean colours (an 8 x 8 grid of 3 features)."""
-
-    img_size, patch_size = 64, 8
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.avg_pool2d(x, 8).flatten(2).transpose(1, 2)
+from tests.planning.test_mpc_cli import PixelEncoder
 
 
 class SimulatorModel(LatentWorldModel):
@@ -33,12 +26,8 @@ class SimulatorModel(LatentWorldModel):
         return encode_frames(self.encoder, frames)
 
     def rollout(self, z0, state0, actions):
-        env, frames = Tabletop(), []
-        for a in actions[:, 0].double().numpy():
-            env.set_full_state(self.start)
-            for _ in range(self.frame_step):
-                env.step(a / self.frame_step)
-            frames.append(env.render())
+        env = Tabletop()
+        frames = [render_plan(env, self.start, plan, self.frame_step) for plan in actions.double().numpy()]
         return self.encode(torch.from_numpy(np.stack(frames))), state0
 
 
