@@ -40,7 +40,15 @@ from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig  # noqa: E402
 from lit_jepa.planning.landscape import energy_landscape  # noqa: E402
 from lit_jepa.planning.model import LatentWorldModel, token_width  # noqa: E402
-from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc, summarise  # noqa: E402,E501
+from lit_jepa.planning.mpc import (  # noqa: E402
+    LatentPlanner,
+    RandomPlanner,
+    ReplayPlanner,
+    SimulatorPlanner,
+    check_coarse_to_fine,
+    run_mpc,
+    summarise,
+)
 from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,9 +111,11 @@ def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int
 
 
 def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, model_cfg: CEMConfig,
-              frame_step: int, models: dict[str, LatentWorldModel], blur_sigmas: tuple[float, ...] = (0.0,)) -> dict:
+              frame_step: int, models: dict[str, LatentWorldModel], blur_sigmas: tuple[float, ...] = (0.0,),
+              coarse_sigmas: tuple[float, ...] = (), coarse_until: int = 0) -> dict:
     """Every planner on the same ``episodes`` goals; the baselines plan single environment steps with ``cfg``, the
-    world models plan model steps of ``frame_step`` environment steps with ``model_cfg``."""
+    world models plan model steps of ``frame_step`` environment steps with ``model_cfg`` (energy: ``blur_sigmas``,
+    coarse-to-fine with ``coarse_sigmas`` before environment step ``coarse_until``, as ``LatentPlanner``)."""
     goals = [make_goal(task, seed + i) for i in range(episodes)]
     starts = np.stack([g.start for g in goals])
     targets = np.stack([g.goal for g in goals])
@@ -115,7 +125,8 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
                 "random": RandomPlanner(cfg, seed),
                 "simulator_cem": SimulatorPlanner(envs, task, targets, cfg, seed)}
     planners.update({f"world_model_{k}": LatentPlanner(m, model_cfg, images, seed=seed, frame_step=frame_step,
-                                                       budget=budget, blur_sigmas=blur_sigmas)
+                                                       budget=budget, blur_sigmas=blur_sigmas,
+                                                       coarse_sigmas=coarse_sigmas, coarse_until=coarse_until)
                      for k, m in models.items()})
     results = {}
     for name, planner in planners.items():
@@ -134,6 +145,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         horizon: int = 5, rollout_steps: int = 2, loss_exp: float = 1.0, batch_size: int = 32,
         landscape_transitions: int = 200, max_minutes: float | None = None,
         blur_sigmas: tuple[float, ...] = (0.0,), loss_blur_sigmas: tuple[float, ...] = (0.0,),
+        coarse_sigmas: tuple[float, ...] = (), coarse_until: int = 0,
         tasks: tuple[str, ...] = ("reach", "push"), encoders: tuple[str, ...] = ("pretrained", "random"),
         seed: int = 0, train_seed: int | None = None, threads: int = 2,
         logdir: str = "runs/toy/ac-tabletop", encoder: str | None = None, accelerator: str = "cpu",
@@ -144,10 +156,12 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     plans there (the simulator and the baselines stay on the CPU); ``export`` writes the world models to
     ``logdir`` (default: when writing and not ``smoke``); ``record_name`` names the JSON file; ``encoders``
     picks the world models (``pretrained``, ``random``: its random-initialised control); ``blur_sigmas`` sets
-    their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1) and ``loss_blur_sigmas`` their
+    their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1; ``coarse_sigmas`` replaces them in
+    plans made before environment step ``coarse_until``: the coarse-to-fine energy) and ``loss_blur_sigmas`` their
     training loss (``ACWorldModel``); ``train_seed`` (default ``seed``) seeds only the world models' initialisation
     and batch order, so that models differing in it see the same data and plan the same goals; ``max_minutes`` stops
     each world model's training early (Lightning's ``max_time``; ``steps_done`` in the record says where)."""
+    check_coarse_to_fine(coarse_sigmas, coarse_until)  # before training, not after it
     unknown = set(encoders) - {"pretrained", "random"}
     if unknown or not encoders:
         raise ValueError(f"encoders must be a non-empty subset of ('pretrained', 'random'), got {encoders}")
@@ -156,7 +170,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         samples, iterations = 16, 2
     export = write and not smoke if export is None else export
     train_seed = seed if train_seed is None else train_seed
-    blur_sigmas = tuple(float(x) for x in blur_sigmas)
+    blur_sigmas, coarse_sigmas = tuple(float(x) for x in blur_sigmas), tuple(float(x) for x in coarse_sigmas)
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
     start = time.perf_counter()
@@ -175,9 +189,13 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         "protocol": {"env": "ToyWorld tabletop 64 px", "tasks": list(tasks), "episodes": episodes,
                      "goal": "make_goal(task, 1_000_000 + seed + i): state 25 steps ahead on a held-out scripted "
                              "rollout", "budget_env_steps": budget, "success": "lit_jepa.data.toyworld.env.success",
-                     "energy": "L1 on the final predicted frame, image only" + (
-                         "" if blur_sigmas == (0.0,) else f", summed over token maps blurred at sigmas {blur_sigmas}"),
-                     "blur_sigmas": list(blur_sigmas), "cem": {**cfg.__dict__},
+                     "energy": "L1 on the final predicted frame, image only"
+                               + ("" if blur_sigmas == (0.0,) else
+                                  f", summed over token maps blurred at sigmas {blur_sigmas}")
+                               + (f"; sigmas {coarse_sigmas} instead for plans made before env step {coarse_until}"
+                                  if coarse_until else ""),
+                     "blur_sigmas": list(blur_sigmas), "coarse_blur_sigmas": list(coarse_sigmas),
+                     "coarse_until": coarse_until, "cem": {**cfg.__dict__},
                      "world_model_cem": {**model_cfg.__dict__}, "frame_step": frame_step,
                      "mpc": f"baselines: execute the first planned env step, replan; world models: plan {horizon} "
                             f"model steps of {frame_step} env steps (fewer when the budget ends sooner), execute "
@@ -221,7 +239,7 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
         save()
     for task in tasks:
         planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models,
-                                   blur_sigmas)
+                                   blur_sigmas, coarse_sigmas, coarse_until)
         save()
     path = save(complete=True)
     print(f"{record['command']}  on {record['machine'].get('cpu_model')}  ({record['wall_seconds']} s) -> {path}")
@@ -259,6 +277,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--loss-blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="world-model training loss: summed over token maps blurred at each sigma (token units), like "
                         "the multi-scale energy; 0 alone is the plain loss")
+    p.add_argument("--coarse-blur-sigmas", type=float, nargs="+", default=[],
+                   help="coarse-to-fine energy: these sigmas (e.g. 1 2) for world-model plans made before "
+                        "--coarse-until")
+    p.add_argument("--coarse-until", type=int, default=0,
+                   help="environment step from which plans use --blur-sigmas again (with --coarse-blur-sigmas)")
     p.add_argument("--train-seed", type=int, help="seed of the world models' initialisation and batch order only "
                    "(default: the benchmark seed 0); data and goals stay the same")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
@@ -270,12 +293,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--logdir", default="runs/toy/ac-tabletop", help="TensorBoard logs and world-model exports")
     p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
+    try:
+        check_coarse_to_fine(a.coarse_blur_sigmas, a.coarse_until)
+    except ValueError as err:
+        p.error(f"--coarse-blur-sigmas and --coarse-until: {err}")
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
         num_val=a.num_val, batch_size=a.batch_size, max_minutes=a.max_minutes, logdir=a.logdir,
         samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, pool_mode=a.pool_mode,
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
         rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas),
-        loss_blur_sigmas=tuple(a.loss_blur_sigmas), tasks=tuple(a.tasks),
+        loss_blur_sigmas=tuple(a.loss_blur_sigmas), coarse_sigmas=tuple(a.coarse_blur_sigmas),
+        coarse_until=a.coarse_until, tasks=tuple(a.tasks),
         encoders=tuple(a.encoders), train_seed=a.train_seed, accelerator=a.accelerator, threads=a.threads,
         record_name=a.record, argv=argv)
 

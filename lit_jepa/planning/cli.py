@@ -26,7 +26,7 @@ from lit_jepa.data.datasets.droid import pose_differences, poses_to_actions
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.landscape import energy_landscape, heatmap
 from lit_jepa.planning.model import LatentWorldModel
-from lit_jepa.planning.mpc import LatentPlanner, run_mpc, summarise
+from lit_jepa.planning.mpc import LatentPlanner, check_coarse_to_fine, run_mpc, summarise
 
 
 def parser() -> argparse.ArgumentParser:
@@ -164,8 +164,10 @@ def resolve_device(name: str) -> torch.device:
 def main(argv: list[str]) -> int:
     p = parser()
     args = p.parse_args(argv)
-    if bool(args.coarse_blur_sigmas) != (args.coarse_until > 0):
-        p.error("--coarse-blur-sigmas and --coarse-until (> 0) go together")
+    try:
+        check_coarse_to_fine(args.coarse_blur_sigmas, args.coarse_until)
+    except ValueError as err:
+        p.error(f"--coarse-blur-sigmas and --coarse-until: {err}")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

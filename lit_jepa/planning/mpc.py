@@ -54,6 +54,14 @@ def planned_horizon(horizon: int, step: int, frame_step: int = 1, budget: int | 
     return max(1, min(horizon, math.ceil((budget - step) / frame_step)))
 
 
+def check_coarse_to_fine(coarse_sigmas: Sequence[float], coarse_until: int) -> None:
+    """Raise ``ValueError`` unless the coarse-to-fine settings go together: both set (sigmas and a step > 0) or
+    neither."""
+    if bool(coarse_sigmas) != (coarse_until > 0):
+        raise ValueError("coarse_sigmas and coarse_until > 0 go together (the coarse-to-fine energy), got "
+                         f"{tuple(coarse_sigmas)} and {coarse_until}")
+
+
 class LatentPlanner:
     """CEM through the world model to goal images (V-JEPA 2-AC); executes the first planned action.
 
@@ -85,9 +93,7 @@ class LatentPlanner:
                  coarse_until: int = 0) -> None:
         if not blur_sigmas:
             raise ValueError("LatentPlanner: blur_sigmas needs at least one sigma (0 = the plain L1)")
-        if bool(coarse_sigmas) != (coarse_until > 0):
-            raise ValueError("LatentPlanner: coarse_sigmas and coarse_until > 0 go together (the coarse-to-fine "
-                             f"energy), got {tuple(coarse_sigmas)} and {coarse_until}")
+        check_coarse_to_fine(coarse_sigmas, coarse_until)
         if proprio_weight and goal_states is None:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
         if frame_step < 1:

@@ -177,6 +177,29 @@ def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
         bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
 
 
+def test_toy_planning_benchmark_coarse_to_fine_energy(tmp_path, monkeypatch):
+    bench, encoder = toy_planning_benchmark(tmp_path)
+    built = []
+
+    class Recording(bench.LatentPlanner):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(bench, "LatentPlanner", Recording)
+    rec = bench.run(smoke=True, encoder=str(encoder), write=False, logdir=str(tmp_path / "runs"),
+                    threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",),
+                    blur_sigmas=(0, 1), coarse_sigmas=(2,), coarse_until=2, argv=["--smoke"])
+    assert [(p.coarse_sigmas, p.coarse_until, p.blur_sigmas) for p in built] == [((2.0,), 2, (0.0, 1.0))]
+    assert [built[0].sigmas_at(step) for step in range(3)] == [(2.0,), (2.0,), (0.0, 1.0)]  # smoke budget: 3
+    assert rec["protocol"]["coarse_blur_sigmas"] == [2.0] and rec["protocol"]["coarse_until"] == 2
+    assert "instead for plans made before env step 2" in rec["protocol"]["energy"]
+    with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):  # refused before any training
+        bench.run(smoke=True, encoder=str(encoder), write=False, coarse_until=5)
+    with pytest.raises(SystemExit):
+        bench.main(["--smoke", "--coarse-blur-sigmas", "1", "2"])
+
+
 def test_toy_planning_benchmark_keeps_a_partial_record_when_interrupted(tmp_path, monkeypatch):
     bench, encoder = toy_planning_benchmark(tmp_path)
 
