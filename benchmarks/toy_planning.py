@@ -38,6 +38,7 @@ from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig  # noqa: E402
+from lit_jepa.planning.cli import add_coarse_to_fine_arguments, coarse_to_fine_arguments  # noqa: E402
 from lit_jepa.planning.landscape import energy_landscape  # noqa: E402
 from lit_jepa.planning.model import LatentWorldModel, token_width  # noqa: E402
 from lit_jepa.planning.mpc import (  # noqa: E402
@@ -277,11 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--loss-blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="world-model training loss: summed over token maps blurred at each sigma (token units), like "
                         "the multi-scale energy; 0 alone is the plain loss")
-    p.add_argument("--coarse-blur-sigmas", type=float, nargs="+", default=[],
-                   help="coarse-to-fine energy: these sigmas (e.g. 1 2) for world-model plans made before "
-                        "--coarse-until")
-    p.add_argument("--coarse-until", type=int, default=0,
-                   help="environment step from which plans use --blur-sigmas again (with --coarse-blur-sigmas)")
+    add_coarse_to_fine_arguments(p)
     p.add_argument("--train-seed", type=int, help="seed of the world models' initialisation and batch order only "
                    "(default: the benchmark seed 0); data and goals stay the same")
     p.add_argument("--tasks", nargs="+", default=["reach", "push"])
@@ -293,17 +290,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--logdir", default="runs/toy/ac-tabletop", help="TensorBoard logs and world-model exports")
     p.add_argument("--record", help="JSON record name (default toy_planning[_smoke])")
     a = p.parse_args(argv)
-    try:
-        check_coarse_to_fine(a.coarse_blur_sigmas, a.coarse_until)
-    except ValueError as err:
-        p.error(f"--coarse-blur-sigmas and --coarse-until: {err}")
+    coarse_sigmas, coarse_until = coarse_to_fine_arguments(p, a)
     run(smoke=a.smoke, episodes=a.episodes, budget=a.budget, train_steps=a.train_steps, num_train=a.num_train,
         num_val=a.num_val, batch_size=a.batch_size, max_minutes=a.max_minutes, logdir=a.logdir,
         samples=a.samples, iterations=a.iterations, elites=a.elites, pool=a.pool, pool_mode=a.pool_mode,
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
         rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas),
-        loss_blur_sigmas=tuple(a.loss_blur_sigmas), coarse_sigmas=tuple(a.coarse_blur_sigmas),
-        coarse_until=a.coarse_until, tasks=tuple(a.tasks),
+        loss_blur_sigmas=tuple(a.loss_blur_sigmas), coarse_sigmas=coarse_sigmas,
+        coarse_until=coarse_until, tasks=tuple(a.tasks),
         encoders=tuple(a.encoders), train_seed=a.train_seed, accelerator=a.accelerator, threads=a.threads,
         record_name=a.record, argv=argv)
 

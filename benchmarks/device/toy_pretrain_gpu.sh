@@ -12,7 +12,7 @@
 # (EMA 0.99925), 11.7 % (lr 1e-3) against 42.1 % at random initialisation; README, "Frozen-encoder probes".
 set -u
 OUT=${OUT:-runs/device}; mkdir -p "$OUT"; OUT=$(realpath "$OUT")
-STEPS=${STEPS:-2000}; MAX_MIN=${MAX_MIN:-3}; PROBE_MID=${PROBE_MID:-1000}; EVERY=${EVERY:-250}
+STEPS=${STEPS:-2000}; MAX_MIN=${MAX_MIN:-3}; PROBE_MID=${PROBE_MID:-1000}; VAL_EVERY=${VAL_EVERY:-250}
 NUM=${NUM:-3840}; PROBE_NUM=${PROBE_NUM:-1920}; PROBE_EPOCHS=${PROBE_EPOCHS:-20}; ACC=${ACC:-cuda}; BATCH=${BATCH:-64}
 PY=${PYTHON:-python3}; export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 W=runs/device-pretrain; mkdir -p "$W"
@@ -27,7 +27,7 @@ pretrain() {  # name, extra overrides...
   local name=$1; shift
   $PY -c "import sys; from lit_jepa.cli import main; sys.exit(main(sys.argv[1:]))" fit --config recipes/toy/pretrain-vitt-64px-16f-long.yaml --trainer.accelerator "$ACC" \
     --trainer.max_steps "$STEPS" --trainer.max_time "00:00:$(printf %02d "$MAX_MIN"):00" \
-    --trainer.val_check_interval "$EVERY" --trainer.check_val_every_n_epoch null --trainer.enable_progress_bar false \
+    --trainer.val_check_interval "$VAL_EVERY" --trainer.check_val_every_n_epoch null --trainer.enable_progress_bar false \
     --trainer.logger.init_args.save_dir "$W" --trainer.logger.init_args.name "$name" \
     --trainer.logger.init_args.version 0 --data.init_args.batch_size "$BATCH" --data.init_args.num "$NUM" \
     --data.init_args.num_workers 4 --data.init_args.root "$W/data" "$@" >"$W/$name.log" 2>&1

@@ -62,11 +62,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="multi-scale energy: sum of the L1 between token maps blurred at each sigma (token units); "
                         "0 alone is the paper's plain L1")
-    p.add_argument("--coarse-blur-sigmas", type=float, nargs="+", default=[],
-                   help="coarse-to-fine energy: these sigmas (e.g. 1 2) for plans made before --coarse-until "
-                        "(env mode)")
-    p.add_argument("--coarse-until", type=int, default=0,
-                   help="environment step from which plans use --blur-sigmas again (with --coarse-blur-sigmas)")
+    add_coarse_to_fine_arguments(p)
     p.add_argument("--landscape-dims", type=int, nargs=2, default=[0, 1])
     p.add_argument("--landscape-radius", type=float, default=0.05)
     p.add_argument("--landscape-points", type=int, default=7)
@@ -77,6 +73,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="plan.json")
     p.add_argument("--logdir", default="runs/plan")
     return p
+
+
+def add_coarse_to_fine_arguments(p: argparse.ArgumentParser) -> None:
+    """``--coarse-blur-sigmas`` and ``--coarse-until`` (``LatentPlanner(coarse_sigmas=..., coarse_until=...)``);
+    :func:`coarse_to_fine_arguments` reads them back."""
+    p.add_argument("--coarse-blur-sigmas", type=float, nargs="+", default=[],
+                   help="coarse-to-fine energy: these sigmas (e.g. 1 2) for plans made before --coarse-until "
+                        "(closed-loop planning)")
+    p.add_argument("--coarse-until", type=int, default=0,
+                   help="environment step from which plans use --blur-sigmas again (with --coarse-blur-sigmas)")
+
+
+def coarse_to_fine_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[tuple[float, ...], int]:
+    """The checked ``(coarse_sigmas, coarse_until)`` of :func:`add_coarse_to_fine_arguments`; a usage error
+    (``p.error``) when only one is set."""
+    try:
+        check_coarse_to_fine(args.coarse_blur_sigmas, args.coarse_until)
+    except ValueError as err:
+        p.error(f"--coarse-blur-sigmas and --coarse-until: {err}")
+    return tuple(args.coarse_blur_sigmas), args.coarse_until
 
 
 def load_npz(path: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -164,10 +180,7 @@ def resolve_device(name: str) -> torch.device:
 def main(argv: list[str]) -> int:
     p = parser()
     args = p.parse_args(argv)
-    try:
-        check_coarse_to_fine(args.coarse_blur_sigmas, args.coarse_until)
-    except ValueError as err:
-        p.error(f"--coarse-blur-sigmas and --coarse-until: {err}")
+    coarse_to_fine_arguments(p, args)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
