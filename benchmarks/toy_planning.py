@@ -30,6 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import command, machine, write_record  # noqa: E402
+from benchmarks.records import sha256_file  # noqa: E402
 from lit_jepa import hub  # noqa: E402
 from lit_jepa.data.datamodule import TrajectoryDataModule  # noqa: E402
 from lit_jepa.data.toyworld.env import Tabletop  # noqa: E402
@@ -201,7 +202,8 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                      "mpc": f"baselines: execute the first planned env step, replan; world models: plan {horizon} "
                             f"model steps of {frame_step} env steps (fewer when the budget ends sooner), execute "
                             f"the first in {frame_step} equal env steps, replan", "seed": seed},
-        "world_model": {"encoder": str(encoder_path), "encoder_arch": arch, "pool": pool,
+        "world_model": {"encoder": str(encoder_path), "encoder_sha256": sha256_file(encoder_path),
+                        "encoder_arch": arch, "pool": pool,
                         "pool_mode": pool_mode,
                         "predictor": {"width": width, "depth": depth, "heads": 4, "residual": True,
                                       "action_scale": Tabletop().max_delta * frame_step},
@@ -261,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--pool-mode", choices=["avg", "stack"], default="avg",
                    help="avg: average each window; stack: concatenate its tokens along features (the full grid's "
                         "L1 energy at the pooled token count)")
+    p.add_argument("--encoder", type=Path, help="the frozen encoder of the 'pretrained' world model, an official-"
+                   "layout export (default: the toy recipe's, pretrained first when runs/ lacks it)")
     p.add_argument("--encoders", nargs="+", choices=["pretrained", "random"], default=["pretrained", "random"],
                    help="world models to train and plan: on the toy-pretrained encoder, on its random control")
     p.add_argument("--width", type=int, default=96, help="predictor width")
@@ -297,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         width=a.width, depth=a.depth, frame_step=a.frame_step, horizon=a.horizon, frames=a.frames,
         rollout_steps=a.rollout_steps, loss_exp=a.loss_exp, blur_sigmas=tuple(a.blur_sigmas),
         loss_blur_sigmas=tuple(a.loss_blur_sigmas), coarse_sigmas=coarse_sigmas,
-        coarse_until=coarse_until, tasks=tuple(a.tasks),
+        coarse_until=coarse_until, tasks=tuple(a.tasks), encoder=a.encoder,
         encoders=tuple(a.encoders), train_seed=a.train_seed, accelerator=a.accelerator, threads=a.threads,
         record_name=a.record, argv=argv)
 

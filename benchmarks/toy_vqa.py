@@ -113,11 +113,12 @@ def train_and_score(module: VideoQA, train: list[dict], test: list[dict], epochs
 
 def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int = 32, seed: int = 0,
         root: str = "runs/toy/vqa-bench", encoder_ckpt: str | None = None, write: bool = True, threads: int = 1,
-        record_name: str = "toy_vqa", argv: list[str] | None = None) -> dict:
+        record_name: str = "toy_vqa", pooler_pos_embed: bool = False, argv: list[str] | None = None) -> dict:
     """Train and score the three settings; returns (and with ``write`` writes to ``benchmarks/results``) the
     record, with the benchmark runner's keys (``metrics``, ``protocol``, ``selection_rule``, ``seed``,
     ``extra``). ``encoder_ckpt``: the toy encoder (default: the recipe's export, trained first when missing);
-    ``threads``: torch CPU threads; ``record_name``: the JSON file's name."""
+    ``threads``: torch CPU threads; ``record_name``: the JSON file's name; ``pooler_pos_embed``: the projector's
+    pooler gets a learned position embedding over the encoder tokens (``VideoQA(pooler_pos_embed=True)``)."""
     torch.set_num_threads(threads)
     if encoder_ckpt is None:
         ensure_encoder()
@@ -126,11 +127,11 @@ def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int =
     dm.prepare_data()
     dm.setup("fit")
     results, caches = {}, {}
+    shared = {"lm_path": f"{root}/tiny-lm", "pooler_pos_embed": pooler_pos_embed}
     for setting in SETTINGS:
         L.seed_everything(seed, verbose=False)
         ckpt = encoder_ckpt if setting == "pretrained" else None
-        module = VideoQA(**model_args({"lm_path": f"{root}/tiny-lm", "encoder_ckpt": ckpt,
-                                       "use_video": setting != "text_only"}))
+        module = VideoQA(**model_args({**shared, "encoder_ckpt": ckpt, "use_video": setting != "text_only"}))
         if setting != "text_only":
             start = time.perf_counter()
             caches[setting] = (cache_tokens(module, dm, "train"), cache_tokens(module, dm, "val"))
@@ -142,7 +143,7 @@ def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int =
         print(f"{setting:10s} accuracy {r['accuracy']:.3f} (Wilson 95% {r['wilson95']}, n={r['n']}) "
               f"in {r['wall_s']:.0f} s; per kind {r['per_kind']}", flush=True)
     L.seed_everything(seed, verbose=False)
-    control = VideoQA(**model_args({"lm_path": f"{root}/tiny-lm", "encoder_ckpt": None}))
+    control = VideoQA(**model_args({**shared, "encoder_ckpt": None}))
     train, test = caches["pretrained"]
     results["answer_code_control"] = train_and_score(control, answer_code(train, seed), answer_code(test, seed + 1),
                                                      epochs, batch_size, seed)
@@ -152,8 +153,9 @@ def run(num: int = 1440, num_val: int = 480, epochs: int = 10, batch_size: int =
     record = {
         "benchmark": "toy_vqa", "command": command(__file__, argv), "machine": machine(), "recipe": str(RECIPE),
         "params": {"num": num, "num_val": num_val, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                   "threads": threads, "encoder_ckpt": encoder_ckpt},
-        "protocol": PROTOCOL, "selection_rule": SELECTION, "results": results,
+                   "threads": threads, "encoder_ckpt": encoder_ckpt, "pooler_pos_embed": pooler_pos_embed},
+        "protocol": PROTOCOL + ("; the pooler adds a learned position embedding over the encoder tokens"
+                                if pooler_pos_embed else ""), "selection_rule": SELECTION, "results": results,
         "metrics": {f"acc_{k}": results[k]["accuracy"] for k in SETTINGS} | {"n": results["pretrained"]["n"]},
         "pretrained_minus_points": margin, "goal_points": 10.0, "met": min(margin.values()) >= 10.0, "seed": seed,
     }
@@ -172,8 +174,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--record", default="toy_vqa", help="JSON record name in benchmarks/results")
+    p.add_argument("--encoder", help="the pretrained setting's encoder, an official-layout export (default: the "
+                   "toy recipe's, pretrained first when runs/ lacks it)")
+    p.add_argument("--pooler-pos-embed", action="store_true",
+                   help="a learned position embedding over the encoder tokens before the projector's pooler")
     a = p.parse_args(argv)
-    run(a.num, a.num_val, a.epochs, a.batch_size, a.seed, threads=a.threads, record_name=a.record, argv=argv)
+    run(a.num, a.num_val, a.epochs, a.batch_size, a.seed, encoder_ckpt=a.encoder, threads=a.threads,
+        record_name=a.record, pooler_pos_embed=a.pooler_pos_embed, argv=argv)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import json
 import sys
@@ -194,10 +195,21 @@ def test_toy_planning_benchmark_coarse_to_fine_energy(tmp_path, monkeypatch):
     assert [built[0].sigmas_at(step) for step in range(3)] == [(2.0,), (2.0,), (0.0, 1.0)]  # smoke budget: 3
     assert rec["protocol"]["coarse_blur_sigmas"] == [2.0] and rec["protocol"]["coarse_until"] == 2
     assert "instead for plans made before env step 2" in rec["protocol"]["energy"]
+    assert rec["world_model"]["encoder_sha256"] == hashlib.sha256(encoder.read_bytes()).hexdigest()
     with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):  # refused before any training
         bench.run(smoke=True, encoder=str(encoder), write=False, coarse_until=5)
     with pytest.raises(SystemExit):
         bench.main(["--smoke", "--coarse-blur-sigmas", "1", "2"])
+
+
+def test_toy_planning_benchmark_cli_plans_with_the_given_encoder(tmp_path, monkeypatch):
+    bench, encoder = toy_planning_benchmark(tmp_path)
+    seen = {}
+    monkeypatch.setattr(bench, "run", lambda **kwargs: seen.update(kwargs))
+    bench.main(["--smoke", "--encoder", str(encoder)])
+    assert seen["encoder"] == encoder
+    bench.main(["--smoke"])
+    assert seen["encoder"] is None  # the toy recipe's encoder
 
 
 def test_toy_planning_benchmark_keeps_a_partial_record_when_interrupted(tmp_path, monkeypatch):

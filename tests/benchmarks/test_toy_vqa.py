@@ -1,0 +1,37 @@
+"""``benchmarks/toy_vqa.py``: its CLI flags reach ``run``, and ``pooler_pos_embed`` reaches every model it trains."""
+
+import torch
+
+from benchmarks import toy_vqa
+from lit_jepa import hub
+from lit_jepa.nn import VisionTransformer
+
+VITT = {"img_size": 64, "num_frames": 16, "patch_size": 8, "tubelet_size": 2, "embed_dim": 192, "depth": 6,
+        "num_heads": 3}  # the toy VQA recipe's encoder
+
+
+def test_cli_passes_the_encoder_and_the_position_embedding(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(toy_vqa, "run", lambda *args, **kwargs: seen.update(kwargs, args=args))
+    toy_vqa.main(["--encoder", "enc.pt", "--pooler-pos-embed", "--num", "8"])
+    assert seen["encoder_ckpt"] == "enc.pt" and seen["pooler_pos_embed"] is True and seen["args"][0] == 8
+    toy_vqa.main([])
+    assert seen["encoder_ckpt"] is None and seen["pooler_pos_embed"] is False
+
+
+def test_pooler_position_embedding_in_every_setting(tmp_path, monkeypatch):
+    encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(**VITT))
+    built = []
+
+    class Recording(toy_vqa.VideoQA):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(toy_vqa, "VideoQA", Recording)
+    rec = toy_vqa.run(num=8, num_val=4, epochs=1, batch_size=4, root=str(tmp_path / "vqa"),
+                      encoder_ckpt=str(encoder), write=False, threads=torch.get_num_threads(), pooler_pos_embed=True)
+    assert len(built) == 4  # pretrained, random, text only, answer-code control
+    assert all(m.projector.pos_embed is not None and m.projector.pos_embed.shape[1] == m.encoder.num_patches
+               for m in built)
+    assert rec["params"]["pooler_pos_embed"] is True and "learned position embedding" in rec["protocol"]
