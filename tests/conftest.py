@@ -17,3 +17,22 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+@pytest.fixture
+def record_instances(monkeypatch):
+    """``record_instances(owner, "Name")`` replaces the class ``owner.Name`` with a subclass that appends every
+    instance it builds to the returned list (for tests that check what a benchmark constructs)."""
+
+    def patch(owner, name: str) -> list:
+        built, cls = [], getattr(owner, name)
+
+        class Recording(cls):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                built.append(self)
+
+        monkeypatch.setattr(owner, name, Recording)
+        return built
+
+    return patch

@@ -4,10 +4,6 @@ import torch
 
 from benchmarks import toy_vqa
 from lit_jepa import hub
-from lit_jepa.nn import VisionTransformer
-
-VITT = {"img_size": 64, "num_frames": 16, "patch_size": 8, "tubelet_size": 2, "embed_dim": 192, "depth": 6,
-        "num_heads": 3}  # the toy VQA recipe's encoder
 
 
 def test_cli_passes_the_encoder_and_the_position_embedding(monkeypatch):
@@ -19,16 +15,9 @@ def test_cli_passes_the_encoder_and_the_position_embedding(monkeypatch):
     assert seen["encoder_ckpt"] is None and seen["pooler_pos_embed"] is False
 
 
-def test_pooler_position_embedding_in_every_setting(tmp_path, monkeypatch):
-    encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(**VITT))
-    built = []
-
-    class Recording(toy_vqa.VideoQA):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            built.append(self)
-
-    monkeypatch.setattr(toy_vqa, "VideoQA", Recording)
+def test_pooler_position_embedding_in_every_setting(tmp_path, record_instances):
+    encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=toy_vqa.model_args({})["encoder"])
+    built = record_instances(toy_vqa, "VideoQA")
     rec = toy_vqa.run(num=8, num_val=4, epochs=1, batch_size=4, root=str(tmp_path / "vqa"),
                       encoder_ckpt=str(encoder), write=False, threads=torch.get_num_threads(), pooler_pos_embed=True)
     assert len(built) == 4  # pretrained, random, text only, answer-code control

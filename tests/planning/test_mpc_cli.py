@@ -178,16 +178,9 @@ def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
         bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
 
 
-def test_toy_planning_benchmark_coarse_to_fine_energy(tmp_path, monkeypatch):
+def test_toy_planning_benchmark_coarse_to_fine_energy(tmp_path, record_instances):
     bench, encoder = toy_planning_benchmark(tmp_path)
-    built = []
-
-    class Recording(bench.LatentPlanner):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            built.append(self)
-
-    monkeypatch.setattr(bench, "LatentPlanner", Recording)
+    built = record_instances(bench, "LatentPlanner")
     rec = bench.run(smoke=True, encoder=str(encoder), write=False, logdir=str(tmp_path / "runs"),
                     threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",),
                     blur_sigmas=(0, 1), coarse_sigmas=(2,), coarse_until=2, argv=["--smoke"])
