@@ -176,11 +176,11 @@ class PyAVReader(VideoReader):
                 packets = container.demux(stream)
                 first = next(packets)
                 frames = (f for p in itertools.chain([first], packets) for f in p.decode())
-                if info.decode_order:
-                    position = int(info.keyframes[start]) if start > 0 else 0
-                    if start > 0 and first.dts != info.keyframe_dts[start]:
-                        raise SampleError(path, CORRUPT, f"seeking to frame {position} landed at dts {first.dts}")
-                    out = self._by_position(frames, position, sorted_indices)
+                if info.decode_order:  # the keyframe the seek landed on (it may pick an earlier one) gives the index
+                    landed = np.flatnonzero(info.keyframe_dts == first.dts) if start > 0 else np.zeros(1, np.int64)
+                    if not landed.size:
+                        raise SampleError(path, CORRUPT, f"a seek landed on dts {first.dts}, not on a keyframe")
+                    out = self._by_position(frames, int(info.keyframes[landed[0]]) if start > 0 else 0, sorted_indices)
                 else:
                     tb = float(stream.time_base)
                     out = self._by_timestamp(frames, np.round(info.timestamps[sorted_indices] / tb).astype(np.int64))

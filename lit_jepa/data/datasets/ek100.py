@@ -52,6 +52,9 @@ def read_ek100_csv(path: str) -> list[dict[str, str | int]]:
                 rows.append({**row, **{c: int(row[c]) for c in COLUMNS[1:]}, "line": f"{path}:{n}"})
             except (TypeError, ValueError) as e:
                 raise AnnotationError(f"{path}:{n}: columns {list(COLUMNS[1:])} must be integers ({e})") from e
+            negative = [f"{c} {rows[-1][c]}" for c in ("verb_class", "noun_class") if rows[-1][c] < 0]
+            if negative:
+                raise AnnotationError(f"{path}:{n}: {', '.join(negative)} negative; expected class ids >= 0")
     return rows
 
 
