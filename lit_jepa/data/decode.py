@@ -11,6 +11,7 @@ and count bad files and ``lit-jepa data check`` can report why.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 from abc import ABC, abstractmethod
@@ -94,12 +95,16 @@ class PacketIndex(VideoInfo):
     """:class:`VideoInfo` plus where :class:`PyAVReader` can start decoding: ``keyframes`` (frame index of each
     keyframe, in decoding order) at container timestamps ``keyframe_dts``; ``decode_order`` when the container's
     timestamps rise in decoding order, so they say nothing about display order (no B-frames, or presentation
-    timestamps copied from decoding ones) and frames are indexed by the decoder's output order instead;
-    ``seekable`` False where decoding must start at the first packet."""
+    timestamps copied from decoding ones) and frames are indexed by the decoder's output order instead, then
+    ``keyframe_pts`` (the keyframes' own timestamps, which their decoded pictures carry) and ``reorders`` (the
+    decoder emits pictures in another order than it reads them) place a seek; ``seekable`` False where decoding
+    must start at the first packet."""
 
     keyframes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     keyframe_dts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    keyframe_pts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     decode_order: bool = False
+    reorders: bool = False
     seekable: bool = True
 
 
@@ -153,12 +158,13 @@ class PyAVReader(VideoReader):
             keyframes = np.flatnonzero(key) if decode_order else np.searchsorted(shown, pts[key])
             rate = float(stream.average_rate or stream.guessed_rate or 0)
             ts = shown * float(stream.time_base)
+            reorders = bool(stream.codec_context.has_b_frames)
             # MPEG-4 part 2 with B-frames and no display timestamps (DivX/Xvid AVIs, often "packed"): FFmpeg drops
             # B-frames after a seek into a packed stream, so such files are decoded from their start
-            packed = decode_order and stream.codec_context.name == "mpeg4" and bool(stream.codec_context.has_b_frames)
+            packed = decode_order and reorders and stream.codec_context.name == "mpeg4"
             return PacketIndex(len(shown), _fps_from_timestamps(ts, rate), ts, stream.height, stream.width,
-                               keyframes=keyframes, keyframe_dts=dts[key], decode_order=decode_order,
-                               seekable=not packed)
+                               keyframes=keyframes, keyframe_dts=dts[key], keyframe_pts=pts[key],
+                               decode_order=decode_order, reorders=decode_order and reorders, seekable=not packed)
 
     def _read(self, path: str, info: PacketIndex, sorted_indices: np.ndarray) -> np.ndarray:
         import av
@@ -170,13 +176,17 @@ class PyAVReader(VideoReader):
                 stream.thread_count = self.threads
             before = np.flatnonzero(info.keyframes <= sorted_indices[0])
             start = int(before[-1]) if before.size and info.seekable else -1  # last keyframe at or before the clip
-            if start > 0:
-                container.seek(int(info.keyframe_dts[start]), stream=stream, backward=True, any_frame=False)
+            # a reordering decoder drops the leading pictures of an open GOP after a seek: start one keyframe earlier
+            seek_to = start - 1 if info.reorders else start
+            if seek_to > 0:
+                container.seek(int(info.keyframe_dts[seek_to]), stream=stream, backward=True, any_frame=False)
             try:
                 packets = container.demux(stream)
                 first = next(packets)
                 frames = (f for p in itertools.chain([first], packets) for f in p.decode())
-                if info.decode_order:  # the keyframe the seek landed on (it may pick an earlier one) gives the index
+                if info.reorders and start > 0:
+                    out = self._anchored(frames, info, start, sorted_indices)
+                elif info.decode_order:  # the keyframe the seek landed on (maybe an earlier one) gives the index
                     landed = np.flatnonzero(info.keyframe_dts == first.dts) if start > 0 else np.zeros(1, np.int64)
                     if not landed.size:
                         raise SampleError(path, CORRUPT, f"a seek landed on dts {first.dts}, not on a keyframe")
@@ -208,6 +218,23 @@ class PyAVReader(VideoReader):
             if position > sorted_indices[-1]:
                 break
         return out
+
+    def _anchored(self, frames, info: PacketIndex, key: int, sorted_indices: np.ndarray) -> list:
+        """Wanted frames of a reordering stream without display timestamps, decoded from before keyframe ``key``.
+        Its picture (the one carrying its timestamp) is shown after the pictures of earlier packets and after its
+        own leading pictures (later packets, larger timestamps), which are counted on the way: that fixes its
+        index; the last ``reorder_margin`` pictures before it are kept for wanted frames among them."""
+        key_pts, recent, leading = int(info.keyframe_pts[key]), collections.deque(maxlen=self.reorder_margin), 0
+        for frame in frames:
+            if frame.pts == key_pts:
+                position = int(info.keyframes[key]) + leading
+                if position - len(recent) > sorted_indices[0]:
+                    return []  # more leading pictures than kept: reported as a frame that did not decode
+                return self._by_position(itertools.chain(recent, [frame], frames), position - len(recent),
+                                         sorted_indices)
+            leading += frame.pts is not None and frame.pts > key_pts
+            recent.append(frame)
+        return []
 
     def _by_timestamp(self, frames, wanted: np.ndarray) -> list:
         """Wanted frames by presentation timestamp ``wanted`` (increasing), in any emission order; gives up

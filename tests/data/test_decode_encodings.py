@@ -26,6 +26,9 @@ def hard_videos(tmp_path_factory) -> dict[str, str]:
         "packed_b_avi": write_packed_avi(d / "packed_b.avi", FRAMES),
         "h264_pts_as_dts": remux_pts_as_dts(h264, d / "pts_as_dts.mp4"),
         "h264_pts_as_dts_edit_list": remux_pts_as_dts(h264, d / "pts_as_dts_neg.mp4", from_zero=False),
+        "h264_open_gop_pts_as_dts": remux_pts_as_dts(
+            write_video(d / "open_gop.mp4", FRAMES, (32, 32), 25, "libx264", b_frames=3, gop=12, open_gop=True),
+            d / "open_gop_pts_as_dts.mp4"),
         "h264_vfr": write_video(d / "h264_vfr.mp4", FRAMES, (32, 32), 25, "libx264", b_frames=3, gop=12,
                                 frame_times=times),
         "mpeg4_b_vfr": write_video(d / "mpeg4_vfr.mp4", FRAMES, (32, 32), 25, "mpeg4", b_frames=2, gop=12,
@@ -52,8 +55,8 @@ def test_the_encodings_are_the_hard_ones(hard_videos):
 
 
 @pytest.mark.parametrize("step", [1, 4])
-@pytest.mark.parametrize("name", ["packed_b_avi", "h264_pts_as_dts", "h264_pts_as_dts_edit_list", "h264_vfr",
-                                  "mpeg4_b_vfr", "mpeg4_b"])
+@pytest.mark.parametrize("name", ["packed_b_avi", "h264_pts_as_dts", "h264_pts_as_dts_edit_list",
+                                  "h264_open_gop_pts_as_dts", "h264_vfr", "mpeg4_b_vfr", "mpeg4_b"])
 def test_every_window_matches_a_sequential_decode(hard_videos, tmp_path, name, step):
     path = hard_videos[name]
     truth = decode_all(path)

@@ -23,10 +23,11 @@ GREY_STEP = 5
 
 def write_video(path: str | Path, num_frames: int = 24, size: tuple[int, int] = (32, 48), fps: int = 8,
                 codec: str = "mpeg4", faststart: bool = False, b_frames: int | None = None, gop: int | None = None,
-                frame_times: list[float] | None = None, format: str = "mp4") -> str:
+                frame_times: list[float] | None = None, format: str = "mp4", open_gop: bool = False) -> str:
     """Encode ``num_frames`` grey frames (value ``GREY_STEP * i``) of ``size`` (h, w) at ``fps`` as MP4 (or
     ``format``); ``b_frames``/``gop`` set the encoder's B-frames and keyframe interval, ``frame_times`` (seconds,
-    increasing) the presentation time of each frame instead of ``i / fps`` (variable frame rate)."""
+    increasing) the presentation time of each frame instead of ``i / fps`` (variable frame rate); ``open_gop``
+    (libx264 with ``b_frames``): B-frames after a keyframe may reference the GOP before it."""
     os.makedirs(os.path.dirname(str(path)) or ".", exist_ok=True)
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", format=format, options=options) as container:
@@ -36,7 +37,7 @@ def write_video(path: str | Path, num_frames: int = 24, size: tuple[int, int] = 
         codec_options = {"qmin": "1", "qmax": "2"} if codec == "mpeg4" else {"crf": "0"}
         codec_options.update({k: str(v) for k, v in (("bf", b_frames), ("g", gop)) if v is not None})
         if codec == "libx264" and b_frames:  # lossless x264 has no B-frames; flat frames would be scene cuts
-            codec_options.update({"qp": "4", "x264-params": "b-adapt=0:scenecut=0"})
+            codec_options.update({"qp": "4", "x264-params": "b-adapt=0:scenecut=0" + ":open-gop=1" * open_gop})
             del codec_options["crf"]
         elif codec == "mpeg4" and gop is not None:  # no scene cuts: keyframes only where ``gop`` puts them
             codec_options["sc_threshold"] = "1000000000"
