@@ -52,8 +52,9 @@ class ClipSpec:
         return (self.frames_per_clip - 1) * step + 1
 
 
-def _start_ranges(spec: ClipSpec, num_frames: int, step: int) -> list[tuple[int, int]]:
-    """Per segment, the inclusive range of clip starts a draw can pick (one start when partitions overlap)."""
+def _start_ranges(spec: ClipSpec, num_frames: int, step: int) -> list[tuple[int, int, bool]]:
+    """Per segment, the inclusive range ``(lo, hi)`` of clip starts a draw can pick and whether it is drawn at all
+    (``False``: partitions shorter than a clip, one fixed start)."""
     span, segs = spec.span(step), spec.num_segments
     part, ranges = num_frames / segs, []
     for s in range(segs):
@@ -61,9 +62,9 @@ def _start_ranges(spec: ClipSpec, num_frames: int, step: int) -> list[tuple[int,
         room = int(round((s + 1) * part)) - lo - span  # free frames inside the partition
         if room < 0:  # partitions shorter than a clip: overlapping clips spread over the range
             start = round(s * (num_frames - span) / max(segs - 1, 1)) if segs > 1 else (num_frames - span) // 2
-            ranges.append((start, start))
+            ranges.append((start, start, False))
         else:
-            ranges.append((lo, lo + room))
+            ranges.append((lo, lo + room, True))
     return ranges
 
 
@@ -83,17 +84,25 @@ def sample_clips(
     _check_length(spec, num_frames, step, path)
     if num_frames < spec.span(step):
         return first + np.minimum(np.tile(offsets, (spec.num_segments, 1)), num_frames - 1)
-    starts = np.array([lo + ((hi - lo) // 2 if rng is None else int(rng.integers(0, hi - lo + 1)))
-                       for lo, hi in _start_ranges(spec, num_frames, step)], dtype=np.int64)
+    starts = np.array([lo + (int(rng.integers(0, hi - lo + 1)) if drawn and rng is not None else (hi - lo) // 2)
+                       for lo, hi, drawn in _start_ranges(spec, num_frames, step)], dtype=np.int64)
     return first + starts[:, None] + offsets[None, :]
 
 
 def clip_windows(spec: ClipSpec, num_frames: int, video_fps: float, first: int = 0, path: str = "") -> np.ndarray:
     """Every distinct clip :func:`sample_clips` can place, over all segments and draws: ``(W, frames_per_clip)``
-    frame indices, by increasing start (what ``lit-jepa data check`` reads)."""
+    frame indices by increasing start (what ``lit-jepa data check`` reads).
+
+    Args:
+        spec: the temporal sampling.
+        num_frames: frames in the range clips are placed in.
+        video_fps: frame rate measured on the decoded timestamps (for ``spec.fps``).
+        first: index of the range's first frame.
+        path: the file named in a "too short" :class:`~lit_jepa.data.decode.SampleError`.
+    """
     step = spec.step(video_fps)
     _check_length(spec, num_frames, step, path)
     if num_frames < spec.span(step):
         return sample_clips(spec, num_frames, video_fps, None, first, path)[:1]
-    starts = np.unique(np.concatenate([np.arange(lo, hi + 1) for lo, hi in _start_ranges(spec, num_frames, step)]))
+    starts = np.unique(np.concatenate([np.arange(lo, hi + 1) for lo, hi, _ in _start_ranges(spec, num_frames, step)]))
     return first + starts[:, None] + step * np.arange(spec.frames_per_clip)[None, :]

@@ -59,8 +59,13 @@ def write_video(path: str | Path, num_frames: int = 24, size: tuple[int, int] = 
 def remux_pts_as_dts(src: str | Path, path: str | Path, from_zero: bool = True) -> str:
     """Copy ``src`` to ``path`` (MP4) with every packet's presentation timestamp set to its decoding timestamp, as
     some muxers and editing tools write files with B-frames: the container no longer says the display order.
-    ``from_zero`` shifts the timestamps to start at 0; without it the first ones stay negative and FFmpeg
-    discards the frames of those packets (an edit list), as it would for any such file."""
+    Without ``from_zero`` the first timestamps stay negative and FFmpeg discards those packets' frames (an edit list).
+
+    Args:
+        src: the MP4 to copy (with B-frames, for the rewrite to matter).
+        path: the MP4 written.
+        from_zero: shift the timestamps so the first is 0.
+    """
     with av.open(str(src)) as inp, av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream_from_template(inp.streams.video[0])
         shift = None
@@ -88,8 +93,15 @@ def write_packed_avi(path: str | Path, num_frames: int = 48, size: tuple[int, in
                      gop: int = 12) -> str:
     """An MPEG-4 ASP AVI with packed B-frames as DivX/Xvid wrote them: each P-frame and the B-frame displayed
     before it share one AVI chunk, the next chunk holds an N-VOP. AVI timestamps count chunks, so the decoder
-    emits frames whose pts run 1, 3, 2, 5, 4, ... while their display order is right. ``fps`` must need a
-    5-bit time increment (17 to 32)."""
+    emits frames whose pts run 1, 3, 2, 5, 4, ... while their display order is right.
+
+    Args:
+        path: the AVI written.
+        num_frames: frames encoded (grey ``GREY_STEP * i``).
+        size: ``(height, width)``.
+        fps: frame rate; 17 to 32 (the N-VOP is written for a 5-bit time increment).
+        gop: keyframe interval.
+    """
     plain = write_video(f"{path}.plain.avi", num_frames, size, fps, "mpeg4", b_frames=1, gop=gop, format="avi")
     with av.open(plain) as inp:
         packets = [(bytes(p), p.is_keyframe) for p in inp.demux(inp.streams.video[0]) if p.size]
@@ -116,7 +128,11 @@ def write_packed_avi(path: str | Path, num_frames: int = 48, size: tuple[int, in
 
 def decode_all(path: str | Path) -> np.ndarray:
     """Every frame of ``path`` in the order FFmpeg's decoder presents them (display order), as uint8
-    ``(N, H, W, 3)``: one sequential decode, no seeking, no timestamps."""
+    ``(N, H, W, 3)``: one sequential decode, no seeking, no timestamps.
+
+    Args:
+        path: the video file.
+    """
     with av.open(str(path)) as container:
         return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])])
 

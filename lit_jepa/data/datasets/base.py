@@ -146,8 +146,12 @@ class VideoClipDataset(Dataset):
         return sample_clips(self.spec, stop - first, info.fps, rng, first=first, path=entry.path)
 
     def windows(self, index: int) -> np.ndarray:
-        """``(W, T)``: every distinct clip training or evaluation can read from entry ``index``, by increasing
-        start (:class:`SampleError` when the file cannot be probed or is too short)."""
+        """``(W, T)``: every distinct clip training or evaluation can read from an entry, by increasing start
+        (:class:`SampleError` when the file cannot be probed or is too short).
+
+        Args:
+            index: the entry.
+        """
         entry = self.entries[index]
         info = self.reader.probe(entry.path)
         first, stop = self.frame_range(entry, info)
