@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
                    help="export or Lightning checkpoint with encoder + AC predictor; several (one encoder, "
                         "different predictors) plan as an ensemble with the mean of their energies; the landscape "
                         "uses the first")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load pickled checkpoints with weights_only=False, which lets the file run code: only for "
+                        "files you trust (files lit_jepa writes and official releases never need it)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--env", choices=["tabletop"], help="plan in a ToyWorld environment")
     src.add_argument("--goal-npz", help="plan toward the last frame of a recorded trajectory")
@@ -184,7 +187,7 @@ def main(argv: list[str]) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    models = [LatentWorldModel.load(path).to(device) for path in args.checkpoint]
+    models = [LatentWorldModel.load(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
     cfg = CEMConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
                     bound_kind=args.bound_kind, scale=tuple(args.scale), free_dims=tuple(args.free_dims))
