@@ -100,14 +100,16 @@ def read_error(path: PathLike, err: Exception) -> CheckpointReadError:
         path: the file.
         err: torch's exception.
     """
-    refused = re.search(r"Unsupported (global|operand)[: ]*(GLOBAL )?([^\s]+)", str(err))
+    refused = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([^\s]+)", str(err))
     if refused:
         return UnsafeCheckpointError(
-            f"{path}: refused to load: it needs the Python {refused.group(1)} {refused.group(3)}, which the safe "
+            f"{path}: refused to load: it needs the Python object {refused.group(1)}, which the safe "
             "loader torch.load(weights_only=True) does not allow (unpickling it could run code). If you trust this "
             "file, pass trust_checkpoint=True (lit-jepa plan: --trust-checkpoint)")
-    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return CheckpointReadError(f"{path}: not a readable PyTorch checkpoint ({first})")
+    # torch's own first line suggests weights_only=False; the unpickler's reason follows "WeightsUnpickler error:"
+    text = str(err).split("WeightsUnpickler error:")[-1].strip()
+    detail = text.splitlines()[0] if text else type(err).__name__
+    return CheckpointReadError(f"{path}: not a readable PyTorch checkpoint ({detail})")
 
 
 def _torch_load(path: Path, trust_checkpoint: bool) -> Any:
