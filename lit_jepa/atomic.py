@@ -84,7 +84,7 @@ def atomic_open(path: PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         path: the final file.
         mode: ``"wb"`` or ``"w"``.
     """
-    with atomic_path(path) as tmp, open(tmp, mode) as f:
+    with atomic_path(path) as tmp, open(tmp, mode, encoding=None if "b" in mode else "utf-8") as f:
         yield f
 
 
@@ -103,7 +103,7 @@ def atomic_save(obj: Any, path: PathLike) -> Path:
 
 
 def atomic_write_text(path: PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically.
+    """Write ``text`` to ``path`` atomically (UTF-8).
 
     Args:
         path: the final file.

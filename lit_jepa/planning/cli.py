@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
 
+from lit_jepa.atomic import atomic_write_json
 from lit_jepa.data.datasets.droid import pose_differences, poses_to_actions
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.landscape import energy_landscape, heatmap
@@ -199,7 +199,6 @@ def main(argv: list[str]) -> int:
               "cem": cfg.__dict__, "blur_sigmas": args.blur_sigmas, "replan_every": args.replan_every,
               "coarse_blur_sigmas": args.coarse_blur_sigmas, "coarse_until": args.coarse_until,
               "wall_seconds": time.perf_counter() - t0, **out}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_json(args.out, record, indent=2)
     print(json.dumps({k: v for k, v in record.items() if k not in ("landscape", "success_over_time")}, indent=1))
     return 0

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +37,7 @@ from torch import Tensor, nn
 from torchmetrics import SumMetric
 
 from lit_jepa import hub
+from lit_jepa.atomic import atomic_open, atomic_write_json
 from lit_jepa.losses import sigmoid_focal_loss
 from lit_jepa.metrics import ANTICIPATION_TARGETS, anticipation_metrics, classification_metrics
 from lit_jepa.nn import AnticipationClassifier, AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
@@ -370,14 +370,15 @@ class AttentiveProbe(L.LightningModule):
         data = getattr(data, "data", data)  # the clips behind a FeatureCacheDataModule
         folder.mkdir(parents=True, exist_ok=True)
         if self.predictions is not None:
-            np.savez_compressed(folder / PREDICTIONS, **self.predictions)
+            with atomic_open(folder / PREDICTIONS) as f:
+                np.savez_compressed(f, **self.predictions)
         record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
                   "num_val_samples": self.num_val_samples, "data_task": getattr(data, "task", None),
                   "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
                   "encoder_sha256": module_sha256(self.encoder), "grid": self.grid, "epochs": self.trainer.max_epochs,
                   "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
                   "predictions": PREDICTIONS if self.predictions is not None else None}
-        (folder / "probe_results.json").write_text(json.dumps(record, indent=2) + "\n")
+        atomic_write_json(folder / "probe_results.json", record, indent=2)
         self._dump_embeddings()
         hub.export_official(folder / "export" / "probe.pt", classifiers=list(self.classifiers))
         if self.logger is not None:
