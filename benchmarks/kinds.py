@@ -108,8 +108,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     import yaml
 
     from benchmarks.toy_probes import probe as probe_sweep
-    from lit_jepa.metrics import bootstrap_interval, metric_spec
-    from lit_jepa.planning.mpc import wilson
+    from lit_jepa.metrics import bootstrap_interval, metric_spec, wilson
 
     encoder, metric = _encoder(params, ctx), params["metric"]
     extra_args = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir",

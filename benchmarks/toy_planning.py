@@ -34,12 +34,13 @@ from benchmarks.records import sha256_file  # noqa: E402
 from lit_jepa import hub  # noqa: E402
 from lit_jepa.data.datamodule import TrajectoryDataModule  # noqa: E402
 from lit_jepa.data.toyworld.env import Tabletop  # noqa: E402
+from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv  # noqa: E402
 from lit_jepa.data.toyworld.memory import ToyTrajectories  # noqa: E402
-from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig  # noqa: E402
 from lit_jepa.planning.cli import add_coarse_to_fine_arguments, coarse_to_fine_arguments  # noqa: E402
+from lit_jepa.planning.env import draw_goals  # noqa: E402
 from lit_jepa.planning.landscape import energy_landscape  # noqa: E402
 from lit_jepa.planning.model import LatentWorldModel, token_width  # noqa: E402
 from lit_jepa.planning.mpc import (  # noqa: E402
@@ -118,22 +119,19 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
     """Every planner on the same ``episodes`` goals; the baselines plan single environment steps with ``cfg``, the
     world models plan model steps of ``frame_step`` environment steps with ``model_cfg`` (energy: ``blur_sigmas``,
     coarse-to-fine with ``coarse_sigmas`` before environment step ``coarse_until``, as ``LatentPlanner``)."""
-    goals = [make_goal(task, seed + i) for i in range(episodes)]
-    starts = np.stack([g.start for g in goals])
-    targets = np.stack([g.goal for g in goals])
-    images = np.stack([g.image for g in goals])
-    envs = [Tabletop() for _ in goals]
-    planners = {"replay": ReplayPlanner(np.stack([g.actions for g in goals])),
+    envs, seeds = [TabletopGoalEnv(task) for _ in range(episodes)], [seed + i for i in range(episodes)]
+    goals = draw_goals(envs, seeds)
+    planners = {"replay": ReplayPlanner(goals.expert_actions),
                 "random": RandomPlanner(cfg, seed),
-                "simulator_cem": SimulatorPlanner(envs, task, targets, cfg, seed)}
-    planners.update({f"world_model_{k}": LatentPlanner(m, model_cfg, images, seed=seed, frame_step=frame_step,
+                "simulator_cem": SimulatorPlanner(envs, cfg, seed)}
+    planners.update({f"world_model_{k}": LatentPlanner(m, model_cfg, goals.images, seed=seed, frame_step=frame_step,
                                                        budget=budget, blur_sigmas=blur_sigmas,
                                                        coarse_sigmas=coarse_sigmas, coarse_until=coarse_until)
                      for k, m in models.items()})
     results = {}
     for name, planner in planners.items():
         t0 = time.perf_counter()
-        results[name] = summarise(run_mpc(planner, envs, starts, targets, task, budget))
+        results[name] = summarise(run_mpc(planner, envs, seeds, budget))
         results[name]["wall_seconds"] = round(time.perf_counter() - t0, 2)
         r = results[name]
         print(f"  {task:5s} {name:28s} SR_final {r['sr_final']:.2f} {r['sr_final_wilson95']}  SR_any {r['sr_any']:.2f}"

@@ -74,11 +74,13 @@ def action_bounds(env: GoalEnv) -> tuple[np.ndarray, np.ndarray]:
     """The env's per-dimension action bounds ``(low, high)`` float64 from ``action_space``; ``ValueError`` unless it
     is a bounded 1-D Box."""
     space = env.action_space
-    low, high = np.asarray(getattr(space, "low", None), np.float64), np.asarray(getattr(space, "high", None), np.float64)
+    low = np.asarray(getattr(space, "low", None), np.float64)
+    high = np.asarray(getattr(space, "high", None), np.float64)
     if low.ndim != 1 or low.shape != high.shape or not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise ValueError(f"{type(env).__name__}: planning needs a bounded 1-D Box action_space, got {space!r}")
     if (high < low).any():
-        raise ValueError(f"{type(env).__name__}: action_space high < low in dims {np.flatnonzero(high < low).tolist()}")
+        raise ValueError(f"{type(env).__name__}: action_space high < low in dims "
+                         f"{np.flatnonzero(high < low).tolist()}")
     return low, high
 
 

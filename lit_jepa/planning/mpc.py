@@ -123,7 +123,8 @@ class LatentPlanner:
     def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor,
                sigmas: tuple[float, ...] | None = None) -> torch.Tensor:
         """Energies ``(E, S)`` of physical actions ``(E, S, H, A)``: one predictor call per horizon step and
-        world model; the mean over the world models (``cost="sum"``: each summed over the imagined frames). ``sigmas``: ``blur_sigmas`` (default) or ``coarse_sigmas``."""
+        world model; the mean over the world models (``cost="sum"``: each summed over the imagined frames).
+        ``sigmas``: ``blur_sigmas`` (default) or ``coarse_sigmas``."""
         sigmas = self.blur_sigmas if sigmas is None else sigmas
         E, S = actions.shape[:2]
         z0, s0, actions = z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1)

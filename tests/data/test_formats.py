@@ -22,9 +22,9 @@ from lit_jepa.data.datasets import (
     WeightedMixture,
     infer_format,
 )
-from lit_jepa.geometry import euler_xyz_to_matrix, matrix_to_euler_xyz, poses_to_actions
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ShortSideResize
+from lit_jepa.geometry import euler_xyz_to_matrix, matrix_to_euler_xyz, poses_to_actions
 
 from .videos import frame_ids, write_video
 
