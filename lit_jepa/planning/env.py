@@ -124,6 +124,6 @@ def make_env(spec: str, **kwargs: Any) -> GoalEnv:
         return load_object(spec)(**kwargs)
 
     try:
-        return gymnasium.make(spec, **kwargs).unwrapped
+        return gymnasium.make(spec, disable_env_checker=True, **kwargs).unwrapped
     except gymnasium.error.Error as err:
         raise ValueError(f"--env {spec!r}: neither module:Class nor a registered gymnasium id ({err})") from err
