@@ -10,7 +10,7 @@ from lit_jepa.data.toyworld.two_rooms import IMG_SIZE, MAX_STEP, SUCCESS_RADIUS,
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig, cem
-from lit_jepa.planning.energy import multiscale_l1_energy
+from lit_jepa.planning.energy import multiscale_l1_energy, proprio_energy
 from lit_jepa.planning.env import draw_goals, make_env
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc, summarise
@@ -104,3 +104,9 @@ def test_two_rooms_baselines_replay_simulator_random():
     sim = run_mpc(SimulatorPlanner(envs, cfg, 0, solver="mppi"), envs, seeds, 10)
     assert sim["success"].shape == (4, 11)
     assert np.mean([e.goal_distance() for e in envs]) < np.mean(before)  # the simulator search moves toward goals
+
+
+def test_proprio_energy_of_plain_states_is_the_mean_absolute_difference():
+    assert torch.allclose(proprio_energy(torch.tensor([[1.0, 2.0]]), torch.tensor([[0.0, 0.0]])), torch.tensor([1.5]))
+    pose = torch.tensor([[1.0, 0, 0, 5.0, 5.0, 5.0, 1.0]])  # rotations do not count in a 7-D pose
+    assert torch.allclose(proprio_energy(pose, torch.zeros(1, 7)), torch.tensor([0.5]))
