@@ -61,10 +61,9 @@ class SimulatableEnv(GoalEnv, Protocol):
 
 @dataclass
 class Goals:
-    """The episodes a list of envs draws from its seeds: goal images ``(E, H, W, 3)``, goal proprio ``(E, P)``
+    """The episodes a list of envs draws from their seeds: goal images ``(E, H, W, 3)``, goal proprio ``(E, P)``
     and expert actions ``(E, K, A)`` (``None`` when an env does not provide them)."""
 
-    seeds: list[int]
     images: np.ndarray
     proprio: np.ndarray | None
     expert_actions: np.ndarray | None
@@ -97,7 +96,7 @@ def draw_goals(envs: list[GoalEnv], seeds: list[int]) -> Goals:
     def stacked(key: str) -> np.ndarray | None:
         return np.stack([np.asarray(i[key]) for i in infos]) if all(key in i for i in infos) else None
 
-    return Goals(list(seeds), np.stack([np.asarray(i["goal_image"], np.uint8) for i in infos]),
+    return Goals(np.stack([np.asarray(i["goal_image"], np.uint8) for i in infos]),
                  stacked("goal_proprio"), stacked("expert_actions"))
 
 

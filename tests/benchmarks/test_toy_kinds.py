@@ -167,3 +167,15 @@ def test_per_sample_hits_of_the_best_head_for_a_mean_class_metric(tmp_path):
     assert _per_sample(tmp_path, result, "action_recall5") == {"index": [0, 1, 2], "label": [4, 2, 7],
                                                                 "hit": [1, 0, 0]}
     assert _per_sample(tmp_path, {"predictions": None}, "action_recall5") is None
+
+
+def test_planning_suite_runs_match_the_benchmark_signature():
+    import inspect
+
+    from benchmarks import toy_planning
+
+    suite = run.load_suite("planning")
+    plans = [r for r in suite["runs"] if r["kind"] == "plan"]
+    accepted = set(inspect.signature(toy_planning.run).parameters) | {"name", "encoder_from"}
+    assert plans and all(set(r["params"]) <= accepted for r in plans)
+    assert {r["params"]["world"] for r in plans} == {"two_rooms"}

@@ -20,7 +20,7 @@ from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import main
-from lit_jepa.planning.env import GoalEnv, SimulatableEnv, draw_goals, make_env
+from lit_jepa.planning.env import GoalEnv, SimulatableEnv, action_bounds, draw_goals, make_env
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc
 from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule
@@ -60,6 +60,15 @@ class PointMass:
 
     def render(self) -> np.ndarray:
         return self._image(self.pos)
+
+
+class OneSided(PointMass):
+    """Actions in [0, 1]: CEM cannot sample around 0."""
+
+    class Box:
+        low, high = np.array([0.0, 0.0]), np.array([1.0, 1.0])
+
+    action_space = Box()
 
 
 def toward_goal(env: PointMass, rng: np.random.Generator) -> np.ndarray:
@@ -152,3 +161,27 @@ def test_tabletop_is_a_registered_gymnasium_env():
     assert step_info["is_success"] and env.goal_distance() < 2
     env.set_state(state)
     assert np.array_equal(env.get_state(), state)
+
+
+def test_bad_envs_get_clear_errors(tmp_path):
+    class NoGoal(PointMass):
+        def reset(self, *, seed=None, options=None):
+            return super().reset(seed=seed)[0], {"is_success": False}
+
+    class Unbounded(PointMass):
+        class Box:
+            low, high = np.array([-np.inf]), np.array([np.inf])
+
+        action_space = Box()
+
+    with pytest.raises(KeyError, match="NoGoal.reset: info lacks 'goal_image'"):
+        draw_goals([NoGoal()], [0])
+    with pytest.raises(ValueError, match="Unbounded: planning needs a bounded 1-D Box"):
+        action_bounds(Unbounded())
+    with pytest.raises(ValueError, match="symmetric action bounds"):
+        main(["--checkpoint", str(hub.export_official(tmp_path / "wm.pt", encoder=VisionTransformer(
+            img_size=16, num_frames=2, patch_size=8, embed_dim=16, depth=1, num_heads=2), predictor=ACPredictor(
+            img_size=16, patch_size=8, embed_dim=16, predictor_embed_dim=16, depth=1, num_heads=2, action_dim=2))),
+            "--env", f"{__name__}:OneSided", "--out", str(tmp_path / "p.json"), "--logdir", str(tmp_path / "tb")])
+    with pytest.raises(ValueError, match="neither module:Class nor a registered gymnasium id"):
+        make_env("NoSuchEnv-v0")
