@@ -108,8 +108,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     import yaml
 
     from benchmarks.toy_probes import probe as probe_sweep
-    from lit_jepa.metrics import bootstrap_interval, metric_spec
-    from lit_jepa.planning.mpc import wilson
+    from lit_jepa.metrics import bootstrap_interval, metric_spec, wilson
 
     encoder, metric = _encoder(params, ctx), params["metric"]
     extra_args = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir",
@@ -149,29 +148,34 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """``benchmarks/toy_planning.py``'s ``run`` (sizes from the params) on the encoder of run ``encoder_from``:
-    AC world models on it and on a random-initialised encoder, reach/push planning against the baselines."""
+    """``benchmarks/toy_planning.py``'s ``run`` (sizes, ``world``, ``solvers`` and ``costs`` from the params) on the
+    encoder of run ``encoder_from`` (``null``: the random-initialised control only): AC world models on it and on a
+    random-initialised encoder, tabletop reach/push or Two-Rooms planning against the baselines."""
     from benchmarks import toy_planning
 
     sizes = {k: v for k, v in params.items() if k not in ("name", "encoder_from")}
-    sizes["tasks"] = tuple(sizes.get("tasks", ("reach", "push")))
+    for key in ("tasks", "encoders", "solvers", "costs"):
+        if key in sizes:
+            sizes[key] = tuple(sizes[key])
     logdir = ctx.workdir / "runs" / params["name"]
-    rec = toy_planning.run(**sizes, encoder=ctx.checkpoint_of(params["encoder_from"]), logdir=str(logdir),
-                           write=False, export=not params.get("smoke", False), argv=[])
+    encoder = ctx.checkpoint_of(params["encoder_from"]) if params["encoder_from"] else None
+    rec = toy_planning.run(**sizes, encoder=encoder, logdir=str(logdir), write=False,
+                           export=not params.get("smoke", False), argv=[])
     metrics, intervals = {}, {}
     for task, planners in rec["planning"].items():
         for planner, r in planners.items():
             for key in ("sr_final", "sr_any"):
                 metrics[f"{task}.{planner}.{key}"] = r[key]
                 intervals[f"{task}.{planner}.{key}"] = r[f"{key}_wilson95"]
-        wm_pretrained = planners["world_model_pretrained_encoder"]
-        metrics[f"{task}.plan_s_per_env_step"] = wm_pretrained["plan_seconds_per_env_step"]
+        first = next(r for name, r in planners.items() if name.startswith("world_model_"))
+        metrics[f"{task}.plan_s_per_env_step"] = first["plan_seconds_per_env_step"]
     p, wm = rec["protocol"], rec["world_model"]
     cem = p["cem"]
-    protocol = (f"ToyWorld tabletop {'/'.join(p['tasks'])}: {p['episodes']} episodes per task, goal image = the state "
-                f"25 steps ahead on a held-out scripted rollout, budget {p['budget_env_steps']} env steps; SR final: "
+    protocol = (f"{p['env']} {'/'.join(p['tasks'])}: {p['episodes']} episodes per task, goal: {p['goal']}, "
+                f"budget {p['budget_env_steps']} env steps; solvers {'/'.join(p['solvers'])}, costs "
+                f"{'/'.join(p['costs'])}; SR final: "
                 f"success at the end of the budget, SR any: at any step; Wilson 95 % intervals over episodes; "
-                f"planners: ground-truth replay, random actions, CEM through the simulator, CEM through AC world "
+                f"planners: ground-truth replay, random actions, CEM through the simulator, search through AC world "
                 f"models ({wm['train_steps']} steps on {wm['train_trajectories']} trajectories) on the frozen "
                 f"encoder of run {params['encoder_from']} and on a random-initialised one; CEM {cem['samples']} "
                 f"samples x {cem['iterations']} iterations, {cem['elites']} elites; energy: {p['energy']}; "

@@ -23,8 +23,9 @@ from benchmarks.toy_planning import TOY_CEM  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig  # noqa: E402
+from lit_jepa.planning.env import Observation  # noqa: E402
 from lit_jepa.planning.model import LatentWorldModel  # noqa: E402
-from lit_jepa.planning.mpc import LatentPlanner, Observation  # noqa: E402
+from lit_jepa.planning.mpc import LatentPlanner  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,12 +43,15 @@ from benchmarks.common import command, machine, write_record  # noqa: E402
 from benchmarks.toy_planning import TOY_CEM, ensure_encoder  # noqa: E402
 from lit_jepa import hub  # noqa: E402
 from lit_jepa.data.toyworld.env import AGENT_RADIUS, Tabletop, success  # noqa: E402
+from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv  # noqa: E402
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal  # noqa: E402
+from lit_jepa.metrics import wilson  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig, cem  # noqa: E402
 from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy  # noqa: E402
+from lit_jepa.planning.env import Observation, draw_goals  # noqa: E402
 from lit_jepa.planning.model import encode_frames, token_maps  # noqa: E402
-from lit_jepa.planning.mpc import Observation, planned_horizon, run_mpc, wilson  # noqa: E402
+from lit_jepa.planning.mpc import planned_horizon, run_mpc  # noqa: E402
 
 
 def success_rate(wins: int, episodes: int) -> dict:
@@ -146,14 +149,13 @@ class SimulatorImagePlanner:
 def cem_oracle(encoder: VisionTransformer, pool: int, sigmas: tuple[float, ...], task: str, episodes: int,
                budget: int, frame_step: int, horizon: int) -> dict:
     """The world-model planner's CEM and energy (``toy_planning``'s settings) with the true simulator as model."""
-    goals = [make_goal(task, 1_000_000 + i) for i in range(episodes)]
-    envs = [Tabletop() for _ in goals]
+    envs, seeds = [TabletopGoalEnv(task) for _ in range(episodes)], [1_000_000 + i for i in range(episodes)]
+    goals = draw_goals(envs, seeds)
     cfg = CEMConfig(samples=64, iterations=3, elites=8, **{**TOY_CEM, "horizon": horizon,
                                                            "scale": tuple(x * frame_step for x in TOY_CEM["scale"])})
-    planner = SimulatorImagePlanner(encoder, pool, sigmas, envs, np.stack([g.image for g in goals]), cfg,
-                                    frame_step, budget, seed=1_000_000)
-    out = run_mpc(planner, envs, np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]), task, budget,
-                  progress=True)
+    planner = SimulatorImagePlanner(encoder, pool, sigmas, [e.sim for e in envs], goals.images, cfg, frame_step,
+                                    budget, seed=1_000_000)
+    out = run_mpc(planner, envs, seeds, budget, progress=True)
     return {**success_rate(int(out["final"].sum()), episodes), "sr_any": float(out["any"].mean())}
 
 

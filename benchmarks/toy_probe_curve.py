@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import command, machine, write_record  # noqa: E402
 from benchmarks.toy_probes import TASKS, probe  # noqa: E402
-from lit_jepa.planning.mpc import wilson  # noqa: E402
+from lit_jepa.metrics import wilson  # noqa: E402
 
 STEP = re.compile(r"step=(\d+)\.ckpt$")
 

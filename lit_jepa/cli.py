@@ -37,7 +37,7 @@ LINKS: tuple[tuple[str, str], ...] = (
 )
 USAGE = f"""usage: lit-jepa {{{",".join(TRAINER_COMMANDS)}}} --config RECIPE.yaml [options]
        lit-jepa data {{{",".join(DATA_COMMANDS)}}} ...
-       lit-jepa plan --checkpoint CKPT (--env tabletop | --goal-npz NPZ) [options]
+       lit-jepa plan --checkpoint CKPT (--env ID | --goal-npz NPZ) [options]
        lit-jepa bench --suite {{toy,perf,...}} [options]
 """
 

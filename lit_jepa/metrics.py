@@ -11,10 +11,13 @@ Values are fractions in ``[0, 1]`` (the official logs print percentages).
 
 Offline, from the per-sample top-5 predictions a probe run saves (``val_predictions.npz``): :func:`sample_hits`,
 :func:`metric_from_hits`, and percentile-bootstrap intervals for a metric (:func:`bootstrap_interval`) and for the
-difference of two runs on the same samples (:func:`paired_difference_interval`).
+difference of two runs on the same samples (:func:`paired_difference_interval`). For success rates (planning,
+VQA): the Wilson score interval of a binomial proportion (:func:`wilson`).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -116,3 +119,13 @@ def paired_difference_interval(hits_a: np.ndarray, hits_b: np.ndarray, labels: n
     same resampled samples enter both terms, so the shared difficulty of the samples cancels)."""
     return _bootstrap(lambda i: metric_from_hits(hits_a[i], labels[i], mean_class)
                       - metric_from_hits(hits_b[i], labels[i], mean_class), len(labels), level, resamples, seed)
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95 % by default); ``(0, 1)`` when ``n`` is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)

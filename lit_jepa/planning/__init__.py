@@ -2,7 +2,9 @@
 
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.energy import l1_energy, proprio_energy
+from lit_jepa.planning.env import GoalEnv, Observation, SimulatableEnv, make_env
 from lit_jepa.planning.model import LatentWorldModel, encode_frames
-from lit_jepa.planning.pose import integrate_pose
+from lit_jepa.planning.mppi import MPPIConfig, mppi
 
-__all__ = ["CEMConfig", "LatentWorldModel", "cem", "encode_frames", "integrate_pose", "l1_energy", "proprio_energy"]
+__all__ = ["CEMConfig", "GoalEnv", "LatentWorldModel", "MPPIConfig", "Observation", "SimulatableEnv", "cem",
+           "encode_frames", "l1_energy", "make_env", "mppi", "proprio_energy"]

@@ -1,10 +1,14 @@
-"""``lit-jepa plan``: plan with a world-model checkpoint in ToyWorld ``tabletop`` or toward recorded goal images.
+"""``lit-jepa plan``: plan with a world-model checkpoint in an environment or toward recorded goal images.
 
     lit-jepa plan --checkpoint model.pt --env tabletop --task reach --episodes 50 --budget 25 --out plan.json
+    lit-jepa plan --checkpoint model.pt --env two_rooms --solver mppi --cost sum --budget 200 --out plan.json
+    lit-jepa plan --checkpoint model.pt --env my_package.envs:MyEnv --env-arg size=64 --out plan.json
     lit-jepa plan --checkpoint model.pt --goal-npz franka_example_traj.npz --out plan.json
     lit-jepa plan --checkpoint a.pt b.pt c.pt --env tabletop --task reach --out plan.json   # an ensemble
 
-Env mode runs closed-loop MPC (success at the end of the budget and at any time, Wilson 95 % intervals). Goal mode
+Env mode runs closed-loop MPC in a goal-image environment (:mod:`lit_jepa.planning.env`: a built-in name, a
+registered gymnasium id or ``module:Class``; episode ``i`` resets with seed ``--seed + i``; success at the end of the
+budget and at any time, Wilson 95 % intervals); the action bounds come from the env's ``action_space``. Goal mode
 (an npz with ``observations`` ``(1, T, H, W, 3)`` uint8 and ``states`` ``(1, T, 7)``, the official
 ``franka_example_traj.npz`` layout) plans one action from frame 0 toward the last frame. Both write a results
 JSON and TensorBoard figures (success over time, the energy landscape around the true action).
@@ -15,18 +19,25 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import yaml
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_jepa.atomic import atomic_write_json
-from lit_jepa.data.datasets.droid import pose_differences, poses_to_actions
+from lit_jepa.data.env_trajectories import EnvTrajectories
+from lit_jepa.geometry import poses_to_actions, state_differences
 from lit_jepa.planning.cem import CEMConfig, cem
+from lit_jepa.planning.env import action_bounds, draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape, heatmap
-from lit_jepa.planning.model import LatentWorldModel
-from lit_jepa.planning.mpc import LatentPlanner, check_coarse_to_fine, run_mpc, summarise
+from lit_jepa.planning.model import LatentWorldModel, resize_frames
+from lit_jepa.planning.mpc import COSTS, LatentPlanner, check_coarse_to_fine, run_mpc, summarise
+from lit_jepa.planning.mppi import SOLVERS, MPPIConfig
+
+DROID_SCALE = (0.05, 0.05, 0.05, 1.0, 1.0, 1.0, 0.75)
+DROID_FREE_DIMS = (0, 1, 2, 6)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,12 +50,20 @@ def parser() -> argparse.ArgumentParser:
                    help="load pickled checkpoints with weights_only=False, which lets the file run code: only for "
                         "files you trust (files lit_jepa writes and official releases never need it)")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--env", choices=["tabletop"], help="plan in a ToyWorld environment")
+    src.add_argument("--env", help="plan in an environment: tabletop, two_rooms, a registered gymnasium id or "
+                     "module:Class (lit_jepa.planning.env)")
     src.add_argument("--goal-npz", help="plan toward the last frame of a recorded trajectory")
-    p.add_argument("--task", default="reach", choices=["reach", "push", "pick_place"])
+    p.add_argument("--task", help="the env's task keyword (tabletop: reach, push, pick_place; default: the env's)")
+    p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument of the env (value parsed as YAML); repeatable")
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--budget", type=int, default=25, help="environment steps per episode")
     p.add_argument("--seed", type=int, default=1_000_000, help="first goal seed (held out from training data)")
+    p.add_argument("--solver", choices=sorted(SOLVERS), default="cem")
+    p.add_argument("--temperature", type=float, default=0.1, help="MPPI elite-weight temperature (units of the "
+                   "elites' energy range)")
+    p.add_argument("--cost", choices=COSTS, default="final", help="energy of the final imagined frame or the sum "
+                   "over all imagined frames (env mode)")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--elites", type=int, default=6)
@@ -58,9 +77,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--momentum-std", type=float, default=0.15)
     p.add_argument("--bound", type=float, default=1.0, help="action bound in normalised units")
     p.add_argument("--bound-kind", choices=["box", "l1"], default="box")
-    p.add_argument("--scale", type=float, nargs=7, default=[0.05, 0.05, 0.05, 1.0, 1.0, 1.0, 0.75],
-                   help="physical units per normalised unit, per action dimension")
-    p.add_argument("--free-dims", type=int, nargs="+", default=[0, 1, 2, 6])
+    p.add_argument("--scale", type=float, nargs="+",
+                   help="physical units per normalised unit, per action dimension (goal mode default: DROID's 0.05 "
+                        "0.05 0.05 1 1 1 0.75; env mode default: half the env's action range times --frame-step)")
+    p.add_argument("--free-dims", type=int, nargs="+",
+                   help="action dimensions searched (goal mode default: 0 1 2 6; env mode: those with a range)")
     p.add_argument("--proprio-weight", type=float, default=0.0)
     p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
                    help="multi-scale energy: sum of the L1 between token maps blurred at each sigma (token units); "
@@ -69,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--landscape-dims", type=int, nargs=2, default=[0, 1])
     p.add_argument("--landscape-radius", type=float, default=0.05)
     p.add_argument("--landscape-points", type=int, default=7)
-    p.add_argument("--landscape-trajectories", type=int, default=20, help="held-out tabletop trajectories (env)")
+    p.add_argument("--landscape-trajectories", type=int, default=20,
+                   help="held-out random trajectories recorded in the env (env mode)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--device", default="auto", help="where the world model runs: auto (cuda when available), cpu, "
                    "cuda, cuda:N")
@@ -110,8 +132,7 @@ def load_npz(path: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
                          f"got {obs.shape} and {states.shape}")
     frames = torch.from_numpy(obs[0])
     if frames.shape[1:3] != (size, size):
-        x = F.interpolate(frames.permute(0, 3, 1, 2).float(), (size, size), mode="bilinear", antialias=True)
-        frames = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        frames = resize_frames(frames, size)
     return frames, torch.from_numpy(states[0]).float()
 
 
@@ -142,32 +163,58 @@ def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Nam
             "landscape": landscape_figures(writer, land)}
 
 
-def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Namespace,
-             writer: SummaryWriter) -> dict:
-    from lit_jepa.data.toyworld.env import Tabletop
-    from lit_jepa.data.toyworld.tasks.tabletop import make_goal, trajectory
+def env_kwargs(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
+    """The env's keyword arguments from ``--env-arg KEY=VALUE`` (YAML values) and ``--task``."""
+    out = {} if args.task is None else {"task": args.task}
+    for item in args.env_arg:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            p.error(f"--env-arg {item!r}: expected KEY=VALUE")
+        out[key] = yaml.safe_load(value)
+    return out
 
+
+def env_cem_config(cfg: CEMConfig, low: np.ndarray, high: np.ndarray, args: argparse.Namespace) -> CEMConfig:
+    """``cfg`` with the env's action bounds as defaults: scale half the range times ``--frame-step`` (a model step
+    spans that many env steps), free dims those with a range; ``ValueError`` for asymmetric bounds or an explicit
+    ``--scale`` of another size."""
+    if not np.allclose(low, -high):
+        raise ValueError(f"--env {args.env}: CEM samples around 0 and needs symmetric action bounds, got low {low} "
+                         f"high {high}")
+    scale = tuple(args.scale) if args.scale else tuple(float(h) * args.frame_step for h in high)
+    if len(scale) != len(high):
+        raise ValueError(f"--scale has {len(scale)} values, the env's actions {len(high)} dimensions")
+    free = tuple(args.free_dims) if args.free_dims else tuple(int(d) for d in np.flatnonzero(high > 0))
+    return replace(cfg, scale=scale, free_dims=free)
+
+
+def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Namespace,
+             writer: SummaryWriter, kwargs: dict) -> dict:
     model = models[0]
-    goals = [make_goal(args.task, args.seed + i) for i in range(args.episodes)]
-    poses = np.stack([[g.goal[0], g.goal[1], 0, 0, 0, 0, g.goal[2]] for g in goals])  # goal 7-D proprio
-    planner = LatentPlanner(models, cfg, np.stack([g.image for g in goals]), poses, args.proprio_weight, args.seed,
+    envs = [make_env(args.env, **kwargs) for _ in range(args.episodes)]
+    cfg = env_cem_config(cfg, *action_bounds(envs[0]), args)
+    seeds = [args.seed + i for i in range(args.episodes)]
+    goals = draw_goals(envs, seeds)
+    planner = LatentPlanner(models, cfg, goals.images, goals.proprio, args.proprio_weight, args.seed,
                             frame_step=args.frame_step, budget=args.budget, blur_sigmas=tuple(args.blur_sigmas),
                             replan_every=args.replan_every, coarse_sigmas=tuple(args.coarse_blur_sigmas),
-                            coarse_until=args.coarse_until)
-    result = run_mpc(planner, [Tabletop(model.encoder.img_size) for _ in goals], np.stack([g.start for g in goals]),
-                     np.stack([g.goal for g in goals]), args.task, args.budget, progress=True)
+                            coarse_until=args.coarse_until, solver=args.solver, cost=args.cost)
+    result = run_mpc(planner, envs, seeds, args.budget, progress=True)
     out = summarise(result)
     for step, rate in enumerate(out["success_over_time"]):
-        writer.add_scalar(f"plan/{args.task}/success_rate", rate, step)
-    trajs = [trajectory(0, "val", i, resolution=model.encoder.img_size) for i in range(args.landscape_trajectories)]
+        writer.add_scalar("plan/success_rate", rate, step)
+    trajs = [EnvTrajectories(args.env, args.landscape_trajectories, seed=args.seed + 1, env_kwargs=kwargs)[i]
+             for i in range(args.landscape_trajectories)]
     k = args.frame_step  # transitions one model step apart
-    z = [model.encode(torch.from_numpy(t.frames)) for t in trajs]
+    z = [model.encode(t["video"][0].permute(1, 2, 3, 0)) for t in trajs]
     z0, z1 = torch.cat([x[:-k] for x in z]), torch.cat([x[k:] for x in z])
-    s0 = torch.cat([torch.from_numpy(t.states[:-k]).float() for t in trajs]).to(z0.device)
-    a = torch.cat([torch.from_numpy(pose_differences(t.states[:-k], t.states[k:])) for t in trajs]).to(z0.device)
+    s0 = torch.cat([t["states"][:-k] for t in trajs]).to(z0.device)
+    a = torch.cat([torch.from_numpy(state_differences(t["states"][:-k].numpy(), t["states"][k:].numpy()))
+                   for t in trajs]).to(z0.device)
     out["landscape"] = landscape_figures(writer, energy_landscape(
         model, z0, s0, a, z1, tuple(args.landscape_dims), args.landscape_radius, args.landscape_points))
-    return {"env": args.env, "task": args.task, "seed": args.seed, **out}
+    return {"env": args.env, "env_kwargs": kwargs, "solver": args.solver, "cost": args.cost, "seed": args.seed,
+            "cem": cfg.__dict__, **out}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -187,13 +234,15 @@ def main(argv: list[str]) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    kwargs = env_kwargs(p, args) if args.env else {}
     models = [LatentWorldModel.load(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
-    cfg = CEMConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
-                    momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
-                    bound_kind=args.bound_kind, scale=tuple(args.scale), free_dims=tuple(args.free_dims))
+    cfg = MPPIConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
+                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
+                     bound_kind=args.bound_kind, scale=tuple(args.scale or DROID_SCALE),
+                     free_dims=tuple(args.free_dims or DROID_FREE_DIMS), temperature=args.temperature)
     writer = SummaryWriter(args.logdir)
     t0 = time.perf_counter()
-    out = plan_goal(models, cfg, args, writer) if args.goal_npz else plan_env(models, cfg, args, writer)
+    out = plan_goal(models, cfg, args, writer) if args.goal_npz else plan_env(models, cfg, args, writer, kwargs)
     writer.close()
     record = {"checkpoint": args.checkpoint[0], "checkpoints": args.checkpoint, "device": str(device),
               "cem": cfg.__dict__, "blur_sigmas": args.blur_sigmas, "replan_every": args.replan_every,

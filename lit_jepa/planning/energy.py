@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lit_jepa.geometry import POSE_DIM
+
 
 def l1_energy(pred: Tensor, goal: Tensor) -> Tensor:
     """``mean |pred - goal|`` over the tokens and features of one frame: ``(..., N, D)`` -> ``(...)``."""
@@ -68,6 +70,9 @@ def multiscale_l1_energy(pred_levels: Tensor, goal_levels: Tensor) -> Tensor:
 
 
 def proprio_energy(state: Tensor, goal_state: Tensor) -> Tensor:
-    """``mean |state - goal_state|`` over the position (xyz) and gripper of 7-D poses: ``(..., 7)`` -> ``(...)``."""
+    """``mean |state - goal_state|`` over the position (xyz) and gripper of 7-D poses (``(..., 7)`` -> ``(...)``),
+    over every dimension of states of any other size."""
     diff = (state - goal_state).abs()
+    if state.shape[-1] != POSE_DIM:
+        return diff.mean(-1)
     return (diff[..., :3].sum(-1) + diff[..., 6]) / 4

@@ -18,9 +18,9 @@ from torch import Tensor, nn
 
 from lit_jepa import hub
 from lit_jepa.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from lit_jepa.geometry import integrate_state
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
-from lit_jepa.planning.pose import integrate_pose
 
 POOL_MODES = ("avg", "stack")
 
@@ -61,13 +61,22 @@ def token_maps(z: Tensor, pool: int = 1, mode: str = "avg") -> Tensor:
     return z.view(B, h, h, pool, pool, D).permute(0, 5, 1, 3, 2, 4).reshape(B, D, h * pool, h * pool)
 
 
+def resize_frames(frames: Tensor, size: int) -> Tensor:
+    """uint8 frames ``(B, H, W, 3)`` resized to ``(B, size, size, 3)`` (bilinear, antialiased)."""
+    x = F.interpolate(frames.permute(0, 3, 1, 2).float(), (size, size), mode="bilinear", antialias=True)
+    return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+
 @torch.no_grad()
 def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, batch_size: int = 256,
                   pool_mode: str = "avg") -> Tensor:
     """Layer-normed tokens ``(B, N, D)`` of single frames: uint8 ``(B, H, W, 3)`` or float normalised
-    ``(B, 3, H, W)``; ``N = (H // patch // pool) ** 2``, ``D`` the encoder width (times ``pool ** 2`` for
+    ``(B, 3, H, W)`` (uint8 frames of another size are resized to the encoder's, :func:`resize_frames`);
+    ``N = (H // patch // pool) ** 2``, ``D`` the encoder width (times ``pool ** 2`` for
     ``pool_mode="stack"``, where each encoder token is layer-normed before stacking)."""
     if frames.dtype == torch.uint8:
+        if frames.shape[1:3] != (encoder.img_size, encoder.img_size):
+            frames = resize_frames(frames, encoder.img_size)
         mean = torch.tensor(IMAGENET_MEAN, device=frames.device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=frames.device).view(1, 3, 1, 1)
         frames = (frames.permute(0, 3, 1, 2).float() / 255 - mean) / std
@@ -133,18 +142,21 @@ class LatentWorldModel(nn.Module):
         return encode_frames(self.encoder, frames.to(self.device), self.pool, pool_mode=self.pool_mode)
 
     @torch.no_grad()
-    def rollout(self, z0: Tensor, state0: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
-        """Imagine ``actions`` ``(B, H, A)`` from tokens ``z0`` ``(B, N, D)`` and pose ``state0`` ``(B, A)``.
+    def rollout(self, z0: Tensor, state0: Tensor, actions: Tensor, every_step: bool = False) -> tuple[Tensor, Tensor]:
+        """Imagine ``actions`` ``(B, H, A)`` from tokens ``z0`` ``(B, N, D)`` and state ``state0`` ``(B, A)``.
 
-        The predictor re-reads the whole imagined history at each step; later state tokens are integrated poses.
-        Returns the final predicted frame ``(B, N, D)`` and the final integrated pose ``(B, A)``.
+        The predictor re-reads the whole imagined history at each step; later state tokens are integrated states
+        (:func:`lit_jepa.geometry.integrate_state`: DROID poses for 7-D states, sums otherwise). Returns the final
+        predicted frame ``(B, N, D)`` (``every_step``: every predicted frame ``(B, H, N, D)``) and the final
+        integrated state ``(B, A)``.
         """
-        context, states = z0, [state0]
+        context, states, frames = z0, [state0], []
         for h in range(actions.shape[1]):
             z = predict_next(self.predictor, context, actions[:, : h + 1], torch.stack(states, dim=1))
-            states.append(integrate_pose(states[-1], actions[:, h]))
+            states.append(integrate_state(states[-1], actions[:, h]))
             context = torch.cat([context, z], dim=1)
-        return z, states[-1]
+            frames.append(z)
+        return (torch.stack(frames, dim=1) if every_step else z), states[-1]
 
 
 def check_ensemble(models: list[LatentWorldModel]) -> list[LatentWorldModel]:

@@ -1,7 +1,7 @@
-"""Closed-loop MPC on the ToyWorld ``Tabletop`` with a fixed step budget, and the baseline planners.
+"""Closed-loop MPC in any :class:`~lit_jepa.planning.env.GoalEnv` with a fixed step budget, and the baseline planners.
 
-The runner shows planners only observations (rendered images and the 7-D proprio pose); success is scored by
-the runner after each executed step and never fed back. Every planner plans all episodes at once.
+The runner shows planners only observations (rendered images and proprio); success (the env's ``is_success``) is
+read by the runner after each executed step and never fed back. Every planner plans all episodes at once.
 """
 
 from __future__ import annotations
@@ -10,40 +10,26 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
+from typing import Literal, Protocol
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from lit_jepa.data.toyworld.env import TOLERANCES, Tabletop, success
-from lit_jepa.planning.cem import CEMConfig, cem
+from lit_jepa.metrics import wilson
+from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.energy import blur_levels, multiscale_l1_energy, proprio_energy
+from lit_jepa.planning.env import GoalEnv, Observation, SimulatableEnv
 from lit_jepa.planning.model import LatentWorldModel, check_ensemble
+from lit_jepa.planning.mppi import SOLVERS
 
-
-@dataclass
-class Observation:
-    """What a planner may see: images ``(E, H, W, 3)`` uint8 and proprio poses ``(E, 7)``."""
-
-    images: np.ndarray
-    states: np.ndarray
+COSTS = ("final", "sum")
 
 
 class Planner(Protocol):
     def plan(self, obs: Observation, step: int) -> np.ndarray:
-        """The 7-D actions ``(E, 7)`` to execute now."""
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (95 % by default)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+        """The actions ``(E, A)`` to execute now."""
 
 
 def planned_horizon(horizon: int, step: int, frame_step: int = 1, budget: int | None = None) -> int:
@@ -84,13 +70,22 @@ class LatentPlanner:
     step, a receding horizon that executes one part of each fresh plan). With ``budget`` (environment steps) the
     horizon shrinks so that the plan never runs past the end of the budget: ``min(cfg.horizon, ceil(steps left /
     frame_step))`` model steps.
+
+    ``solver`` picks the search (``cem``: :func:`~lit_jepa.planning.cem.cem`; ``mppi``:
+    :func:`~lit_jepa.planning.mppi.mppi`, which needs an :class:`~lit_jepa.planning.mppi.MPPIConfig`); ``cost``
+    ``"final"`` scores the final predicted frame (V-JEPA 2-AC), ``"sum"`` the sum over every imagined frame
+    (EB-JEPA's ``sum_all_diffs``).
     """
 
     def __init__(self, model: LatentWorldModel | Sequence[LatentWorldModel], cfg: CEMConfig, goal_images: np.ndarray,
                  goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0,
                  frame_step: int = 1, budget: int | None = None, blur_sigmas: tuple[float, ...] = (0.0,),
                  replan_every: int | None = None, coarse_sigmas: tuple[float, ...] = (),
-                 coarse_until: int = 0) -> None:
+                 coarse_until: int = 0, solver: str = "cem", cost: Literal["final", "sum"] = "final") -> None:
+        if solver not in SOLVERS:
+            raise ValueError(f"LatentPlanner: solver must be one of {sorted(SOLVERS)}, got {solver!r}")
+        if cost not in COSTS:
+            raise ValueError(f"LatentPlanner: cost must be one of {COSTS}, got {cost!r}")
         if not blur_sigmas:
             raise ValueError("LatentPlanner: blur_sigmas needs at least one sigma (0 = the plain L1)")
         check_coarse_to_fine(coarse_sigmas, coarse_until)
@@ -102,7 +97,7 @@ class LatentPlanner:
         if not 1 <= replan_every <= frame_step:
             raise ValueError(f"LatentPlanner: replan_every must be in 1..frame_step ({frame_step}), "
                              f"got {replan_every}")
-        self.replan_every = replan_every
+        self.replan_every, self.solver, self.cost = replan_every, SOLVERS[solver], cost
         self.models = check_ensemble([model] if isinstance(model, LatentWorldModel) else list(model))
         self.cfg, self.proprio_weight = cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
@@ -127,16 +122,18 @@ class LatentPlanner:
 
     def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor,
                sigmas: tuple[float, ...] | None = None) -> torch.Tensor:
-        """Energies ``(E, S)`` of physical actions ``(E, S, H, 7)``: one predictor call per horizon step and
-        world model; the mean over the world models. ``sigmas``: ``blur_sigmas`` (default) or ``coarse_sigmas``."""
+        """Energies ``(E, S)`` of physical actions ``(E, S, H, A)``: one predictor call per horizon step and
+        world model; the mean over the world models (``cost="sum"``: each summed over the imagined frames).
+        ``sigmas``: ``blur_sigmas`` (default) or ``coarse_sigmas``."""
         sigmas = self.blur_sigmas if sigmas is None else sigmas
         E, S = actions.shape[:2]
         z0, s0, actions = z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1)
         e = 0.0
         for model in self.models:
-            z, s = model.rollout(z0, s0, actions)  # s: the integrated pose, the same for every model
-            e = e + multiscale_l1_energy(blur_levels(model.maps(z), sigmas).unflatten(1, (E, S)),
-                                         self.goal_levels[sigmas])
+            z, s = model.rollout(z0, s0, actions, every_step=self.cost == "sum")  # s: the same for every model
+            for frame in z.unbind(1) if self.cost == "sum" else (z,):
+                e = e + multiscale_l1_energy(blur_levels(model.maps(frame), sigmas).unflatten(1, (E, S)),
+                                             self.goal_levels[sigmas])
         e = e / len(self.models)
         if self.proprio_weight:
             e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0)).view(E, S)
@@ -152,44 +149,39 @@ class LatentPlanner:
             s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
             cfg = replace(self.cfg, horizon=self.horizon(step))
             sigmas = self.sigmas_at(step)
-            actions, best = cem(lambda a: self.energy(z0, s0, a, sigmas), len(z0), cfg, self.generator, z0.device)
+            actions, best = self.solver(lambda a: self.energy(z0, s0, a, sigmas), len(z0), cfg, self.generator,
+                                        z0.device)
             self.last_energy = best.cpu().numpy()
             self.current = actions[:, 0].double().cpu().numpy() / self.frame_step
         return self.current
 
 
 class SimulatorPlanner:
-    """The planner's ceiling: the same CEM, scored by rolling out copies of the true simulator (privileged: it is
-    built with the live environments and reads their full state). Energy: distances the success test checks,
-    each divided by its tolerance."""
+    """The planner's ceiling: the same search, scored by rolling the live environments themselves forward from their
+    current state and restoring it (privileged: it reads and sets simulator state). Energy: the env's
+    ``goal_distance`` after each action sequence."""
 
-    def __init__(self, envs: list[Tabletop], task: str, goals: np.ndarray, cfg: CEMConfig, seed: int = 0) -> None:
-        self.envs, self.goals, self.cfg = envs, goals, cfg
-        self.tol = TOLERANCES[task]
-        self.sim = Tabletop(envs[0].resolution, envs[0].max_delta)
+    def __init__(self, envs: Sequence[SimulatableEnv], cfg: CEMConfig, seed: int = 0, solver: str = "cem") -> None:
+        missing = [type(e).__name__ for e in envs if not isinstance(e, SimulatableEnv)]
+        if missing:
+            raise TypeError(f"SimulatorPlanner needs get_state, set_state and goal_distance; {missing[0]} lacks them")
+        self.envs, self.cfg, self.solver = list(envs), cfg, SOLVERS[solver]
         self.generator = torch.Generator().manual_seed(seed)
-
-    def _distance(self, full: np.ndarray, goal: np.ndarray) -> float:
-        d = 0.0
-        if "agent" in self.tol:
-            d += float(np.linalg.norm(full[:2] - goal[:2])) / self.tol["agent"]
-        if "block" in self.tol:
-            d += float(np.linalg.norm(full[3:5] - goal[3:5])) / self.tol["block"]
-        return d
 
     def energy(self, actions: torch.Tensor) -> torch.Tensor:
         out = np.empty(actions.shape[:2])
         for e, env in enumerate(self.envs):
-            start = env.full_state
+            start = env.get_state()
             for s, seq in enumerate(actions[e].double().numpy()):
-                self.sim.set_full_state(start)
+                env.set_state(start)
                 for a in seq:
-                    self.sim.step(a)
-                out[e, s] = self._distance(self.sim.full_state, self.goals[e])
+                    env.step(a)
+                out[e, s] = env.goal_distance()
+            env.set_state(start)
         return torch.from_numpy(out).float()
 
     def plan(self, obs: Observation, step: int) -> np.ndarray:
-        actions, _ = cem(self.energy, len(self.envs), self.cfg, self.generator)
+        actions, _ = self.solver(self.energy, len(self.envs), self.cfg, self.generator)
         return actions[:, 0].double().numpy()
 
 
@@ -205,7 +197,7 @@ class RandomPlanner:
 
 
 class ReplayPlanner:
-    """Replays the recorded actions ``(E, K, 7)`` that reach the goals, then holds still."""
+    """Replays the recorded actions ``(E, K, A)`` that reach the goals, then holds still."""
 
     def __init__(self, actions: np.ndarray) -> None:
         self.actions = actions
@@ -213,31 +205,34 @@ class ReplayPlanner:
     def plan(self, obs: Observation, step: int) -> np.ndarray:
         if step < self.actions.shape[1]:
             return self.actions[:, step]
-        return np.zeros((len(obs.states), 7))
+        return np.zeros((len(obs.states), self.actions.shape[-1]))
 
 
-def run_mpc(planner: Planner, envs: list[Tabletop], starts: np.ndarray, goals: np.ndarray, task: str,
-            budget: int, progress: bool = False) -> dict:
-    """Run ``budget`` closed-loop steps from full states ``starts`` toward ``goals`` (one env per episode).
+def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], budget: int,
+            progress: bool = False) -> dict:
+    """Reset each env with its seed (one env per episode) and run ``budget`` closed-loop steps.
 
-    Returns ``success`` ``(E, budget + 1)`` (bool per step, step 0 = start), per-episode ``final`` and ``any``
-    success, and ``plan_seconds`` (total time inside the planner; all episodes are planned together).
-    ``progress`` shows a bar of the steps with the current success rate on stderr.
+    Returns ``success`` ``(E, budget + 1)`` (the envs' ``is_success`` per step, step 0 = start), per-episode
+    ``final`` and ``any`` success, and ``plan_seconds`` (total time inside the planner; all episodes are planned
+    together). ``progress`` shows a bar of the steps with the current success rate on stderr.
     """
-    for env, start in zip(envs, starts):
-        env.set_full_state(start)
+    infos = [env.reset(seed=seed)[1] for env, seed in zip(envs, seeds, strict=True)]
+    executed = [np.zeros(np.shape(env.action_space.low)) for env in envs]  # the dead-reckoned proprio
     ok = np.zeros((len(envs), budget + 1), bool)
-    ok[:, 0] = [success(task, env.full_state, g) for env, g in zip(envs, goals)]
+    ok[:, 0] = [bool(info["is_success"]) for info in infos]
     plan_seconds = 0.0
-    bar = tqdm(total=budget, desc=f"planning {task}", unit="step", file=sys.stderr, disable=not progress)
+    bar = tqdm(total=budget, desc="planning", unit="step", file=sys.stderr, disable=not progress)
     for step in range(budget):
-        obs = Observation(np.stack([env.render() for env in envs]), np.stack([env.state for env in envs]))
+        states = np.stack([info.get("proprio", done) for info, done in zip(infos, executed)])
+        obs = Observation(np.stack([env.render() for env in envs]), states)
         t0 = time.perf_counter()
         actions = planner.plan(obs, step)
         plan_seconds += time.perf_counter() - t0
-        for e, (env, goal) in enumerate(zip(envs, goals)):
-            env.step(np.asarray(actions[e], np.float64))
-            ok[e, step + 1] = success(task, env.full_state, goal)
+        for e, env in enumerate(envs):
+            action = np.asarray(actions[e], np.float64)
+            infos[e] = env.step(action)[4]
+            executed[e] = executed[e] + action
+            ok[e, step + 1] = bool(infos[e]["is_success"])
         bar.set_postfix(success=f"{ok[:, step + 1].mean():.2f}")
         bar.update()
     bar.close()

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from lit_jepa import hub
-from lit_jepa.data.datasets.droid import pose_differences
+from lit_jepa.geometry import state_differences
 from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
@@ -172,11 +172,11 @@ class ACWorldModel(L.LightningModule):
 class FeatureWindows(Dataset):
     """Every window of ``frames`` frames ``frame_step`` frames apart in cached trajectories: ``features``
     ``(frames, N, D)`` in the cache's dtype (float16: :class:`ACWorldModel` casts them on its device, so batches
-    carry half the bytes and the host converts nothing), ``states`` ``(frames, 7)``, ``actions`` ``(frames - 1, 7)``.
+    carry half the bytes and the host converts nothing), ``states`` ``(frames, A)``, ``actions`` ``(frames - 1, A)``.
 
     With ``frame_step`` 1 the actions are the recorded ones; with a larger step (DINO-WM's frameskip) they are the
-    pose differences between the kept frames (:func:`~lit_jepa.data.datasets.droid.pose_differences`, how the
-    official DROID loader makes actions at any frame rate)."""
+    state differences between the kept frames (:func:`~lit_jepa.geometry.state_differences`: pose differences for
+    7-D poses, how the official DROID loader makes actions at any frame rate)."""
 
     def __init__(self, features: list[Tensor], states: list[Tensor], actions: list[Tensor], frames: int,
                  frame_step: int = 1) -> None:
@@ -185,7 +185,7 @@ class FeatureWindows(Dataset):
         self.features, self.states, self.frames, self.frame_step = features, states, frames, frame_step
         k = frame_step  # actions[m][t]: from frame t to frame t + k of trajectory m
         self.actions = actions if k == 1 else [
-            torch.from_numpy(pose_differences(s[:-k].numpy(), s[k:].numpy())) for s in states]
+            torch.from_numpy(state_differences(s[:-k].numpy(), s[k:].numpy())) for s in states]
         span = (frames - 1) * frame_step
         self.windows = [(m, t) for m, f in enumerate(features) for t in range(len(f) - span)]
         if not self.windows:

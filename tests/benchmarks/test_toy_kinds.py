@@ -81,6 +81,25 @@ def test_plan_kind_smoke(tmp_path, calls):
     assert "| plan | reach | world_model_pretrained_encoder |" in tables.leaderboard([rec])
 
 
+def test_plan_kind_two_rooms_solvers_and_costs(tmp_path, calls):
+    s = suite(("enc", "encoder", {"arch": TINY}),
+              ("rooms", "plan", {"encoder_from": "enc", "smoke": True, "world": "two_rooms", "threads": 1,
+                                 "encoders": ["pretrained"], "solvers": ["cem", "mppi"], "costs": ["final", "sum"]}),
+              ("rooms-random", "plan", {"encoder_from": None, "smoke": True, "world": "two_rooms", "threads": 1,
+                                        "encoders": ["random"]}))
+    rooms, rooms_random = run.run_suite(s, tmp_path / "records", tmp_path / "work")[1:]
+    assert rooms["status"] == rooms_random["status"] == "done", (rooms.get("error"), rooms_random.get("error"))
+    planners = ("replay", "random", "simulator_cem", "world_model_pretrained_encoder",
+                "world_model_pretrained_encoder_cem_sum", "world_model_pretrained_encoder_mppi_final",
+                "world_model_pretrained_encoder_mppi_sum")
+    assert set(rooms["metrics"]) == {f"two_rooms.{p}.{k}" for p in planners for k in ("sr_final", "sr_any")} | {
+        "two_rooms.plan_s_per_env_step"}
+    assert "Two-Rooms" in rooms["protocol"] and "solvers cem/mppi, costs final/sum" in rooms["protocol"]
+    assert rooms["extra"]["world_model"]["predictor"]["action_scale"] == 2.45 * 5
+    assert "two_rooms.world_model_random_encoder.sr_final" in rooms_random["metrics"]
+    assert rooms_random["extra"]["world_model"]["encoder"] is None
+
+
 def test_vqa_kind_smoke(tmp_path, calls):
     s = suite(("enc", "encoder", {"arch": VITT}),
               ("vqa", "vqa", {"encoder_from": "enc", "num": 8, "num_val": 4, "epochs": 1, "batch_size": 4}))
@@ -148,3 +167,15 @@ def test_per_sample_hits_of_the_best_head_for_a_mean_class_metric(tmp_path):
     assert _per_sample(tmp_path, result, "action_recall5") == {"index": [0, 1, 2], "label": [4, 2, 7],
                                                                 "hit": [1, 0, 0]}
     assert _per_sample(tmp_path, {"predictions": None}, "action_recall5") is None
+
+
+def test_planning_suite_runs_match_the_benchmark_signature():
+    import inspect
+
+    from benchmarks import toy_planning
+
+    suite = run.load_suite("planning")
+    plans = [r for r in suite["runs"] if r["kind"] == "plan"]
+    accepted = set(inspect.signature(toy_planning.run).parameters) | {"name", "encoder_from"}
+    assert plans and all(set(r["params"]) <= accepted for r in plans)
+    assert {r["params"]["world"] for r in plans} == {"two_rooms"}

@@ -22,9 +22,9 @@ from lit_jepa.data.datasets import (
     WeightedMixture,
     infer_format,
 )
-from lit_jepa.data.datasets.droid import euler_xyz_to_matrix, matrix_to_euler_xyz, poses_to_actions
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ShortSideResize
+from lit_jepa.geometry import euler_xyz_to_matrix, matrix_to_euler_xyz, poses_to_actions
 
 from .videos import frame_ids, write_video
 
@@ -186,10 +186,12 @@ def test_droid_states_and_action_maths(tmp_path):
 
 def test_euler_round_trip_and_relative_rotation():
     rng = np.random.default_rng(0)
-    angles = rng.uniform(-1.2, 1.2, size=(50, 3))
-    assert np.allclose(matrix_to_euler_xyz(euler_xyz_to_matrix(angles)), angles, atol=1e-9)
-    rx = euler_xyz_to_matrix(np.array([0.3, 0.0, 0.0]))
+    angles = torch.from_numpy(rng.uniform(-1.2, 1.2, size=(50, 3)))
+    assert torch.allclose(matrix_to_euler_xyz(euler_xyz_to_matrix(angles)), angles, atol=1e-9)
+    rx = euler_xyz_to_matrix(torch.tensor([0.3, 0.0, 0.0], dtype=torch.float64))
     assert np.allclose(rx, [[1, 0, 0], [0, np.cos(0.3), -np.sin(0.3)], [0, np.sin(0.3), np.cos(0.3)]])
+    locked = euler_xyz_to_matrix(torch.tensor([0.4, np.pi / 2, 0.1], dtype=torch.float64))  # gimbal lock
+    assert torch.allclose(euler_xyz_to_matrix(matrix_to_euler_xyz(locked)), locked, atol=1e-6)
     s = np.zeros((2, 7), dtype=np.float32)
     s[1, 3:6] = [0.1, -0.2, 0.3]  # from identity, the relative rotation is the pose itself
     assert np.allclose(poses_to_actions(s)[0, 3:6], [0.1, -0.2, 0.3], atol=1e-6)

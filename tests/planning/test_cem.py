@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from lit_jepa.data.datasets.droid import poses_to_actions
-from lit_jepa.planning import CEMConfig, cem, integrate_pose, l1_energy, proprio_energy
+from lit_jepa.geometry import integrate_pose, poses_to_actions
+from lit_jepa.metrics import wilson
+from lit_jepa.planning import CEMConfig, cem, l1_energy, proprio_energy
 from lit_jepa.planning.energy import blur_levels, blur_matrix, gaussian_blur, multiscale_l1_energy
 from lit_jepa.planning.model import merge_tokens, token_maps
-from lit_jepa.planning.mpc import wilson
 
 
 def quadratic(target: torch.Tensor):

@@ -15,14 +15,16 @@ import torch
 
 from lit_jepa import hub
 from lit_jepa.data.toyworld.env import Tabletop
+from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import main, resolve_device
 from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy
+from lit_jepa.planning.env import Observation
 from lit_jepa.planning.model import LatentWorldModel
-from lit_jepa.planning.mpc import LatentPlanner, Observation, RandomPlanner, ReplayPlanner, run_mpc, summarise
+from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, run_mpc, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,9 +50,8 @@ def test_replay_reaches_every_goal_and_planners_see_only_observations():
             seen.append(obs)
             return super().plan(obs, step)
 
-    envs = [Tabletop() for _ in goals]
-    res = run_mpc(Spy(np.stack([g.actions for g in goals])), envs, np.stack([g.start for g in goals]),
-                  np.stack([g.goal for g in goals]), "reach", 25)
+    envs = [TabletopGoalEnv("reach") for _ in goals]
+    res = run_mpc(Spy(np.stack([g.actions for g in goals])), envs, [1_000_000 + i for i in range(3)], 25)
     assert res["final"].all() and res["success"].shape == (3, 26) and not res["success"][:, 0].any()
     assert {f.name for f in dataclasses.fields(seen[0])} == {"images", "states"}
     assert seen[0].images.shape == (3, 64, 64, 3) and seen[0].states.shape == (3, 7)
@@ -60,10 +61,10 @@ def test_replay_reaches_every_goal_and_planners_see_only_observations():
 
 def test_mpc_progress_bar_reports_steps_and_success(capsys):
     goals = [make_goal("reach", 1_000_000 + i) for i in range(2)]
-    run_mpc(ReplayPlanner(np.stack([g.actions for g in goals])), [Tabletop() for _ in goals],
-            np.stack([g.start for g in goals]), np.stack([g.goal for g in goals]), "reach", 25, progress=True)
+    run_mpc(ReplayPlanner(np.stack([g.actions for g in goals])), [TabletopGoalEnv("reach") for _ in goals],
+            [1_000_000, 1_000_001], 25, progress=True)
     err = capsys.readouterr().err
-    assert "planning reach" in err and "25/25" in err and "success=1.00" in err
+    assert "planning" in err and "25/25" in err and "success=1.00" in err
 
 
 def test_random_planner_stays_in_bounds():

@@ -9,9 +9,9 @@ import lightning as L
 import pytest
 import torch
 
-from lit_jepa.data.datasets.droid import poses_to_actions
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
+from lit_jepa.geometry import poses_to_actions
 from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor

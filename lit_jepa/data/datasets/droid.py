@@ -23,42 +23,9 @@ from lit_jepa.data.datasets.base import AnnotationError, ClipEntry, VideoClipDat
 from lit_jepa.data.decode import CORRUPT, SampleError, VideoInfo
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ClipTransform
+from lit_jepa.geometry import poses_to_actions
 
 POSITION, GRIPPER = "observation/robot_state/cartesian_position", "observation/robot_state/gripper_position"
-
-
-def euler_xyz_to_matrix(angles: np.ndarray) -> np.ndarray:
-    """Rotation matrices ``(..., 3, 3)`` of extrinsic xyz Euler angles ``(..., 3)``: ``Rz(c) @ Ry(b) @ Rx(a)``."""
-    a, b, c = np.moveaxis(np.asarray(angles, dtype=np.float64), -1, 0)
-    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
-    rows = [[cc * cb, cc * sb * sa - sc * ca, cc * sb * ca + sc * sa],
-            [sc * cb, sc * sb * sa + cc * ca, sc * sb * ca - cc * sa],
-            [-sb, cb * sa, cb * ca]]
-    return np.stack([np.stack(r, axis=-1) for r in rows], axis=-2)
-
-
-def matrix_to_euler_xyz(m: np.ndarray) -> np.ndarray:
-    """Extrinsic xyz Euler angles of rotation matrices (inverse of :func:`euler_xyz_to_matrix`)."""
-    b = np.arcsin(np.clip(-m[..., 2, 0], -1.0, 1.0))
-    a = np.arctan2(m[..., 2, 1], m[..., 2, 2])
-    c = np.arctan2(m[..., 1, 0], m[..., 0, 0])
-    locked = np.abs(np.cos(b)) < 1e-6  # gimbal lock: put the whole yaw in c
-    a, c = np.where(locked, 0.0, a), np.where(locked, np.arctan2(-m[..., 0, 1], m[..., 1, 1]), c)
-    return np.stack([a, b, c], axis=-1)
-
-
-def pose_differences(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Actions ``(..., 7)`` taking poses ``before`` to ``after`` (xyz, Euler xyz, gripper): position difference,
-    relative rotation ``R_after R_before^T`` as Euler xyz, gripper difference (the official ``poses_to_diffs``)."""
-    rel = euler_xyz_to_matrix(after[..., 3:6]) @ np.swapaxes(euler_xyz_to_matrix(before[..., 3:6]), -1, -2)
-    return np.concatenate(
-        [after[..., :3] - before[..., :3], matrix_to_euler_xyz(rel), after[..., 6:7] - before[..., 6:7]], axis=-1
-    ).astype(np.float32)
-
-
-def poses_to_actions(states: np.ndarray) -> np.ndarray:
-    """``(T, 7)`` states -> ``(T - 1, 7)`` actions between consecutive poses (:func:`pose_differences`)."""
-    return pose_differences(states[:-1], states[1:])
 
 
 def trajectory_dir(video_path: str) -> str:
