@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from lit_jepa.atomic import write_text
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -48,12 +50,7 @@ def time_interleaved(fns: dict[str, Callable[[], None]], repeats: int, device: t
 
 
 def write_record(name: str, record: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(path)  # atomic: a reader never sees half a record
-    return path
+    return write_text(RESULTS / f"{name}.json", json.dumps(record, indent=2) + "\n")  # never half a record
 
 
 def command(script: str, argv: list[str] | None) -> str:
