@@ -5,6 +5,7 @@
 - :func:`staged_folder`: a folder built under such a name and renamed into place in one step, refusing an
   occupied target: readers see either no folder or a complete one, and two writers never mix their files.
 - :func:`locked`: an exclusive :class:`filelock.FileLock` (as Hugging Face ``datasets`` uses), waiting or refusing.
+- :func:`once`: make a folder unless complete, under a lock, so that concurrent callers wait and share the result.
 """
 
 from __future__ import annotations
@@ -120,3 +121,22 @@ def locked(path: str | Path, what: str, wait: bool = True) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def once(out: str | Path, marker: str, make: Callable[[], object]) -> None:
+    """Call ``make`` (which creates ``out`` with ``out / marker`` written last) unless ``out / marker`` exists.
+
+    The check and ``make`` run under the lock ``.<out name>.lock`` beside ``out``: a concurrent caller waits, then
+    finds the marker and reuses the folder. A complete folder is used without taking the lock (read-only places).
+
+    Args:
+        out: the folder.
+        marker: a file that ``make`` writes last in ``out``.
+        make: creates ``out``.
+    """
+    out = Path(out)
+    if (out / marker).is_file():
+        return
+    with locked(out.with_name(f".{out.name}.lock"), f"{out}"):
+        if not (out / marker).is_file():
+            make()

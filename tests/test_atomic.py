@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lit_jepa.atomic import FolderBusyError, locked, staged_folder, temp_path, write_text
+from lit_jepa.atomic import FolderBusyError, locked, once, staged_folder, temp_path, write_text
 
 HOLD_LOCK = """
 import sys, time
@@ -82,3 +82,16 @@ def test_lock_held_by_another_process_is_refused_or_waited_for(tmp_path: Path) -
     finally:
         holder.wait()
     assert holder.returncode == 0
+
+
+def test_once_makes_a_folder_only_while_incomplete(tmp_path: Path) -> None:
+    out, calls = tmp_path / "data", []
+
+    def make() -> None:
+        calls.append(1)
+        with staged_folder(out) as tmp:
+            (tmp / "done.json").write_text("{}")
+
+    once(out, "done.json", make)
+    once(out, "done.json", make)
+    assert calls == [1] and (out / "done.json").is_file()

@@ -8,7 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
-from lit_jepa.atomic import locked
+from lit_jepa.atomic import once
 from lit_jepa.data.toyworld.writers import ANNOTATIONS, MANIFEST, generate, split_counts
 
 FORMAT_VERSION = 1  # bump when generated content changes, so old caches are not reused
@@ -38,12 +38,13 @@ def ensure_generated(
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
     out = Path(root) if root is not None else cache_root() / f"{task}-{key}"
     manifest = out / MANIFEST
-    if not manifest.is_file():
-        with locked(out.with_name(f".{out.name}.lock"), f"ToyWorld data folder {out}"):
-            if not manifest.is_file():
-                if root is None and out.exists():  # left by a version that generated in place
-                    shutil.rmtree(out)
-                generate(task, out, num, seed, num_val, resolution)
+
+    def make() -> None:
+        if root is None and out.exists():  # left by a version that generated in place
+            shutil.rmtree(out)
+        generate(task, out, num, seed, num_val, resolution)
+
+    once(out, MANIFEST, make)
     found = json.loads(manifest.read_text())
     wanted = {"task": task, "seed": seed, "resolution": resolution, "num": split_counts(num, num_val)}
     diff = {k: (found.get(k), v) for k, v in wanted.items() if found.get(k) != v}
