@@ -9,7 +9,7 @@
 - ``lit-jepa plan ...``: CEM planning with a trained world model (``lit_jepa.planning.cli``).
 - ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
 
-Bad input (a missing or malformed file, an invalid value: :data:`INPUT_ERRORS`, also when jsonargparse wraps it
+Bad input (a missing or malformed file, an invalid value: :func:`input_errors`, also when jsonargparse wraps it
 while building a recipe's classes) ends the command with one line naming the file and exit status 2; ``--debug``
 anywhere on the command line, or ``LIT_JEPA_DEBUG=1``, shows the traceback instead.
 """
@@ -21,9 +21,6 @@ import os
 import pickle
 import sys
 
-from lit_jepa.atomic import FolderBusyError
-from lit_jepa.data.decode import SampleError
-
 # command name -> "module:function"; each function takes the remaining argv and returns an exit status.
 DATA_COMMANDS: dict[str, str] = {
     "check": "lit_jepa.data.doctor:main",
@@ -32,9 +29,6 @@ DATA_COMMANDS: dict[str, str] = {
     "toyvqa": "lit_jepa.vqa.cli:main",
 }
 TRAINER_COMMANDS = ("fit", "validate", "test", "predict")
-# errors that mean bad input (files, values) rather than a bug: reported in one line (see the module docstring)
-INPUT_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, KeyError, SampleError, FolderBusyError,
-                                                 pickle.UnpicklingError)
 # (source, target) config keys: the target follows the source wherever both exist in a recipe, after command-line
 # overrides. Class counts are read from the DataModule by the task modules at setup (they are known only once
 # the annotation files are read).
@@ -117,12 +111,21 @@ def _raised_by(err: BaseException) -> str:
     return tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
 
 
+def input_errors() -> tuple[type[BaseException], ...]:
+    """The errors that mean bad input (files, values) rather than a bug (imported here: the data layer is slow to
+    import)."""
+    from lit_jepa.atomic import FolderBusyError
+    from lit_jepa.data.decode import SampleError
+
+    return OSError, ValueError, KeyError, pickle.UnpicklingError, SampleError, FolderBusyError
+
+
 def input_error(err: BaseException) -> BaseException | None:
     """``err``, or for an error jsonargparse raised while handling another (a class of the recipe it failed to
-    build) that other error, when it is one of :data:`INPUT_ERRORS`; else ``None`` (a bug: keep the traceback)."""
+    build) that other error, when it is one of :func:`input_errors`; else ``None`` (a bug: keep the traceback)."""
     while _raised_by(err).startswith("jsonargparse") and (inner := err.__cause__ or err.__context__) is not None:
         err = inner
-    return err if isinstance(err, INPUT_ERRORS) else None
+    return err if isinstance(err, input_errors()) else None
 
 
 def one_line(err: BaseException) -> str:
