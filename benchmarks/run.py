@@ -14,6 +14,9 @@ your runs, ``benchmarks/results/`` for the published records), so your runs neve
 Suites are YAML files in ``benchmarks/suites/`` (a list of runs: ``name``, ``kind``, ``params``). A run whose
 finished record has the same parameters, and the same checkpoints of the earlier runs it uses (``encoder_from``),
 is not redone, so an interrupted suite resumes where it stopped and a retrained encoder reruns its evaluations.
+
+A suite run locks its records folder and its workdir (``LOCK`` in each): a second run on either is refused at
+once with the lock's path, so two runs never write the same logs, checkpoints or records.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import sys
 import time
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
@@ -30,9 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import records  # noqa: E402
 from benchmarks.kinds import KINDS, Context, encoder_ckpt_path  # noqa: E402
 from benchmarks.tables import write_outputs  # noqa: E402
+from lit_jepa.atomic import FolderBusyError, locked  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REFERENCES = ("encoder_from",)  # params that name an earlier run whose checkpoint the run uses
+LOCK = ".lit-jepa-bench.lock"
 
 
 def load_suite(name_or_path: str) -> dict:
@@ -126,12 +132,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", help="folder of run records (default: WORKDIR/records)")
     parser.add_argument("--workdir", default=str(HERE.parent / "runs" / "bench"), help="data, logs, checkpoints")
     parser.add_argument("--force", action="store_true", help="rerun runs that already have a finished record")
-    parser.add_argument("--only", nargs="*", help="run only these runs of the suite")
+    parser.add_argument("--only", nargs="+", metavar="RUN", help="run only these runs of the suite")
     parser.add_argument("--out", help="folder for LEADERBOARD.md, leaderboard.csv and plots/ (default: the records "
                                       "folder's parent)")
     parser.add_argument("--tables-only", action="store_true", help="only regenerate the leaderboard outputs")
     args = parser.parse_args(argv)
     records_dir = Path(args.records) if args.records else Path(args.workdir) / "records"
+    with ExitStack() as stack:
+        if not args.tables_only:
+            folders = {Path(args.workdir).resolve(): "benchmark workdir",
+                       records_dir.resolve(): "benchmark records folder"}  # one lock when they are one folder
+            try:
+                for folder, what in folders.items():
+                    stack.enter_context(locked(folder / LOCK, f"{what} {folder}", wait=False))
+            except FolderBusyError as err:
+                parser.exit(2, f"{parser.prog}: error: {err}\n")
+        return run_and_tabulate(parser, args, records_dir)
+
+
+def run_and_tabulate(parser: argparse.ArgumentParser, args: argparse.Namespace, records_dir: Path) -> int:
+    """The suite of ``args`` (unless ``--tables-only``), then the leaderboard outputs; returns the exit status."""
     failed = []
     if not args.tables_only:
         suite = load_suite(args.suite)

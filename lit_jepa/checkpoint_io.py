@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """``TorchCheckpointIO`` whose local saves go through :func:`lit_jepa.atomic.atomic_save` (a temporary
-    ``<dir>/.<name>.tmp``, fsync, ``os.replace``); remote URLs keep Lightning's behaviour. The first save into a
-    folder removes the temporary files that killed earlier runs left there. Loads are safe by default (module
-    docstring)."""
+    ``<dir>/.<name>.tmp-<host>-<pid>-<random>``, fsync, ``os.replace``); remote URLs keep Lightning's
+    behaviour. The first save into a folder removes the temporary files that killed earlier runs left there.
+    Loads are safe by default (module docstring)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,7 +40,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             return super().save_checkpoint(checkpoint, path, storage_options)
         folder = Path(path).parent
         if folder not in self._cleaned:
-            for orphan in folder.glob(".*.ckpt.tmp"):
+            for orphan in folder.glob(".*.ckpt.tmp-*"):
                 log.info("removing %s, left by an interrupted checkpoint write", orphan)
                 orphan.unlink(missing_ok=True)
             self._cleaned.add(folder)

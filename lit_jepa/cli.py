@@ -8,11 +8,17 @@
 - ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
 - ``lit-jepa plan ...``: CEM planning with a trained world model (``lit_jepa.planning.cli``).
 - ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
+
+Bad input (a missing or malformed file, an invalid value: :func:`input_errors`, also when jsonargparse wraps it
+while building a recipe's classes) ends the command with one line naming the file and exit status 2; ``--debug``
+anywhere on the command line, or ``LIT_JEPA_DEBUG=1``, shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import pickle
 import sys
 
 # command name -> "module:function"; each function takes the remaining argv and returns an exit status.
@@ -99,9 +105,62 @@ def bench(argv: list[str]) -> int:
     return run_main(argv)
 
 
+def _raised_by(err: BaseException) -> str:
+    """The module whose code raised ``err``."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+
+
+def input_errors() -> tuple[type[BaseException], ...]:
+    """The errors that mean bad input (files, values) rather than a bug (imported here: the data layer is slow to
+    import)."""
+    from lit_jepa.atomic import FolderBusyError
+    from lit_jepa.data.decode import SampleError
+
+    return OSError, ValueError, KeyError, pickle.UnpicklingError, SampleError, FolderBusyError
+
+
+def input_error(err: BaseException) -> BaseException | None:
+    """``err``, or for an error jsonargparse raised while handling another (a class of the recipe it failed to
+    build) that other error, when it is one of :func:`input_errors`; else ``None`` (a bug: keep the traceback)."""
+    while _raised_by(err).startswith("jsonargparse") and (inner := err.__cause__ or err.__context__) is not None:
+        err = inner
+    return err if isinstance(err, input_errors()) else None
+
+
+def one_line(err: BaseException) -> str:
+    """The message of an input error (a ``KeyError``'s without the quotes ``str`` adds)."""
+    message = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 else str(err)
+    return str(message) or type(err).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a ``lit-jepa`` command; bad input is one line on stderr and exit status 2 (module docstring)."""
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in argv:
+        argv = [a for a in argv if a != "--debug"]
+        os.environ["LIT_JEPA_DEBUG"] = "1"  # also for the processes a run starts (DDP ranks)
+        if from_command_line:
+            sys.argv[1:] = argv  # LightningCLI reads sys.argv itself
+    debug = os.environ.get("LIT_JEPA_DEBUG", "") not in ("", "0")
+    try:
+        return dispatch(argv, from_command_line)
+    except Exception as err:
+        cause = input_error(err)
+        if debug or cause is None:
+            raise
+        name = " ".join(argv[:2] if argv[:1] == ["data"] else argv[:1])
+        sys.stderr.write(f"lit-jepa {name}: error: {one_line(cause)} (--debug or LIT_JEPA_DEBUG=1 for the "
+                         "traceback)\n")
+        return 2
+
+
+def dispatch(argv: list[str], from_command_line: bool = False) -> int:
+    """Run the command ``argv`` names and return its exit status (``from_command_line``: ``argv`` is
+    ``sys.argv[1:]``, which LightningCLI reads itself)."""
     if argv[:1] == ["data"] and len(argv) >= 2 and argv[1] in DATA_COMMANDS:
         module, func = DATA_COMMANDS[argv[1]].split(":")
         return int(getattr(importlib.import_module(module), func)(argv[2:]) or 0)

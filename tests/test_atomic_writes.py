@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ import pytest
 import torch
 
 from lit_jepa import hub
-from lit_jepa.atomic import atomic_save, atomic_write_json, temp_path
+from lit_jepa.atomic import atomic_save, atomic_write_json
 from lit_jepa.checkpoint_io import AtomicCheckpointIO
 from lit_jepa.nn import VisionTransformer
 
@@ -76,8 +77,8 @@ def test_kill_9_while_a_checkpoint_is_replaced(tmp_path, small_fs):
         assert writer.stdout.readline().strip() == "saved"
         writer.stdin.write("\n")
         writer.stdin.flush()
-        tmp, deadline = temp_path(last), time.monotonic() + 60
-        while not (tmp.exists() and tmp.stat().st_size > 20_000_000):
+        deadline = time.monotonic() + 60
+        while not any(t.stat().st_size > 20_000_000 for t in run.glob(".last.ckpt.tmp-*")):
             assert writer.poll() is None and time.monotonic() < deadline, "the write ended before it was caught"
             time.sleep(0.001)
         writer.send_signal(signal.SIGKILL)
@@ -87,7 +88,9 @@ def test_kill_9_while_a_checkpoint_is_replaced(tmp_path, small_fs):
             writer.kill()
     assert writer.returncode == -signal.SIGKILL
     assert load(last)["step"] == 1  # the previous checkpoint, whole
-    assert sorted(p.name for p in run.iterdir()) == [".last.ckpt.tmp", "last.ckpt"]
+    left = sorted(p.name for p in run.iterdir())
+    assert len(left) == 2 and left[0].startswith(f".last.ckpt.tmp-{socket.gethostname()}-{writer.pid}-")
+    assert left[1] == "last.ckpt"
     assert list(staging.iterdir()) == []
     # the resumed run's first save replaces the checkpoint and removes what the killed one left
     AtomicCheckpointIO().save_checkpoint({"step": 3}, run / "epoch=0-step=3.ckpt")

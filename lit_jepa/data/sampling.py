@@ -38,7 +38,8 @@ class ClipSpec:
     def __post_init__(self) -> None:
         if (self.frame_step is None) == (self.fps is None):
             raise ValueError(f"ClipSpec: set exactly one of frame_step and fps, got {self.frame_step=}, {self.fps=}")
-        if min(self.frames_per_clip, self.num_segments, self.num_views, self.frame_step or self.fps) < 1:
+        step = self.frame_step if self.frame_step is not None else self.fps
+        if min(self.frames_per_clip, self.num_segments, self.num_views, step) < 1:
             raise ValueError(f"ClipSpec: frames, segments, views and step/fps must be >= 1, got {self}")
 
     def step(self, video_fps: float) -> int:

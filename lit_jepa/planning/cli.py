@@ -121,12 +121,17 @@ def coarse_to_fine_arguments(p: argparse.ArgumentParser, args: argparse.Namespac
 
 
 def load_npz(path: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frames ``(T, size, size, 3)`` uint8 and states ``(T, 7)`` of the first trajectory in ``path``."""
+    """Frames ``(T, size, size, 3)`` uint8 and states ``(T, 7)`` of the first trajectory in ``path``; non-finite
+    observations, states or actions are a ``ValueError`` naming the file and key."""
     with np.load(path) as f:
         missing = {"observations", "states"} - set(f.files)
         if missing:
             raise KeyError(f"{path}: missing keys {sorted(missing)}; expected observations and states")
         obs, states = f["observations"], f["states"]
+        for key in ("observations", "states", "actions"):
+            bad = int((~np.isfinite(f[key])).sum()) if key in f.files else 0
+            if bad:
+                raise ValueError(f"{path}: {key} holds {bad} non-finite values (NaN or inf)")
     if obs.ndim != 5 or obs.shape[-1] != 3 or obs.shape[1] < 2 or states.shape[:2] != obs.shape[:2]:
         raise ValueError(f"{path}: expected observations (N, T>=2, H, W, 3) and states (N, T, 7), "
                          f"got {obs.shape} and {states.shape}")

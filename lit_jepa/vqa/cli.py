@@ -19,7 +19,8 @@ def main(argv: list[str]) -> int:
     """Parse ``argv`` (the arguments after ``toyvqa``), generate, print the files and kind counts; returns 0."""
     parser = argparse.ArgumentParser(prog="lit-jepa data toyvqa", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", "--root", dest="out", required=True, help="output folder (created)")
+    parser.add_argument("--out", "--root", dest="out", required=True,
+                        help="output folder: absent or empty (created in one step)")
     parser.add_argument("--num", type=int, default=960, help="training questions, one video each (default 960)")
     parser.add_argument("--num-val", type=int, default=None, help="validation questions (default num // 4)")
     parser.add_argument("--seed", type=int, default=0)

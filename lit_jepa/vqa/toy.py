@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lit_jepa.atomic import atomic_write_json
+from lit_jepa.atomic import atomic_write_json, once, staged_folder
 from lit_jepa.data.toyworld.tasks.base import sample_rng
 from lit_jepa.data.toyworld.tasks.fine import SOMERSAULTS, FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
@@ -35,6 +35,7 @@ from lit_jepa.data.toyworld.writers import split_counts
 from lit_jepa.vqa.formats import QAItem, write_jsonl
 
 FORMAT_VERSION = 1
+MANIFEST = "toyvqa.json"
 NUM_FRAMES = 16
 # motion label -> (kind, question, answer); the choices of a kind are all answers of that kind
 SPECIFIC: dict[int, tuple[str, str, str]] = {
@@ -100,29 +101,33 @@ def toy_question(seed: int, split: str, index: int, resolution: int = 64) -> tup
 
 def generate_toyvqa(out: str | Path, num: int = 960, num_val: int | None = None, seed: int = 0,
                     resolution: int = 64) -> Path:
-    """Write ``num`` training and ``num_val`` (default ``num // 4``) validation questions; returns ``out``."""
-    out = Path(out)
+    """Write ``num`` training and ``num_val`` (default ``num // 4``) validation questions; returns ``out``.
+
+    Built in a temporary folder renamed to ``out`` once complete: ``out`` must be absent or empty
+    (``FileExistsError``), and never holds half a dataset or the files of two runs.
+    """
     counts = split_counts(num, num_val)
-    for split, n in counts.items():
-        items = []
-        for i in range(n):
-            frames, item = toy_question(seed, split, i, resolution)
-            item.video = f"videos/{split}/toyqa_{split}_{i:06d}.mp4"
-            write_mp4(out / item.video, frames, 8)
-            items.append(item)
-        write_jsonl(out / f"{split}.jsonl", items)
-    manifest = {"seed": seed, "resolution": resolution, "num": counts, "format": FORMAT_VERSION}
-    atomic_write_json(out / "toyvqa.json", manifest, indent=1)
-    return out
+    with staged_folder(out) as tmp:
+        for split, n in counts.items():
+            items = []
+            for i in range(n):
+                frames, item = toy_question(seed, split, i, resolution)
+                item.video = f"videos/{split}/toyqa_{split}_{i:06d}.mp4"
+                write_mp4(tmp / item.video, frames, 8)
+                items.append(item)
+            write_jsonl(tmp / f"{split}.jsonl", items)
+        manifest = {"seed": seed, "resolution": resolution, "num": counts, "format": FORMAT_VERSION}
+        atomic_write_json(tmp / MANIFEST, manifest, indent=1)
+    return Path(out)
 
 
 def ensure_toyvqa(out: str | Path, num: int = 960, num_val: int | None = None, seed: int = 0,
                   resolution: int = 64) -> Path:
-    """Generate unless ``out`` already holds this dataset; a dataset made with other parameters is an error."""
-    manifest = Path(out) / "toyvqa.json"
+    """Generate unless ``out`` already holds this dataset; a dataset made with other parameters is an error.
+    Concurrent callers (several runs, every rank of a job) wait for the first and share its result."""
+    manifest = Path(out) / MANIFEST
     wanted = {"seed": seed, "resolution": resolution, "num": split_counts(num, num_val), "format": FORMAT_VERSION}
-    if not manifest.is_file():
-        return generate_toyvqa(out, num, num_val, seed, resolution)
+    once(out, MANIFEST, lambda: generate_toyvqa(out, num, num_val, seed, resolution))
     found = json.loads(manifest.read_text())
     if found != wanted:
         raise ValueError(f"{manifest}: dataset made with other parameters: found {found}, wanted {wanted}")

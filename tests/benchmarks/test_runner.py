@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import records, run, tables
 from benchmarks.kinds import KINDS
+from lit_jepa.atomic import locked
 
 
 @pytest.fixture
@@ -154,3 +155,25 @@ def test_main_writes_the_leaderboard_beside_the_records_it_reads(tmp_path, count
     assert published.read_text() == before  # the published tables are untouched
     with pytest.raises(SystemExit):
         run.main(["--records", str(records_dir), "--workdir", str(work), "--only", "nope"])
+
+
+def test_only_needs_a_run_name(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run.main(["--only"])
+    assert exit_.value.code == 2 and "--only: expected at least one argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shared", ["records", "workdir"])
+def test_a_second_run_on_a_records_folder_or_workdir_in_use_is_refused(tmp_path, counting_kind, monkeypatch, capsys,
+                                                                      shared):
+    monkeypatch.setattr(run, "load_suite", lambda name: suite(("a", {"x": 0.1})))
+    records_dir, work = tmp_path / "records", tmp_path / "work"
+    other = ["--records", str(records_dir), "--workdir", str(tmp_path / "elsewhere")] if shared == "records" else \
+        ["--records", str(tmp_path / "elsewhere" / "records"), "--workdir", str(work)]
+    held = (records_dir if shared == "records" else work).resolve() / run.LOCK
+    with locked(held, "the first run"):  # a first run in progress (a lock file is per open file, even in-process)
+        with pytest.raises(SystemExit) as exit_:
+            run.main(other)
+    assert exit_.value.code == 2 and counting_kind == []  # refused before running anything
+    assert f"is in use by another process (lock {held})" in capsys.readouterr().err
+    assert run.main(other) == 0 and counting_kind == ["a"]  # free again once the first run ends

@@ -125,6 +125,26 @@ def test_plan_cli_rejects_bad_npz(tmp_path):
         main(["--checkpoint", str(ckpt), "--goal-npz", str(bad), "--out", str(tmp_path / "x.json")])
 
 
+@pytest.mark.parametrize("key", ["observations", "states", "actions"])
+def test_plan_rejects_non_finite_goal_npz_in_one_line(tmp_path, capfd, monkeypatch, key):
+    from lit_jepa.cli import main as lit_jepa
+
+    monkeypatch.delenv("LIT_JEPA_DEBUG", raising=False)
+    ckpt = export_random_model(tmp_path / "wm.pt", 64, 8)
+    arrays = {"observations": np.zeros((1, 3, 64, 64, 3), np.float32), "states": np.zeros((1, 3, 7)),
+              "actions": np.zeros((1, 2, 7))}
+    arrays[key].flat[9] = np.nan if key != "actions" else np.inf
+    npz = tmp_path / "goal.npz"
+    np.savez(npz, **arrays)
+    out = tmp_path / "x.json"
+    assert lit_jepa(["plan", "--checkpoint", str(ckpt), "--goal-npz", str(npz), "--out", str(out)]) == 2
+    err = capfd.readouterr().err
+    assert "lit_jepa/planning" not in err and [line for line in err.splitlines() if line.startswith("lit-jepa")] == [
+        f"lit-jepa plan: error: {npz}: {key} holds 1 non-finite values (NaN or inf) (--debug or LIT_JEPA_DEBUG=1 "
+        "for the traceback)"]
+    assert not out.exists()
+
+
 def test_plan_cli_device(tmp_path):
     assert resolve_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not torch.cuda.is_available():

@@ -8,7 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
-from lit_jepa.data.toyworld.writers import ANNOTATIONS, generate, split_counts
+from lit_jepa.atomic import once
+from lit_jepa.data.toyworld.writers import ANNOTATIONS, MANIFEST, generate, split_counts
 
 FORMAT_VERSION = 1  # bump when generated content changes, so old caches are not reused
 
@@ -24,10 +25,11 @@ def ensure_generated(
 ) -> Path:
     """Generate ``task`` unless already there, and return the annotation file of ``split`` (train or val).
 
-    Without ``root`` the data goes to ``cache_root() / "<task>-<hash of the parameters>"``; an incomplete cache
-    folder (no ``toyworld.json``, e.g. after an interrupted run) is removed and regenerated. A given ``root``
-    that holds a dataset made with other parameters is an error, never overwritten. Call it from one process
-    (``prepare_data``) when training on several.
+    Without ``root`` the data goes to ``cache_root() / "<task>-<hash of the parameters>"``. A given ``root``
+    that holds a dataset made with other parameters is an error, never overwritten. Safe from any number of
+    processes at once (several ``fit`` runs, every rank of a multi-node job on a shared file system): the first
+    generates under a file lock ``.<folder>.lock`` beside the dataset, the others wait and reuse its result; a
+    complete dataset is read without taking the lock.
     """
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -35,16 +37,17 @@ def ensure_generated(
               "format": FORMAT_VERSION}
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
     out = Path(root) if root is not None else cache_root() / f"{task}-{key}"
-    manifest = out / "toyworld.json"
-    if manifest.is_file():
-        found = json.loads(manifest.read_text())
-        wanted = {"task": task, "seed": seed, "resolution": resolution,
-                  "num": split_counts(num, num_val)}
-        diff = {k: (found.get(k), v) for k, v in wanted.items() if found.get(k) != v}
-        if diff:
-            raise ValueError(f"{manifest}: dataset made with other parameters (found, wanted): {diff}")
-    else:
-        if root is None and out.exists():
+    manifest = out / MANIFEST
+
+    def make() -> None:
+        if root is None and out.exists():  # left by a version that generated in place
             shutil.rmtree(out)
         generate(task, out, num, seed, num_val, resolution)
+
+    once(out, MANIFEST, make)
+    found = json.loads(manifest.read_text())
+    wanted = {"task": task, "seed": seed, "resolution": resolution, "num": split_counts(num, num_val)}
+    diff = {k: (found.get(k), v) for k, v in wanted.items() if found.get(k) != v}
+    if diff:
+        raise ValueError(f"{manifest}: dataset made with other parameters (found, wanted): {diff}")
     return out / ANNOTATIONS[task][split]

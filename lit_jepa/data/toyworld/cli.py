@@ -14,7 +14,7 @@ def main(argv: list[str]) -> int:
     """Parse ``argv`` (the arguments after ``toyworld``), generate, print where the annotations are; returns 0."""
     parser = argparse.ArgumentParser(prog="lit-jepa data toyworld", description=__doc__)
     parser.add_argument("--task", required=True, choices=sorted(WRITERS))
-    parser.add_argument("--out", required=True, help="output folder (created)")
+    parser.add_argument("--out", required=True, help="output folder: absent or empty (created in one step)")
     parser.add_argument("--num", type=int, default=240, help="training videos or trajectories (default 240)")
     parser.add_argument("--num-val", type=int, default=None, help="validation videos (default num // 4)")
     parser.add_argument("--seed", type=int, default=0)

@@ -15,7 +15,8 @@ Layouts under ``out`` (``<split>`` is ``train`` or ``val``; file names follow ea
   ``action/{cartesian_position, gripper_position}``: the executed command as a target pose) plus
   ``observation/toyworld/{block_position, block_attached}``.
 
-Every writer returns the number of video frames it wrote (for throughput figures).
+Every writer writes under ``out`` and names files in annotations by their final folder ``root`` (``out`` is a
+temporary folder that :func:`generate` renames to ``root`` once complete).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from lit_jepa.atomic import atomic_write_json, staged_folder
 from lit_jepa.data.toyworld.tasks.anticipation import NOUNS, VERBS, AnticipationTask
 from lit_jepa.data.toyworld.tasks.base import ClipTask
 from lit_jepa.data.toyworld.tasks.fine import VOCAB, FineTask
@@ -41,6 +43,8 @@ TABLETOP_FPS = 10
 # overhead camera at the arena centre, 1.5 units up, looking down (xyz, extrinsic Euler xyz)
 CAMERA_EXTRINSICS = np.array([0.5, 0.5, 1.5, np.pi, 0.0, 0.0])
 Progress = Callable[[int], None]
+MANIFEST = "toyworld.json"  # the parameters of a dataset
+Writer = Callable[[Path, Path, str, int, int, int, Progress], None]  # (out, root, split, num, seed, resolution, ...)
 
 ANNOTATIONS: dict[str, dict[str, str]] = {
     "motion": {"train": "train.csv", "val": "val.csv"},
@@ -67,15 +71,15 @@ def _clips(task: ClipTask, out: Path, split: str, num: int, seed: int, progress:
     return rows
 
 
-def write_motion(out: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
+def write_motion(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
     task = MotionTask(resolution)
     rows = _clips(task, out / "videos" / split, split, num, seed, progress)
-    videos = (out / "videos" / split).resolve()
+    videos = root / "videos" / split
     _text(out / ANNOTATIONS["motion"][split], [f"{videos / stem}.mp4 {label}" for stem, label in rows])
     (out / "classes.json").write_text(json.dumps(list(task.class_names), indent=1) + "\n")
 
 
-def write_fine(out: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
+def write_fine(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
     task = FineTask(resolution)
     rows = _clips(task, out, split, num, seed, progress)
     entries = [{"vid_name": s, "label": lb, "start_frame": 0, "end_frame": task.num_frames} for s, lb in rows]
@@ -102,7 +106,8 @@ def video_id(split: str, index: int) -> tuple[str, str]:
     return pid, f"{pid}_{index % 100 + 1:03d}"
 
 
-def write_anticipation(out: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
+def write_anticipation(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress
+                       ) -> None:
     task = AnticipationTask(resolution)
     rows = []
     for i in range(num):
@@ -127,12 +132,13 @@ def write_anticipation(out: Path, split: str, num: int, seed: int, resolution: i
             writer.writerows((i, key, f"['{key}']", "toyworld") for i, key in enumerate(vocab))
 
 
-def write_tabletop(out: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
+def write_tabletop(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress
+                   ) -> None:
     dirs = []
     for i in range(num):
         traj = trajectory(seed, split, i, resolution=resolution)
         name = f"toy_{split}_{i:06d}"
-        d = (out / split / name).resolve()
+        d = out / split / name
         write_mp4(d / "recordings" / "MP4" / f"{CAMERA_SERIAL}.mp4", traj.frames, TABLETOP_FPS)
         t = len(traj.states)
         with h5py.File(d / "trajectory.h5", "w") as f:
@@ -152,12 +158,12 @@ def write_tabletop(out: Path, split: str, num: int, seed: int, resolution: int, 
             "seed": seed, "split": split, "index": i,
         }
         (d / f"metadata_{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
-        dirs.append(str(d))
+        dirs.append(str(root / split / name))
         progress(t)
     _text(out / ANNOTATIONS["tabletop"][split], dirs)
 
 
-WRITERS: dict[str, Callable[[Path, str, int, int, int, Progress], None]] = {
+WRITERS: dict[str, Writer] = {
     "motion": write_motion,
     "anticipation": write_anticipation,
     "fine": write_fine,
@@ -176,17 +182,28 @@ def generate(
 ) -> Path:
     """Write ``num`` training and ``num_val`` (default ``max(num // 4, 1)``) validation samples of ``task``.
 
-    ``num`` counts videos (clips, anticipation videos of 8 actions each, or trajectories). A manifest
-    ``toyworld.json`` with the parameters is written last, so its presence marks a complete dataset.
-    Returns ``out``.
+    ``num`` counts videos (clips, anticipation videos of 8 actions each, or trajectories). The dataset is built
+    in a temporary folder beside ``out`` and renamed to ``out`` once complete (manifest ``toyworld.json`` with
+    the parameters included), so ``out`` never holds half a dataset or the files of two runs: an ``out`` that
+    is not an empty folder, checked before and after generating, is a ``FileExistsError``. Returns ``out``.
     """
     if task not in WRITERS:
         raise ValueError(f"unknown ToyWorld task {task!r}; expected one of {sorted(WRITERS)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     counts = split_counts(num, num_val)
-    for split in SPLITS:
-        WRITERS[task](out, split, counts[split], seed, resolution, progress)
-    manifest = {"task": task, "seed": seed, "resolution": resolution, "num": counts, "annotations": ANNOTATIONS[task]}
-    (out / "toyworld.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    return out
+    with staged_folder(out, _holding) as tmp:
+        root = Path(out).resolve()
+        for split in SPLITS:
+            WRITERS[task](tmp, root, split, counts[split], seed, resolution, progress)
+        manifest = {"task": task, "seed": seed, "resolution": resolution, "num": counts,
+                    "annotations": ANNOTATIONS[task]}
+        atomic_write_json(tmp / MANIFEST, manifest, indent=1)
+    return Path(out)
+
+
+def _holding(out: Path) -> str:
+    """What an occupied output folder holds, for the refusal message."""
+    manifest = out / MANIFEST
+    if not manifest.is_file():
+        return " (no ToyWorld manifest)"
+    found = json.loads(manifest.read_text())
+    return f" (a ToyWorld {found.get('task')} dataset, seed {found.get('seed')}, num {found.get('num')})"
