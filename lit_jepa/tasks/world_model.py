@@ -63,7 +63,7 @@ class ACWorldModel(L.LightningModule):
         encoder = task_encoder(encoder_path, encoder, encoder_key, "ACWorldModel: encoder_path or encoder")
         grid = encoder.token_grid(encoder.tubelet_size, encoder.img_size, encoder.img_size)
         if grid is None or grid[1] != predictor.grid * pool:
-            raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder's token grid "
+            raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder grid "
                              f"{grid and grid[1]} at img_size {encoder.img_size} ({type(encoder).__name__})")
         if pool_mode not in POOL_MODES:
             raise ValueError(f"pool_mode must be one of {POOL_MODES}, got {pool_mode!r}")
