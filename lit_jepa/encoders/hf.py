@@ -6,6 +6,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from lit_jepa.nn.encoder import IMAGENET_MEAN, IMAGENET_STD, FrozenEncoder
@@ -51,7 +52,8 @@ class HFVideoEncoder(FrozenEncoder):
         if random_init:
             self.model = AutoModel.from_config(AutoConfig.from_pretrained(folder, local_files_only=True))
         else:
-            self.model = AutoModel.from_pretrained(folder, local_files_only=True)
+            with torch.random.fork_rng(devices=[]):  # loading must not shift the random state of the probe heads
+                self.model = AutoModel.from_pretrained(folder, local_files_only=True)
         cfg = self.model.config
         self.embed_dim = int(_first(cfg, ("hidden_size",)))
         self.img_size = int(img_size or _first(cfg, ("crop_size", "image_size"), 224))

@@ -45,22 +45,26 @@ def read_state_dict(path: str | Path) -> dict[str, Tensor]:
 class ModuleEncoder(FrozenEncoder):
     """A clip model ``target(**kwargs)`` that maps ``(B, C, T, H, W)`` to tokens ``(B, N, D)``.
 
+    The shape arguments have names of their own (not ``embed_dim``, ``patch_size``, ``tubelet_size``), so that a
+    recipe written for ``VisionTransformer`` does not pass its values on when the encoder class is switched on the
+    command line; ``img_size`` and ``num_frames`` do carry over, as they follow the data.
+
     Args:
         target: dotted path of a class or factory (``my_package.models.MyEncoder``).
         kwargs: keyword arguments of ``target``.
         checkpoint: a state dict (``.safetensors`` or ``.pt``) loaded strictly; ``None``: the module as built.
-        embed_dim: token width (default: the module's ``embed_dim`` or ``num_features`` attribute).
+        width: token width (default: the module's ``embed_dim`` or ``num_features`` attribute).
         img_size: expected frame size.
         num_frames: expected frames per clip.
-        tubelet_size: frames per token step (1: per-frame tokens).
-        patch_size: pixels per token side, for the token grid (``None``: tokens without a grid).
+        frames_per_token: frames per token step, for the token grid.
+        pixels_per_token: pixels per token side, for the token grid (``None``: tokens without a grid).
         mean: normalisation mean the module expects (clips are re-normalised from ImageNet statistics).
         std: normalisation standard deviation the module expects.
     """
 
     def __init__(self, target: str, kwargs: dict[str, Any] | None = None, checkpoint: str | None = None,
-                 embed_dim: int | None = None, img_size: int = 224, num_frames: int = 16, tubelet_size: int = 1,
-                 patch_size: int | None = None, mean: tuple[float, float, float] = IMAGENET_MEAN,
+                 width: int | None = None, img_size: int = 224, num_frames: int = 16, frames_per_token: int = 1,
+                 pixels_per_token: int | None = None, mean: tuple[float, float, float] = IMAGENET_MEAN,
                  std: tuple[float, float, float] = IMAGENET_STD) -> None:
         super().__init__()
         self.target, self.kwargs, self.checkpoint = target, dict(kwargs or {}), checkpoint
@@ -70,12 +74,12 @@ class ModuleEncoder(FrozenEncoder):
             if missing or unexpected:
                 raise ValueError(f"{checkpoint}: the weights do not fit {target}: missing {missing[:10]}, "
                                  f"unexpected {unexpected[:10]}")
-        width = embed_dim or getattr(self.model, "embed_dim", None) or getattr(self.model, "num_features", None)
+        width = width or getattr(self.model, "embed_dim", None) or getattr(self.model, "num_features", None)
         if not isinstance(width, int):
-            raise ValueError(f"{type(self).__name__}({target}): set embed_dim (the module has no integer "
-                             "embed_dim or num_features attribute)")
+            raise ValueError(f"{type(self).__name__}({target}): set width (the module has no integer embed_dim or "
+                             "num_features attribute)")
         self.embed_dim, self.img_size, self.num_frames = width, img_size, num_frames
-        self.tubelet_size, self.patch_size = tubelet_size, patch_size
+        self.tubelet_size, self.patch_size = frames_per_token, pixels_per_token
         self.mean, self.std = tuple(mean), tuple(std)
 
     def build(self) -> nn.Module:
@@ -103,21 +107,28 @@ class ModuleEncoder(FrozenEncoder):
 class FrameEncoder(ModuleEncoder):
     """An image model applied to every frame; the tokens of all frames are concatenated in time order.
 
-    The image model follows timm's interface: ``forward_features(images)`` returns ``(B, P, D)`` tokens of which
-    the first ``num_prefix_tokens`` (class and register tokens, an attribute, default 0) are dropped; with
-    ``out_layers``, ``forward_intermediates(images, indices=..., output_fmt="NLC", intermediates_only=True)``
-    gives the listed blocks' tokens (without prefix tokens). Same arguments as :class:`ModuleEncoder`
-    (``patch_size`` defaults to the model's ``patch_embed.patch_size``; ``tubelet_size`` is 1).
+    The image model follows timm's interface: ``num_features`` (the width), ``patch_embed.patch_size``,
+    ``forward_features(images)`` returning ``(B, P, D)`` tokens of which the first ``num_prefix_tokens`` (class
+    and register tokens, default 0) are dropped; with ``out_layers``,
+    ``forward_intermediates(images, indices=..., output_fmt="NLC", intermediates_only=True)`` gives the listed
+    blocks' tokens.
+
+    Args:
+        target: dotted path of the image model's class or factory.
+        kwargs: keyword arguments of ``target``.
+        checkpoint: a state dict (``.safetensors`` or ``.pt``) loaded strictly; ``None``: the model as built.
+        img_size: expected frame size.
+        num_frames: expected frames per clip.
+        mean: normalisation mean the model expects (clips are re-normalised from ImageNet statistics).
+        std: normalisation standard deviation the model expects.
     """
 
     def __init__(self, target: str, kwargs: dict[str, Any] | None = None, checkpoint: str | None = None,
-                 embed_dim: int | None = None, img_size: int = 224, num_frames: int = 16,
-                 patch_size: int | None = None, mean: tuple[float, float, float] = IMAGENET_MEAN,
+                 img_size: int = 224, num_frames: int = 16, mean: tuple[float, float, float] = IMAGENET_MEAN,
                  std: tuple[float, float, float] = IMAGENET_STD) -> None:
-        super().__init__(target, kwargs, checkpoint, embed_dim, img_size, num_frames, 1, patch_size, mean, std)
-        if self.patch_size is None:
-            size = getattr(getattr(self.model, "patch_embed", None), "patch_size", None)
-            self.patch_size = size[0] if isinstance(size, tuple | list) else size
+        super().__init__(target, kwargs, checkpoint, None, img_size, num_frames, 1, None, mean, std)
+        size = getattr(getattr(self.model, "patch_embed", None), "patch_size", None)
+        self.patch_size = size[0] if isinstance(size, tuple | list) else size
         if not hasattr(self.model, "forward_features"):
             raise ValueError(f"{type(self).__name__}: {self.target} has no forward_features (timm interface)")
 
@@ -134,14 +145,13 @@ class FrameEncoder(ModuleEncoder):
 
 class TimmFrameEncoder(FrameEncoder):
     """A ``timm`` image model applied per frame: ``timm.create_model(model_name, pretrained=True,
-    pretrained_cfg_overlay={"file": checkpoint}, **kwargs)``, so the weights come from a local file, never the
-    network (needs ``pip install lit-jepa[timm]``, which brings torchvision: pick one that matches your torch).
+    pretrained_cfg_overlay={"file": checkpoint}, num_classes=0, **kwargs)``, so the weights come from a local file,
+    never the network (``pip install lit-jepa[timm]``; timm imports torchvision, which must match your torch).
 
     Args:
         model_name: a timm architecture (``vit_small_patch16_224``, ...).
         checkpoint: local weights file for timm's loader; ``None``: random initialisation (the random twin).
-        kwargs: further ``timm.create_model`` arguments (``img_size``, ``num_classes``, ...).
-        embed_dim: token width (default: the model's ``num_features``).
+        kwargs: further ``timm.create_model`` arguments (``img_size``, ...).
         img_size: expected frame size.
         num_frames: expected frames per clip.
         mean: normalisation mean (default: ImageNet; set the model's ``pretrained_cfg`` mean if it differs).
@@ -149,13 +159,12 @@ class TimmFrameEncoder(FrameEncoder):
     """
 
     def __init__(self, model_name: str, checkpoint: str | None = None, kwargs: dict[str, Any] | None = None,
-                 embed_dim: int | None = None, img_size: int = 224, num_frames: int = 16,
-                 mean: tuple[float, float, float] = IMAGENET_MEAN,
+                 img_size: int = 224, num_frames: int = 16, mean: tuple[float, float, float] = IMAGENET_MEAN,
                  std: tuple[float, float, float] = IMAGENET_STD) -> None:
         if checkpoint is not None and not Path(checkpoint).is_file():
             raise FileNotFoundError(f"TimmFrameEncoder({model_name}): weights file not found: {checkpoint}")
         timm_kwargs = {"num_classes": 0, **(kwargs or {}), "model_name": model_name}
         if checkpoint is not None:
             timm_kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(checkpoint)})
-        super().__init__("timm.create_model", timm_kwargs, None, embed_dim, img_size, num_frames, None, mean, std)
+        super().__init__("timm.create_model", timm_kwargs, None, img_size, num_frames, mean, std)
         self.model_name, self.checkpoint = model_name, checkpoint
