@@ -111,7 +111,8 @@ class FrameEncoder(ModuleEncoder):
     ``forward_features(images)`` returning ``(B, P, D)`` tokens of which the first ``num_prefix_tokens`` (class
     and register tokens, default 0) are dropped; with ``out_layers``,
     ``forward_intermediates(images, indices=..., output_fmt="NLC", intermediates_only=True)`` gives the listed
-    blocks' tokens.
+    blocks' tokens. A :class:`~lit_jepa.nn.FrozenEncoder` (``target="lit_jepa.hub.load_encoder"``: a V-JEPA 2
+    encoder) encodes each frame with its ``encode_images`` instead.
 
     Args:
         target: dotted path of the image model's class or factory.
@@ -129,12 +130,16 @@ class FrameEncoder(ModuleEncoder):
         super().__init__(target, kwargs, checkpoint, None, img_size, num_frames, 1, None, mean, std)
         size = getattr(getattr(self.model, "patch_embed", None), "patch_size", None)
         self.patch_size = size[0] if isinstance(size, tuple | list) else size
-        if not hasattr(self.model, "forward_features"):
+        if not hasattr(self.model, "forward_features") and not isinstance(self.model, FrozenEncoder):
             raise ValueError(f"{type(self).__name__}: {self.target} has no forward_features (timm interface)")
 
     def forward(self, x: Tensor, out_layers: list[int] | None = None) -> Tensor | list[Tensor]:
         b, t = x.shape[0], x.shape[2]
         frames = self.from_imagenet(x).transpose(1, 2).flatten(0, 1)  # (B * T, C, H, W), frame-major per clip
+        if isinstance(self.model, FrozenEncoder):
+            if out_layers is not None:
+                raise ValueError(f"{type(self).__name__}({self.target}): out_layers needs a timm image model")
+            return self.model.encode_images(frames).unflatten(0, (b, t)).flatten(1, 2)
         if out_layers is None:
             tokens = self.model.forward_features(frames)[:, getattr(self.model, "num_prefix_tokens", 0):]
             return tokens.unflatten(0, (b, t)).flatten(1, 2)
