@@ -189,6 +189,9 @@ class AttentiveProbe(L.LightningModule):
 
     def _head(self) -> nn.Module:
         h, dim = self.hparams, self.encoder.embed_dim
+        if dim % h.num_heads:
+            raise ValueError(f"AttentiveProbe: num_heads={h.num_heads} does not divide the width {dim} of the "
+                             f"{type(self.encoder).__name__} encoder; set model.init_args.num_heads")
         if h.task == "classification":
             return AttentiveClassifier(dim, h.num_classes, h.num_heads, h.depth,
                                        use_activation_checkpointing=h.use_activation_checkpointing)
