@@ -97,6 +97,9 @@ def upstream(params: dict, ctx: Context) -> dict[str, str | None]:
     used = {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in sorted(referenced(params))}
     if params.get("encoder_ckpt"):  # a file's content; a folder (transformers) by its path only
         used[str(params["encoder_ckpt"])] = records.sha256_file(encoder_ckpt_path(params["encoder_ckpt"]))
+    weights = (params.get("encoder") or {}).get("init_args", {}).get("checkpoint")
+    if weights:  # an adapter's weights file, as the adapter reads it
+        used[str(weights)] = records.sha256_file(str(weights).replace("{workdir}", str(ctx.workdir)))
     return used
 
 

@@ -49,3 +49,14 @@ def test_encoders_suite_probes_a_checkpoint_its_twin_and_a_per_frame_adapter(tmp
         assert f"| motion | {label} |" in board
     assert "(probe-motion-toy against probe-motion-toy-random)" in board
     assert "probe-motion-toy-per-frame against" not in board  # no twin declared, none invented
+
+
+def test_a_changed_adapter_weights_file_reruns_its_probes(tmp_path):
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"one")
+    params = {"encoder": {"class_path": "lit_jepa.encoders.ModuleEncoder",
+                          "init_args": {"target": "m.E", "checkpoint": str(weights)}}}
+    ctx = run.Context(tmp_path)
+    first = run.upstream(params, ctx)
+    weights.write_bytes(b"two!")
+    assert first[str(weights)] and run.upstream(params, ctx)[str(weights)] != first[str(weights)]
