@@ -81,7 +81,8 @@ class AttentiveProbe(L.LightningModule):
 
     Args:
         encoder_ckpt: any checkpoint ``lit_jepa.hub`` reads (official ``.pt``, ``transformers`` folder, lit_jepa
-            Lightning checkpoint); ``None``: the ``encoder`` architecture at random initialisation.
+            Lightning checkpoint); ``None``: the ``encoder`` as built (a ``VisionTransformer`` at random
+            initialisation, an adapter with its own weights).
         checkpoint_key: which encoder of the file (``target_encoder``, as the official evaluations).
         encoder: any frozen encoder (:mod:`lit_jepa.nn.encoder` contract: ``VisionTransformer`` or an adapter of
             :mod:`lit_jepa.encoders`, by class path or short name); a ``VisionTransformer`` gets the weights of
