@@ -70,10 +70,10 @@ class ModuleEncoder(FrozenEncoder):
         self.target, self.kwargs, self.checkpoint = target, dict(kwargs or {}), checkpoint
         self.model = self.build()
         if checkpoint is not None:
-            missing, unexpected = self.model.load_state_dict(read_state_dict(checkpoint), strict=False)
-            if missing or unexpected:
-                raise ValueError(f"{checkpoint}: the weights do not fit {target}: missing {missing[:10]}, "
-                                 f"unexpected {unexpected[:10]}")
+            try:
+                self.model.load_state_dict(read_state_dict(checkpoint), strict=True)
+            except RuntimeError as err:  # missing, unexpected or differently shaped tensors
+                raise ValueError(f"{checkpoint}: the weights do not fit {target}: {err}") from err
         width = width or getattr(self.model, "embed_dim", None) or getattr(self.model, "num_features", None)
         if not isinstance(width, int):
             raise ValueError(f"{type(self).__name__}({target}): set width (the module has no integer embed_dim or "
