@@ -84,23 +84,23 @@ def test_foreign_encoder_probe_checkpoints_resumes_and_caches_under_its_own_key(
     assert encoder_keys and all(torch.equal(last["state_dict"][k], saved["state_dict"][k]) for k in encoder_keys)
 
 
-def test_vjepa2_adapter_and_native_loader_give_the_same_probe_metrics(hf_folders, shared):
+def test_vjepa2_adapter_and_native_loader_give_the_same_probe_metrics(hf_folders, shared, tmp_path):
     recipe = tiny_recipe(shared, "equal")
     folder = str(hf_folders["vjepa2"])
-    seen = set(shared["cache"].glob("*")) if shared["cache"].is_dir() else set()
+    cache, seen = tmp_path / "cache", set()  # a cache of its own: the other tests may have cached these encoders
 
     def new_caches() -> list[Path]:
-        found = sorted(set(shared["cache"].glob("*")) - seen)
+        found = sorted(set(cache.glob("*")) - seen)
         seen.update(found)
         return found
 
     # the native loader builds the architecture the folder describes (no recipe architecture, no random draw)
     fit(recipe, "--model.init_args.encoder_ckpt", folder, "--model.init_args.encoder", "null",
-        "--trainer.logger.init_args.version", "native")
+        "--data.init_args.cache_dir", str(cache), "--trainer.logger.init_args.version", "native")
     native_caches = new_caches()
     fit(recipe, "--model.init_args.encoder_ckpt", "null", "--model.init_args.encoder",
         "lit_jepa.encoders.HFVideoEncoder", "--model.init_args.encoder.path", folder,
-        "--trainer.logger.init_args.version", "adapter")
+        "--data.init_args.cache_dir", str(cache), "--trainer.logger.init_args.version", "adapter")
     adapter_caches = new_caches()
     assert len(native_caches) == len(adapter_caches) == 2  # train and val each, under two keys
     for a, b in zip(native_caches, adapter_caches):
