@@ -103,8 +103,9 @@ def _per_sample(log_dir: Path, result: dict, metric: str) -> dict[str, list[int]
 
 def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """A frozen-encoder probe sweep (``recipe``) through ``lit-jepa fit`` on the checkpoint of run ``encoder_from``
-    (null: the recipe's architecture at random initialisation); ``metric`` is the headline, with a 95 % interval
-    where the record allows one."""
+    or ``encoder_ckpt``, or on the frozen encoder ``encoder`` (``{class_path, init_args}``: any
+    ``lit_jepa.encoders`` adapter), else the recipe's architecture at random initialisation; ``metric`` is the
+    headline, with a 95 % interval where the record allows one."""
     import yaml
 
     from benchmarks.toy_probes import probe as probe_sweep
@@ -115,6 +116,9 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
                   str(ctx.workdir / "feature_cache"), *_overrides(params, ctx)]
     if params.get("checkpoint_key"):
         extra_args += ["--model.init_args.checkpoint_key", params["checkpoint_key"]]
+    if params.get("encoder"):  # "{workdir}" in its paths is the suite's working folder, as in overrides
+        spec = json.dumps(params["encoder"]).replace("{workdir}", str(ctx.workdir))
+        extra_args += ["--model.init_args.encoder", spec]
     result, wall, args, log_dir = probe_sweep(str(ROOT / params["recipe"]), encoder, extra_args,
                                               ctx.workdir / "runs", params["name"], "bench")
     n, task = result["num_val_samples"], result["data_task"]
@@ -133,7 +137,8 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         interval = None
         how = f"no interval: the probe run saved no per-sample predictions (n = {n} val samples)"
     source = (params.get("encoder_ckpt") or f"the checkpoint of run {params['encoder_from']}" if encoder
-              else "random initialisation")
+              else f"{result.get('encoder_class')} {json.dumps(params['encoder'].get('init_args', {}))}"
+              if params.get("encoder") else "random initialisation")
     protocol = (f"frozen encoder ({source}), attentive probe grid: lit-jepa fit --config {params['recipe']} "
                 + " ".join(params.get("overrides", [])) + f"; headline {metric}, {how}")
     recipe = yaml.safe_load((ROOT / params["recipe"]).read_text())
@@ -142,7 +147,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "seed": recipe.get("seed_everything"),
             "extra": {"task": task or Path(params["recipe"]).stem, "headline": metric, "value": value,
                       "interval": interval, "n_val": n, "encoder": encoder, "per_sample": per_sample,
-                      "encoder_sha256": result.get("encoder_sha256"),
+                      "encoder_sha256": result.get("encoder_sha256"), "encoder_class": result.get("encoder_class"),
                       "best_heads": {k: v["head"] for k, v in result["metrics"].items()},
                       "wall_s": round(wall, 1), "command": "lit-jepa " + " ".join(args), "log_dir": str(log_dir)}}
 

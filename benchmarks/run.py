@@ -37,7 +37,7 @@ from benchmarks.tables import write_outputs  # noqa: E402
 from lit_jepa.atomic import FolderBusyError, locked  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-REFERENCES = ("encoder_from",)  # params that name an earlier run whose checkpoint the run uses
+REFERENCES = ("encoder_from", "uses")  # params that name an earlier run whose checkpoint the run uses
 LOCK = ".lit-jepa-bench.lock"
 
 
@@ -57,18 +57,40 @@ def load_suite(name_or_path: str) -> dict:
 
 
 def expand_probe_matrix(suite: dict) -> dict:
-    """Append a ``probe`` run ``probe-<recipe>-<encoder>`` for every pair of ``probe_matrix``'s ``encoders``
-    (name -> ``{encoder_ckpt: path}``, ``{encoder_from: run}``, optional ``checkpoint_key``; null: random
-    initialisation) and ``recipes`` (name -> ``{recipe, metric, overrides}``)."""
+    """Append a ``probe`` run ``probe-<recipe>-<encoder>`` for every pair of ``probe_matrix``'s ``encoders`` and
+    ``recipes`` (name -> ``{recipe, metric, overrides}``). An encoder is ``{encoder_ckpt: path}`` or
+    ``{encoder_from: run}`` (a V-JEPA 2 checkpoint, optional ``checkpoint_key``), ``{encoder: {class_path,
+    init_args}}`` (any frozen encoder, e.g. an adapter of ``lit_jepa.encoders``) or null (the recipe's
+    architecture at random initialisation). ``random_twin`` adds the run ``probe-<recipe>-<encoder>-random`` on
+    the same architecture at random initialisation: ``true`` for a V-JEPA 2 checkpoint, or the ``init_args`` that
+    make an adapter its own twin (``{random_init: true}``, ``{checkpoint: null}``). ``uses: RUN`` names an earlier
+    run whose checkpoint an adapter reads (by its ``{workdir}`` path), so a retrained checkpoint reruns the probe."""
     matrix = suite.get("probe_matrix")
     if not matrix:
         return suite
     runs = list(suite.get("runs", []))
     for recipe_name, recipe in matrix["recipes"].items():
         for encoder_name, encoder in matrix["encoders"].items():
-            params = {**recipe, **(encoder or {"encoder_from": None})}
+            encoder = dict(encoder or {"encoder_from": None})
+            twin = encoder.pop("random_twin", None)
+            params = {**recipe, **encoder, "encoder_label": encoder_name}
             runs.append({"name": f"probe-{recipe_name}-{encoder_name}", "kind": "probe", "params": params})
+            if twin:
+                runs.append({"name": f"probe-{recipe_name}-{encoder_name}-random", "kind": "probe",
+                             "params": {**recipe, **random_twin(encoder, twin, encoder_name),
+                                        "encoder_label": f"{encoder_name}-random", "random_twin_of": encoder_name}})
     return {**suite, "runs": runs}
+
+
+def random_twin(encoder: dict, twin: bool | dict, name: str) -> dict:
+    """The matrix encoder entry of ``encoder``'s random-initialised twin (see :func:`expand_probe_matrix`)."""
+    if "encoder" not in encoder:
+        return {"encoder_from": None}
+    if not isinstance(twin, dict):
+        raise ValueError(f"probe_matrix encoder {name!r}: random_twin of an adapter is the init_args that make it "
+                         "random (e.g. {random_init: true} or {checkpoint: null}), not " + repr(twin))
+    spec = encoder["encoder"]
+    return {"encoder": {**spec, "init_args": {**spec.get("init_args", {}), **twin}}}
 
 
 def referenced(params: dict) -> set[str]:
@@ -81,6 +103,9 @@ def upstream(params: dict, ctx: Context) -> dict[str, str | None]:
     used = {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in sorted(referenced(params))}
     if params.get("encoder_ckpt"):  # a file's content; a folder (transformers) by its path only
         used[str(params["encoder_ckpt"])] = records.sha256_file(encoder_ckpt_path(params["encoder_ckpt"]))
+    weights = (params.get("encoder") or {}).get("init_args", {}).get("checkpoint")
+    if weights:  # an adapter's weights file, as the adapter reads it
+        used[str(weights)] = records.sha256_file(str(weights).replace("{workdir}", str(ctx.workdir)))
     return used
 
 

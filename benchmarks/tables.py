@@ -67,8 +67,26 @@ def _interval(bounds: list[float] | None, scale: float = 100, digits: int = 1) -
 
 
 def _encoder(r: dict) -> str:
-    """The frozen encoder of a run: ``encoder_ckpt`` (a path), ``encoder_from`` (a run) or random init."""
-    return r["params"].get("encoder_ckpt") or r["params"].get("encoder_from") or "random init"
+    """The frozen encoder of a run: its probe-matrix name (``encoder_label``), else ``encoder_ckpt`` (a path),
+    ``encoder_from`` (a run) or random init."""
+    p = r["params"]
+    return p.get("encoder_label") or p.get("encoder_ckpt") or p.get("encoder_from") or "random init"
+
+
+def _random_twin(r: dict, recs: list[dict]) -> dict | None:
+    """The run on ``r``'s architecture at random initialisation with the same task and headline: the probe
+    matrix's ``random_twin`` of ``r``'s encoder, else a run of the recipe's architecture at random init."""
+    same = [q for q in recs if q is not r and q["extra"]["task"] == r["extra"]["task"]
+            and q["extra"]["headline"] == r["extra"]["headline"]]
+    label = r["params"].get("encoder_label")
+    twins = [q for q in same if label and q["params"].get("random_twin_of") == label]
+    if twins:
+        return twins[0]
+    if r["params"].get("encoder") or r["params"].get("random_twin_of") or _encoder(r) == "random init":
+        return None  # an adapter has no twin unless the matrix names one; twins have none
+    native = [q for q in same if not q["params"].get("encoder") and not q["params"].get("encoder_ckpt")
+              and not q["params"].get("encoder_from")]
+    return native[0] if native else None
 
 
 def _notes(recs: list[dict]) -> str:
@@ -92,21 +110,22 @@ def probe_section(recs: list[dict]) -> str:
     for r in recs:
         x, metric = r["extra"], r["extra"]["headline"]
         others = "; ".join(f"{k} {_pct(v)}" for k, v in r["metrics"].items() if k != metric)
-        rows.append([x["task"], _encoder(r), metric, _pct(r["metrics"][metric]), _interval(x.get("interval")),
+        rows.append([x["task"], _encoder(r), x.get("encoder_class") or "-", metric, _pct(r["metrics"][metric]),
+                     _interval(x.get("interval")),
                      others or "-", r["protocol"], r["selection_rule"], _machine(r)])
     for r in recs:
         x, metric = r["extra"], r["extra"]["headline"]
-        random = [q for q in recs if _encoder(q) == "random init" and q["extra"]["task"] == x["task"]
-                  and q["extra"]["headline"] == metric]
-        if _encoder(r) != "random init" and random:
-            delta = 100 * (r["metrics"][metric] - random[0]["metrics"][metric])
-            paired = _paired_interval(r, random[0], metric)
+        random = _random_twin(r, recs)
+        if random is not None:
+            delta = 100 * (r["metrics"][metric] - random["metrics"][metric])
+            paired = _paired_interval(r, random, metric)
             deltas.append(f"- {x['task']}, {metric}: pretrained minus random: {delta:+.1f} points "
                           + (f"(paired 95 % bootstrap interval {_interval(paired)}) " if paired else "")
-                          + f"({r['name']} against {random[0]['name']})")
-    return ("## Frozen-encoder probes (values in %: the pretrained encoder against the same architecture at random "
-            "initialisation)\n\n" + table(["task", "encoder", "headline metric", "value", "95 % interval",
-                                             "other metrics", "protocol", "selection rule", "machine"], rows)
+                          + f"({r['name']} against {random['name']})")
+    return ("## Frozen-encoder probes (values in %: each encoder against the same architecture at random "
+            "initialisation where it has one)\n\n"
+            + table(["task", "encoder", "encoder class", "headline metric", "value", "95 % interval", "other metrics",
+                     "protocol", "selection rule", "machine"], rows)
             + ("\n\n" + "\n".join(deltas) if deltas else ""))
 
 

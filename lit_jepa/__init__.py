@@ -1,7 +1,7 @@
 """lit_jepa: V-JEPA 2 in PyTorch Lightning.
 
 Layers (imports point downward only): ``cli`` / ``benchmarks`` -> ``tasks`` -> ``data`` / ``planning`` ->
-``nn`` / ``masks`` / ``hub``. See README.md.
+``encoders`` (adapters to the frozen-encoder contract) -> ``nn`` / ``masks`` / ``hub``. See README.md.
 """
 
 __version__ = "0.1.0"

@@ -430,11 +430,7 @@ def load_probe(path: PathLike | Checkpoint, key: str = "classifiers.0", trust_ch
 # ------------------------------------------------------------------------------------------- configs
 def encoder_config(m: VisionTransformer) -> dict[str, Any]:
     """Constructor arguments that rebuild ``m`` (for checkpoint metadata and exports)."""
-    return {"img_size": m.img_size, "num_frames": m.num_frames, "patch_size": m.patch_size,
-            "tubelet_size": m.tubelet_size, "in_chans": m.patch_embed.proj.in_channels, "embed_dim": m.embed_dim,
-            "depth": len(m.blocks), "num_heads": m.num_heads,
-            "mlp_ratio": m.blocks[0].mlp.fc1.out_features / m.embed_dim,
-            "qkv_bias": m.blocks[0].attn.qkv.bias is not None, "norm_eps": m.norm.eps}
+    return m.config()
 
 
 def predictor_config(m: VisionTransformerPredictor) -> dict[str, Any]:

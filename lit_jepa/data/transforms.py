@@ -24,8 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from lit_jepa.nn.encoder import IMAGENET_MEAN, IMAGENET_STD
 
 
 def _resize(frames: Tensor, size: tuple[int, int]) -> Tensor:

@@ -1,6 +1,7 @@
 """Plain ``torch.nn`` models of V-JEPA 2: encoder, predictor, AC predictor, attentive probes."""
 
 from lit_jepa.nn.ac_predictor import ACPredictor, block_causal_mask
+from lit_jepa.nn.encoder import FrozenEncoder, module_sha256
 from lit_jepa.nn.predictor import VisionTransformerPredictor
 from lit_jepa.nn.probe import AnticipationClassifier, AttentiveClassifier, AttentivePooler
 from lit_jepa.nn.rope import apply_rope, rope_tables
@@ -17,7 +18,7 @@ from lit_jepa.nn.vit import (
 )
 
 __all__ = [
-    "ACPredictor", "AnticipationClassifier", "AttentiveClassifier", "AttentivePooler", "VIT_ARCHS",
+    "ACPredictor", "AnticipationClassifier", "AttentiveClassifier", "AttentivePooler", "FrozenEncoder", "VIT_ARCHS",
     "VisionTransformer", "VisionTransformerPredictor", "apply_rope", "block_causal_mask", "build_vit",
-    "rope_tables", "vit_base", "vit_giant", "vit_huge", "vit_large", "vit_small", "vit_tiny",
+    "module_sha256", "rope_tables", "vit_base", "vit_giant", "vit_huge", "vit_large", "vit_small", "vit_tiny",
 ]

@@ -9,11 +9,13 @@ aspect ratio works (official semantics).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from lit_jepa.nn.blocks import Block, init_weights, rescale_blocks, run_blocks
+from lit_jepa.nn.encoder import FrozenEncoder
 from lit_jepa.nn.rope import grid_positions, rope_tables
 
 Masks = Tensor | Sequence[Tensor]
@@ -46,8 +48,8 @@ class PatchEmbed3D(nn.Module):
         return x.flatten(2).transpose(1, 2).contiguous(), grid
 
 
-class VisionTransformer(nn.Module):
-    """V-JEPA 2 video encoder.
+class VisionTransformer(FrozenEncoder):
+    """V-JEPA 2 video encoder (implements the :class:`~lit_jepa.nn.encoder.FrozenEncoder` contract).
 
     ``forward(x, masks=None, out_layers=None)`` with ``x`` of shape ``(B, C, T, H, W)`` (or an image batch
     ``(B, C, H, W)``, repeated over one tubelet) returns tokens ``(B, N, D)`` after the final norm, or, with
@@ -85,6 +87,17 @@ class VisionTransformer(nn.Module):
     @property
     def num_patches(self) -> int:
         return (self.num_frames // self.tubelet_size) * (self.img_size // self.patch_size) ** 2
+
+    def token_grid(self, num_frames: int, height: int, width: int) -> tuple[int, int, int]:
+        return num_frames // self.tubelet_size, height // self.patch_size, width // self.patch_size
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this encoder (checkpoint metadata, exports, feature-cache key)."""
+        return {"img_size": self.img_size, "num_frames": self.num_frames, "patch_size": self.patch_size,
+                "tubelet_size": self.tubelet_size, "in_chans": self.patch_embed.proj.in_channels,
+                "embed_dim": self.embed_dim, "depth": len(self.blocks), "num_heads": self.num_heads,
+                "mlp_ratio": self.blocks[0].mlp.fc1.out_features / self.embed_dim,
+                "qkv_bias": self.blocks[0].attn.qkv.bias is not None, "norm_eps": self.norm.eps}
 
     def forward(self, x: Tensor, masks: Masks | None = None,
                 out_layers: list[int] | None = None) -> Tensor | list[Tensor]:

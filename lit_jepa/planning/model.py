@@ -17,10 +17,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lit_jepa import hub
-from lit_jepa.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from lit_jepa.geometry import integrate_state
-from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn import FrozenEncoder
 from lit_jepa.nn.ac_predictor import ACPredictor
+from lit_jepa.nn.encoder import IMAGENET_MEAN, IMAGENET_STD
 
 POOL_MODES = ("avg", "stack")
 
@@ -68,7 +68,7 @@ def resize_frames(frames: Tensor, size: int) -> Tensor:
 
 
 @torch.no_grad()
-def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, batch_size: int = 256,
+def encode_frames(encoder: FrozenEncoder, frames: Tensor, pool: int = 1, batch_size: int = 256,
                   pool_mode: str = "avg") -> Tensor:
     """Layer-normed tokens ``(B, N, D)`` of single frames: uint8 ``(B, H, W, 3)`` or float normalised
     ``(B, 3, H, W)`` (uint8 frames of another size are resized to the encoder's, :func:`resize_frames`);
@@ -82,7 +82,7 @@ def encode_frames(encoder: VisionTransformer, frames: Tensor, pool: int = 1, bat
         frames = (frames.permute(0, 3, 1, 2).float() / 255 - mean) / std
     out = []
     for chunk in frames.split(batch_size):
-        z = encoder(chunk)  # a 4-D batch is duplicated into one tubelet by the encoder
+        z = encoder.encode_images(chunk)  # each frame repeated over one tubelet
         if pool_mode == "stack":
             z = F.layer_norm(z, z.shape[-1:])
         z = merge_tokens(z, pool, pool_mode)
@@ -100,7 +100,7 @@ def predict_next(predictor: ACPredictor, context: Tensor, actions: Tensor, state
 class LatentWorldModel(nn.Module):
     """Frozen encoder and AC predictor, with the token ``pool`` factor (and ``pool_mode``) between the two grids."""
 
-    def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, pool: int = 1,
+    def __init__(self, encoder: FrozenEncoder, predictor: ACPredictor, pool: int = 1,
                  pool_mode: str = "avg") -> None:
         super().__init__()
         self.encoder, self.predictor, self.pool, self.pool_mode = encoder.eval(), predictor.eval(), pool, pool_mode

@@ -22,7 +22,6 @@ Batches may also carry precomputed ``"features"`` ``(B, V, N, D)`` instead of ``
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,9 +37,16 @@ from torchmetrics import SumMetric
 
 from lit_jepa import hub
 from lit_jepa.atomic import atomic_open, atomic_write_json
+from lit_jepa.encoders import encoder_metadata, task_encoder
 from lit_jepa.losses import sigmoid_focal_loss
 from lit_jepa.metrics import ANTICIPATION_TARGETS, anticipation_metrics, classification_metrics
-from lit_jepa.nn import AnticipationClassifier, AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
+from lit_jepa.nn import (
+    AnticipationClassifier,
+    AttentiveClassifier,
+    FrozenEncoder,
+    VisionTransformerPredictor,
+    module_sha256,
+)
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
 
@@ -70,28 +76,20 @@ def gather_predictions(parts: list[dict[str, Tensor]]) -> dict[str, np.ndarray] 
     return {k: (v[:, order] if k.endswith(f"_top{TOP_K}") else v[order]).numpy() for k, v in local.items()}
 
 
-def module_sha256(module: nn.Module) -> str:
-    """Digest of a module's state (names, shapes and values): the identity of a frozen encoder."""
-    h = hashlib.sha256()
-    for name, t in module.state_dict().items():
-        h.update(name.encode())
-        h.update(str(tuple(t.shape)).encode())
-        h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
-
-
 class AttentiveProbe(L.LightningModule):
     """Frozen encoder + a grid of attentive probe heads.
 
     Args:
         encoder_ckpt: any checkpoint ``lit_jepa.hub`` reads (official ``.pt``, ``transformers`` folder, lit_jepa
-            Lightning checkpoint); ``None``: the ``encoder`` architecture at random initialisation.
+            Lightning checkpoint); ``None``: the ``encoder`` as built (a ``VisionTransformer`` at random
+            initialisation, an adapter with its own weights).
         checkpoint_key: which encoder of the file (``target_encoder``, as the official evaluations).
+        encoder: any frozen encoder (:mod:`lit_jepa.nn.encoder` contract: ``VisionTransformer`` or an adapter of
+            :mod:`lit_jepa.encoders`, by class path or short name); a ``VisionTransformer`` gets the weights of
+            ``encoder_ckpt`` (strictly, with overrides such as ``img_size``) or stays randomly initialised without
+            it; an adapter loads its own weights (``encoder_ckpt`` must then be ``None``).
         trust_checkpoint: let a pickled ``encoder_ckpt``/``predictor_ckpt`` run code (``weights_only=False``);
             only for files you trust.
-        encoder: the architecture; with ``encoder_ckpt`` the weights are loaded into it strictly and its
-            architecture must match the file's (``img_size`` and ``num_frames`` may differ), without it the encoder
-            stays randomly initialised.
         task: ``classification`` (one query, top-1) or ``anticipation`` (EK100: three queries, focal loss,
             mean-class recall@5 of verb, noun and action).
         num_classes: classes (anticipation: actions); num_verbs, num_nouns: anticipation vocabularies. Unset
@@ -118,7 +116,7 @@ class AttentiveProbe(L.LightningModule):
         encoder_ckpt: str | None = None,
         checkpoint_key: str = "target_encoder",
         trust_checkpoint: bool = False,
-        encoder: VisionTransformer | None = None,
+        encoder: FrozenEncoder | None = None,
         task: Literal["classification", "anticipation"] = "classification",
         num_classes: int | None = None,
         num_verbs: int | None = None,
@@ -145,8 +143,8 @@ class AttentiveProbe(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
-        self.encoder = self._frozen(hub.load_or_build(encoder_ckpt, encoder, "encoder", checkpoint_key,
-                                                      "AttentiveProbe: encoder_ckpt or encoder", trust_checkpoint))
+        self.encoder = self._frozen(task_encoder(encoder_ckpt, encoder, checkpoint_key,
+                                                 "AttentiveProbe: encoder_ckpt or encoder", trust_checkpoint))
         self.predictor = None
         if task == "anticipation":
             predictor = hub.load_or_build(predictor_ckpt or encoder_ckpt, predictor, "predictor", predictor_key,
@@ -196,6 +194,9 @@ class AttentiveProbe(L.LightningModule):
 
     def _head(self) -> nn.Module:
         h, dim = self.hparams, self.encoder.embed_dim
+        if dim % h.num_heads:
+            raise ValueError(f"AttentiveProbe: num_heads={h.num_heads} does not divide the width {dim} of the "
+                             f"{type(self.encoder).__name__} encoder; set model.init_args.num_heads")
         if h.task == "classification":
             return AttentiveClassifier(dim, h.num_classes, h.num_heads, h.depth,
                                        use_activation_checkpointing=h.use_activation_checkpointing)
@@ -219,7 +220,7 @@ class AttentiveProbe(L.LightningModule):
     def feature_signature(self) -> dict[str, Any]:
         """What determines ``clip_features`` (the feature-cache key)."""
         h = self.hparams
-        sig = {"encoder": module_sha256(self.encoder), "out_layers": h.out_layers, "task": h.task}
+        sig = {"encoder": self.encoder.identity(), "out_layers": h.out_layers, "task": h.task}
         if self.predictor is not None:
             sig.update(predictor=module_sha256(self.predictor), anticipation_s=h.anticipation_s, fps=h.fps)
         return sig
@@ -239,13 +240,15 @@ class AttentiveProbe(L.LightningModule):
     def anticipated_tokens(self, context: Tensor, shape: torch.Size) -> Tensor:
         """The predictor's tokens for the tubelet slot ``anticipation_steps`` after the context (mask token 1)."""
         enc = self.encoder
-        hw = (shape[-2] // enc.patch_size) * (shape[-1] // enc.patch_size)
-        n = (shape[-3] // enc.tubelet_size) * hw
+        grid = enc.token_grid(*shape[-3:])
+        if grid is None:
+            raise ValueError(f"anticipation needs an encoder with a token grid; {type(enc).__name__} has none")
+        t, h, w = grid
+        n, hw = t * h * w, h * w
         steps = int(self.hparams.anticipation_s * self.hparams.fps / enc.tubelet_size)
         ctx = torch.arange(n, device=context.device).expand(context.shape[0], -1)
         tgt = torch.arange(n + hw * steps, n + hw * (steps + 1), device=context.device).expand(context.shape[0], -1)
-        grid_hw = (shape[-2] // enc.patch_size, shape[-1] // enc.patch_size)
-        return self.predictor(context[:, :n], ctx, tgt, mask_index=1, grid_hw=grid_hw)
+        return self.predictor(context[:, :n], ctx, tgt, mask_index=1, grid_hw=(h, w))
 
     def probe_inputs(self, batch: dict[str, Tensor]) -> Tensor:
         """Tokens per spatial view, segments concatenated: ``(B, W, S * N, D)``."""
@@ -375,7 +378,8 @@ class AttentiveProbe(L.LightningModule):
         record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
                   "num_val_samples": self.num_val_samples, "data_task": getattr(data, "task", None),
                   "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
-                  "encoder_sha256": module_sha256(self.encoder), "grid": self.grid, "epochs": self.trainer.max_epochs,
+                  "encoder_sha256": module_sha256(self.encoder), "encoder_class": self.encoder.class_path(),
+                  "grid": self.grid, "epochs": self.trainer.max_epochs,
                   "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
                   "predictions": PREDICTIONS if self.predictions is not None else None}
         atomic_write_json(folder / "probe_results.json", record, indent=2)
@@ -387,7 +391,8 @@ class AttentiveProbe(L.LightningModule):
                 self.logger.experiment.add_text("val/selection_rule", self.selection_rule, self.global_step)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Architectures for ``lit_jepa.hub`` (the frozen encoder is saved but never optimised)."""
-        checkpoint["lit_jepa"] = {"encoder": hub.encoder_config(self.encoder)}
+        """Architectures for ``lit_jepa.hub`` (the frozen encoder is saved but never optimised; an adapter is
+        described by class and config)."""
+        checkpoint["lit_jepa"] = encoder_metadata(self.encoder)
         if self.predictor is not None:
             checkpoint["lit_jepa"]["predictor"] = hub.predictor_config(self.predictor)

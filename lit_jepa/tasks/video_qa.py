@@ -20,8 +20,8 @@ import lightning as L
 import torch
 from torch import Tensor
 
-from lit_jepa import hub
-from lit_jepa.nn.vit import VisionTransformer
+from lit_jepa.encoders import task_encoder
+from lit_jepa.nn.encoder import FrozenEncoder
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
 from lit_jepa.vqa.dataset import qa_fields
@@ -45,12 +45,13 @@ class VideoQA(L.LightningModule):
         lm_path: local folder of any ``AutoModelForCausalLM`` and its tokenizer (``save_pretrained`` layout).
         build_toy_lm: when ``lm_path`` holds no model, build the tiny ToyWorld LM there (random init, word-level
             tokenizer over the ToyWorld VQA vocabulary; ``toy_lm_hidden`` wide, ``toy_lm_layers`` deep).
-        encoder_ckpt, checkpoint_key, encoder: the V-JEPA encoder: a checkpoint ``lit_jepa.hub`` reads, loaded
-            into ``encoder`` when given; ``encoder`` alone: random initialisation.
+        encoder_ckpt, checkpoint_key, encoder: the video encoder: a V-JEPA 2 checkpoint ``lit_jepa.hub`` reads,
+            loaded into the ``VisionTransformer`` ``encoder`` when given; ``encoder`` alone: random initialisation,
+            or any frozen-encoder adapter of :mod:`lit_jepa.encoders` (which loads its own weights).
         trust_checkpoint: let a pickled ``encoder_ckpt`` run code (``weights_only=False``); only for files you trust.
         projector: ``pooler`` (attentive pooler to ``num_queries`` tokens, ``pooler_depth`` blocks,
             ``pooler_heads`` heads, ``pooler_pos_embed``: a learned position embedding over the encoder's
-            ``num_patches`` tokens first) or ``mlp`` (per token).
+            ``num_tokens()`` tokens first) or ``mlp`` (per token).
         train_encoder, lm_tuning, lora_rank, lora_alpha, lora_targets: the alignment stage (module docstring).
         use_video: ``False`` removes the visual tokens (text-only baseline: measures answer priors).
         template: prompt with ``{video}``, ``{question}``, ``{choices}`` (options joined by `` ; ``).
@@ -67,7 +68,7 @@ class VideoQA(L.LightningModule):
         toy_lm_layers: int = 2,
         encoder_ckpt: str | None = None,
         checkpoint_key: str = "target_encoder",
-        encoder: VisionTransformer | None = None,
+        encoder: FrozenEncoder | None = None,
         trust_checkpoint: bool = False,
         projector: Literal["pooler", "mlp"] = "pooler",
         num_queries: int = 8,
@@ -94,13 +95,16 @@ class VideoQA(L.LightningModule):
             if build_toy_lm and not Path(lm_path, "config.json").is_file():
                 build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
             self.lm, self.tokenizer = load_lm(lm_path)
-            self.encoder = hub.load_or_build(encoder_ckpt, encoder, "encoder", checkpoint_key,
-                                             "VideoQA: encoder_ckpt or encoder", trust_checkpoint)
-            self.encoder.requires_grad_(train_encoder)
+            self.encoder = task_encoder(encoder_ckpt, encoder, checkpoint_key, "VideoQA: encoder_ckpt or encoder",
+                                        trust_checkpoint).requires_grad_(train_encoder)
         self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval
         width = self.lm.get_input_embeddings().embedding_dim
+        num_tokens = self.encoder.num_tokens() if pooler_pos_embed else None
+        if pooler_pos_embed and num_tokens is None:
+            raise ValueError(f"VideoQA(pooler_pos_embed=True) needs an encoder with a token grid; "
+                             f"{type(self.encoder).__name__} has none")
         self.projector = build_projector(projector, self.encoder.embed_dim, width, num_queries, pooler_depth,
-                                         pooler_heads, self.encoder.num_patches if pooler_pos_embed else None)
+                                         pooler_heads, num_tokens)
         if lm_tuning == "lora":
             self.lm.requires_grad_(False)
             add_lora(self.lm, tuple(lora_targets), lora_rank, lora_alpha)

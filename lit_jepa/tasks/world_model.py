@@ -19,9 +19,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from lit_jepa import hub
+from lit_jepa.encoders import encoder_metadata, task_encoder
 from lit_jepa.geometry import state_differences
 from lit_jepa.losses import jepa_loss
-from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn import FrozenEncoder
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.optim import apply_lr_wd, named_param_groups
 from lit_jepa.planning.energy import blur_matrix
@@ -33,9 +34,10 @@ class ACWorldModel(L.LightningModule):
     """Frozen encoder + trainable AC predictor.
 
     Args:
-        encoder: encoder architecture; ``encoder_path`` (any ``lit_jepa.hub`` checkpoint, ``encoder_key`` inside
-            it) gives its weights; the file's architecture must match. Without a path the encoder keeps its random
-            initialisation (the control).
+        encoder: the frozen encoder (:mod:`lit_jepa.nn.encoder` contract, with a token grid); for a
+            ``VisionTransformer``, ``encoder_path`` (any ``lit_jepa.hub`` checkpoint, ``encoder_key`` inside it)
+            gives its weights, and without a path it keeps its random initialisation (the control); an adapter of
+            :mod:`lit_jepa.encoders` loads its own weights.
         trust_checkpoint: let a pickled ``encoder_path`` run code (``weights_only=False``); only for files you trust.
         predictor: the AC predictor; its grid is the encoder grid divided by ``pool``, its ``embed_dim`` the encoder
             width (times ``pool ** 2`` for ``pool_mode="stack"``).
@@ -51,7 +53,7 @@ class ACWorldModel(L.LightningModule):
             encoder grid first), like the planner's multi-scale energy; ``(0,)``, the default, is the plain loss.
     """
 
-    def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, encoder_path: str | None = None,
+    def __init__(self, encoder: FrozenEncoder, predictor: ACPredictor, encoder_path: str | None = None,
                  encoder_key: str = "target_encoder", trust_checkpoint: bool = False, pool: int = 1,
                  pool_mode: str = "avg", rollout_steps: int = 2,
                  lr: float = 4.25e-4, start_lr: float = 7.5e-5, final_lr: float = 0.0, warmup_steps: int = 4500,
@@ -59,12 +61,12 @@ class ACWorldModel(L.LightningModule):
                  eps: float = 1e-8, loss_exp: float = 1.0, loss_blur_sigmas: tuple[float, ...] = (0.0,)) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
-        if encoder_path is not None:
-            hub.load_or_build(encoder_path, encoder, "encoder", encoder_key, "ACWorldModel", trust_checkpoint)
-        grid = encoder.img_size // encoder.patch_size
-        if grid != predictor.grid * pool:
-            raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder grid {grid} "
-                             f"(img_size {encoder.img_size} / patch {encoder.patch_size})")
+        encoder = task_encoder(encoder_path, encoder, encoder_key, "ACWorldModel: encoder_path or encoder",
+                               trust_checkpoint)
+        grid = encoder.token_grid(encoder.tubelet_size, encoder.img_size, encoder.img_size)
+        if grid is None or grid[1] != predictor.grid * pool:
+            raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder grid "
+                             f"{grid and grid[1]} at img_size {encoder.img_size} ({type(encoder).__name__})")
         if pool_mode not in POOL_MODES:
             raise ValueError(f"pool_mode must be one of {POOL_MODES}, got {pool_mode!r}")
         width = token_width(encoder.embed_dim, pool, pool_mode)
@@ -164,7 +166,7 @@ class ACWorldModel(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Constructor arguments of both networks, so ``hub.load_encoder(ckpt, key="encoder")`` and
         ``hub.load_ac_predictor(ckpt)`` (and :meth:`LatentWorldModel.load`) rebuild them from the checkpoint."""
-        checkpoint["lit_jepa"] = {"encoder": hub.encoder_config(self.encoder),
+        checkpoint["lit_jepa"] = {**encoder_metadata(self.encoder),
                                   "predictor": hub.ac_predictor_config(self.predictor)}
 
 

@@ -140,9 +140,9 @@ def hand_made():
 def test_tables_of_probes_planning_and_vqa(tmp_path):
     recs = hand_made()
     board = tables.leaderboard(recs)
-    assert "| motion | pretrain | top1 | 60.0 | [55.0, 65.0] | - | p | rule |" in board
-    assert "| motion | random init | top1 | 45.0 | [40.0, 50.0] |" in board
-    assert "| anticipation | random init | action_recall5 | 35.0 | - | verb_top1 40.0 |" in board
+    assert "| motion | pretrain | - | top1 | 60.0 | [55.0, 65.0] | - | p | rule |" in board
+    assert "| motion | random init | - | top1 | 45.0 | [40.0, 50.0] |" in board
+    assert "| anticipation | random init | - | action_recall5 | 35.0 | - | verb_top1 40.0 |" in board
     assert "- motion, top1: pretrained minus random: +15.0 points" in board
     assert "- anticipation, action_recall5: pretrained minus random: -5.0 points" in board
     assert "| plan | reach | replay | 1.00 [0.93, 1.00] | 1.00 [0.93, 1.00] | - |" in board

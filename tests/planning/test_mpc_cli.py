@@ -17,7 +17,7 @@ from lit_jepa import hub
 from lit_jepa.data.toyworld.env import Tabletop
 from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal
-from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn import FrozenEncoder, VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import main, resolve_device
@@ -357,13 +357,16 @@ def test_latent_planner_coarse_to_fine_energy(tmp_path):
             LatentPlanner(model, cfg, images, **bad)
 
 
-class PixelEncoder(torch.nn.Module):
+class PixelEncoder(FrozenEncoder):
     """A stand-in encoder whose tokens are the 8 x 8-pixel cells' mean colours: the arm shows as one bright cell."""
 
-    img_size, patch_size = 64, 8
+    embed_dim, img_size, num_frames, patch_size = 3, 64, 1, 8
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.avg_pool2d(x, 8).flatten(2).transpose(1, 2)
+    def forward(self, x: torch.Tensor, out_layers: list[int] | None = None) -> torch.Tensor:
+        return torch.nn.functional.avg_pool2d(x.mean(2), 8).flatten(2).transpose(1, 2)
+
+    def config(self) -> dict:
+        return {}
 
 
 def test_simulator_image_oracle_prefers_the_plan_that_reaches_the_goal():
