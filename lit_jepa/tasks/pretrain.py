@@ -46,7 +46,9 @@ class JepaPretrain(L.LightningModule):
         ema: EMA momentum, linear from ``ema[0]`` to ``ema[1]`` over the run (constant 0.99925).
         loss_exp: exponent of the regression loss (1: L1).
         init_from: checkpoint of a previous stage (any format ``lit_jepa.hub`` reads) whose encoder, target
-            encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames.
+            encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames. When
+            the file carries the optimizer state (a Lightning checkpoint's, or an official checkpoint's ``opt``),
+            AdamW continues from it, as the official anneal does; exports carry none, so AdamW starts afresh.
         monitor_every_n_steps: how often to log the feature-collapse statistics of the targets.
         online_probe_classes: with ``> 0``, an attentive probe (one cross-attention block) learns to classify
             the batch's labels from the stop-gradient target features, a health signal for unlabelled
@@ -108,6 +110,7 @@ class JepaPretrain(L.LightningModule):
             ckpt = hub.read_checkpoint(self.hparams.init_from)
             for name in ("encoder", "target_encoder", "predictor"):
                 getattr(self, name).load_state_dict(ckpt.part(name)[1], strict=True)
+            self._carried_optimizer = (ckpt.path, ckpt.optimizer)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         h = self.hparams
@@ -125,7 +128,17 @@ class JepaPretrain(L.LightningModule):
         for group in groups:
             if group["name"].startswith("online_probe"):
                 group["lr_scale"] = h.online_probe_lr / h.lr
-        return torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
+        optimizer = torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
+        path, state = getattr(self, "_carried_optimizer", (None, None))
+        if state is not None:
+            carried = [len(g["params"]) for g in state["param_groups"]]
+            ours = [len(g["params"]) for g in groups]
+            if carried != ours:
+                raise hub.CheckpointMismatchError(
+                    f"{path}: its optimizer state has parameter groups of sizes {carried}, this module's are {ours} "
+                    f"({', '.join(g['name'] for g in groups)}); init_from needs the previous stage's architecture")
+            optimizer.load_state_dict(state)
+        return optimizer
 
     # ------------------------------------------------------------------------------------------ steps
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
