@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -11,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from lit_jepa.atomic import atomic_write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -48,12 +49,7 @@ def time_interleaved(fns: dict[str, Callable[[], None]], repeats: int, device: t
 
 
 def write_record(name: str, record: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(path)  # atomic: a reader never sees half a record
-    return path
+    return atomic_write_json(RESULTS / f"{name}.json", record, indent=2)  # a reader never sees half a record
 
 
 def command(script: str, argv: list[str] | None) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import machine
+from lit_jepa.atomic import atomic_write_json
 
 SCHEMA_VERSION = 1
 REQUIRED = ("schema", "suite", "name", "kind", "params", "params_hash", "status", "metrics", "protocol",
@@ -131,9 +132,4 @@ def finished(root: Path, suite: str, name: str, params: dict[str, Any],
 
 
 def save(root: Path, record: dict[str, Any]) -> Path:
-    path = record_path(root, record["suite"], record["name"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1, default=str) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write_json(record_path(root, record["suite"], record["name"]), record, indent=1, default=str)

@@ -74,8 +74,10 @@ def lightning_cli(args: list[str] | None = None, run: bool = True):
             _link_stacked_width(config)
 
         def add_arguments_to_parser(self, parser) -> None:
+            # checkpoints are written beside their final name and renamed, on any filesystem (lit_jepa.checkpoint_io)
             parser.set_defaults({"trainer.logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
-                                                    "init_args": {"save_dir": "runs", "default_hp_metric": False}}})
+                                                    "init_args": {"save_dir": "runs", "default_hp_metric": False}},
+                                 "trainer.plugins": [{"class_path": "lit_jepa.checkpoint_io.AtomicCheckpointIO"}]})
 
     return LitJepaCLI(L.LightningModule, L.LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
                       args=args, run=run, save_config_kwargs={"overwrite": True},

@@ -10,10 +10,14 @@ Loading (:func:`load_encoder`, :func:`load_predictor`, :func:`load_ac_predictor`
 
 Modules are built on the meta device and the tensors are assigned, so even ViT-g loads in seconds.
 Loading is strict: any missing or unexpected key or shape conflict raises :class:`CheckpointMismatchError`
-listing them, with the architecture the checkpoint looks like. Architecture settings come from the file
-(lit_jepa metadata or the ``transformers`` config) or are inferred from tensor shapes; keyword arguments
-override them (for example ``img_size=384`` for the ``vitg-384.pt`` predictor, whose RoPE grid is not
-visible in its shapes). :func:`export_official` and :func:`export_hf` write the two public layouts.
+listing them, with the architecture the checkpoint looks like. Pickled files are read with
+``torch.load(weights_only=True)``, which runs no code from the file: one that needs other Python objects raises
+:class:`UnsafeCheckpointError` naming the object, unless the caller passes ``trust_checkpoint=True``.
+Architecture settings come from the file (lit_jepa metadata or the ``transformers`` config) or are inferred
+from tensor shapes; keyword arguments override them (for example ``img_size=384`` for the ``vitg-384.pt``
+predictor, whose RoPE grid is not visible in its shapes). :func:`load_or_build`, which tasks use to load a file
+into a recipe's module, refuses a module whose architecture differs from the file's. :func:`export_official` and
+:func:`export_hf` write the two public layouts, atomically (:mod:`lit_jepa.atomic`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import logging
 import os
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,8 @@ import torch
 from torch import Tensor, nn
 
 from lit_jepa._keymap import StateDict, hf_to_official, official_to_hf
+from lit_jepa.atomic import atomic_path, atomic_save, atomic_write_json
+from lit_jepa.masks.multiblock import MaskSpec
 from lit_jepa.nn import (
     VIT_ARCHS,
     ACPredictor,
@@ -51,10 +58,20 @@ UNUSED_KEYS = frozenset({"pos_embed", "predictor_pos_embed", "pooler.norm.weight
 # Heads cannot be read from shapes: the released widths map to known head counts; others assume 64 per head.
 HEADS_BY_WIDTH = {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16, 1408: 22}
 ENCODER_KEYS = ("target_encoder", "encoder")
+# lit_jepa's own classes that its Lightning checkpoints hold (in hyperparameters): safe to rebuild, no code runs
+SAFE_GLOBALS = [MaskSpec]
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(ValueError):
     """Raised when a checkpoint does not fit the module it is loaded into."""
+
+
+class CheckpointReadError(ValueError):
+    """Raised when a file is not a readable checkpoint."""
+
+
+class UnsafeCheckpointError(CheckpointReadError):
+    """Raised when a pickled checkpoint needs Python objects that ``torch.load(weights_only=True)`` refuses."""
 
 
 @dataclass
@@ -76,15 +93,34 @@ class Checkpoint:
 
 
 # ----------------------------------------------------------------------------------------------- reading
-def _torch_load(path: Path) -> Any:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as err:  # noqa: BLE001 - re-raised below when the trusted load fails too
-        if "weights_only" not in str(err) and "Unsupported" not in str(err):
-            raise
-        warnings.warn(f"{path}: contains Python objects beyond tensors; loading it with weights_only=False "
-                      "(only do this for files you trust)", stacklevel=3)
+def read_error(path: PathLike, err: Exception) -> CheckpointReadError:
+    """The error to raise when ``torch.load(path, weights_only=True)`` failed with ``err``: what torch refused,
+    or why the file is unreadable, naming the file.
+
+    Args:
+        path: the file.
+        err: torch's exception.
+    """
+    refused = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([^\s]+)", str(err))
+    if refused:
+        return UnsafeCheckpointError(
+            f"{path}: refused to load: it needs the Python object {refused.group(1)}, which the safe "
+            "loader torch.load(weights_only=True) does not allow (unpickling it could run code). If you trust this "
+            "file, pass trust_checkpoint=True (lit-jepa plan: --trust-checkpoint)")
+    # torch's own first line suggests weights_only=False; the unpickler's reason follows "WeightsUnpickler error:"
+    text = str(err).split("WeightsUnpickler error:")[-1].strip()
+    detail = text.splitlines()[0] if text else type(err).__name__
+    return CheckpointReadError(f"{path}: not a readable PyTorch checkpoint ({detail})")
+
+
+def _torch_load(path: Path, trust_checkpoint: bool) -> Any:
+    if trust_checkpoint:
         return torch.load(path, map_location="cpu", weights_only=False)
+    try:  # files of torch < 1.6 (not zip archives) cannot be memory-mapped
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    except Exception as err:  # noqa: BLE001 - every failure is re-raised with the file's name
+        raise read_error(path, err) from err
 
 
 def _strip(sd: dict[str, Any]) -> StateDict:
@@ -119,7 +155,10 @@ def _read_safetensors(files: list[Path]) -> StateDict:
 
     sd: StateDict = {}
     for f in files:
-        sd.update(load_file(str(f)))
+        try:
+            sd.update(load_file(str(f)))
+        except Exception as err:  # noqa: BLE001 - safetensors' errors do not name the file
+            raise CheckpointReadError(f"{f}: not a readable safetensors file ({err})") from err
     return sd
 
 
@@ -134,8 +173,16 @@ def _hf_config(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {"encoder": enc, "predictor": pred, "probe": probe}
 
 
-def read_checkpoint(path: PathLike) -> Checkpoint:
-    """Read any supported checkpoint into official-named parts (see the module docstring)."""
+def read_checkpoint(path: PathLike | Checkpoint, trust_checkpoint: bool = False) -> Checkpoint:
+    """Read any supported checkpoint into official-named parts (see the module docstring).
+
+    Args:
+        path: the file or ``transformers`` folder (a :class:`Checkpoint` is returned as it is).
+        trust_checkpoint: unpickle any Python object the file holds (``weights_only=False``), which can run code
+            from the file: only for files you trust.
+    """
+    if isinstance(path, Checkpoint):
+        return path
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"checkpoint not found: {p}")
@@ -147,11 +194,11 @@ def read_checkpoint(path: PathLike) -> Checkpoint:
         if files:
             sd = _read_safetensors(files)
         elif (p / "pytorch_model.bin").exists():
-            sd = _torch_load(p / "pytorch_model.bin")
+            sd = _torch_load(p / "pytorch_model.bin", trust_checkpoint)
         else:
             raise FileNotFoundError(f"{p}: no *.safetensors or pytorch_model.bin weights")
         return Checkpoint(str(p), "hf", _split_hf(sd), _hf_config(json.loads(cfg_file.read_text())))
-    obj = _read_safetensors([p]) if p.suffix == ".safetensors" else _torch_load(p)
+    obj = _read_safetensors([p]) if p.suffix == ".safetensors" else _torch_load(p, trust_checkpoint)
     if not isinstance(obj, dict):
         raise CheckpointMismatchError(f"{p}: expected a dict checkpoint, found {type(obj).__name__}")
     meta = obj.get("lit_jepa", {}) if isinstance(obj.get("lit_jepa"), dict) else {}
@@ -233,6 +280,24 @@ def infer_probe_config(sd: StateDict, path: str = "<state dict>") -> dict[str, A
 
 
 # ------------------------------------------------------------------------------------------- loading
+def _listing(title: str, items: list[str]) -> str:
+    more = f"\n    ... and {len(items) - 20} more" if len(items) > 20 else ""
+    return f"\n  {title} ({len(items)}):\n    " + "\n    ".join(items[:20]) + more if items else ""
+
+
+def _check_fit(module: nn.Module, sd: StateDict, path: str, part: str, hint: str = "") -> None:
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in sd]
+    unexpected = [k for k in sd if k not in expected]
+    conflicts = [f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(v.shape)}"
+                 for k, v in expected.items() if k in sd and sd[k].shape != v.shape]
+    if missing or unexpected or conflicts:
+        raise CheckpointMismatchError(
+            f"{path}: the {part} weights do not fit {type(module).__name__}"
+            + _listing("missing", missing) + _listing("unexpected", unexpected)
+            + _listing("shape conflicts", conflicts) + (f"\n  {hint}" if hint else ""))
+
+
 def _assign(module: nn.Module, sd: StateDict, path: str, part: str, hint: str = "") -> nn.Module:
     sd = dict(sd)
     unused = sorted(k for k in sd if k in UNUSED_KEYS)
@@ -240,20 +305,7 @@ def _assign(module: nn.Module, sd: StateDict, path: str, part: str, hint: str = 
         del sd[k]
     if unused:
         log.info("%s: ignoring %s (not used by V-JEPA 2)", path, ", ".join(unused))
-    expected = module.state_dict()
-    missing = [k for k in expected if k not in sd]
-    unexpected = [k for k in sd if k not in expected]
-    conflicts = [f"{k}: checkpoint {tuple(sd[k].shape)} vs model {tuple(v.shape)}"
-                 for k, v in expected.items() if k in sd and sd[k].shape != v.shape]
-    if missing or unexpected or conflicts:
-        def listing(title: str, items: list[str]) -> str:
-            more = f"\n    ... and {len(items) - 20} more" if len(items) > 20 else ""
-            return f"\n  {title} ({len(items)}):\n    " + "\n    ".join(items[:20]) + more if items else ""
-
-        raise CheckpointMismatchError(
-            f"{path}: the {part} weights do not fit {type(module).__name__}"
-            + listing("missing", missing) + listing("unexpected", unexpected)
-            + listing("shape conflicts", conflicts) + (f"\n  {hint}" if hint else ""))
+    _check_fit(module, sd, path, part, hint)
     module.load_state_dict(sd, strict=True, assign=True)
     return module
 
@@ -270,18 +322,15 @@ def _resolve(ckpt: Checkpoint, key: str, aliases: tuple[str, ...], meta_part: st
     return name, sd, dict(ckpt.config.get(name, ckpt.config.get(meta_part, {})))
 
 
-def load_encoder(path: PathLike, arch: str | None = None, key: str = "target_encoder",
-                 **overrides: Any) -> VisionTransformer:
-    """Load a V-JEPA 2 encoder; ``encoder(x, masks=None)`` maps ``(B, C, T, H, W)`` to tokens ``(B, N, D)``.
+# Constructor arguments a file fixes through its tensor shapes, whatever its metadata says.
+SHAPE_FIELDS = {"encoder": frozenset({"embed_dim", "depth", "patch_size", "tubelet_size", "in_chans", "mlp_ratio",
+                                      "qkv_bias"}),
+                "predictor": frozenset({"embed_dim", "predictor_embed_dim", "depth", "mlp_ratio", "num_mask_tokens"}),
+                "ac_predictor": frozenset({"embed_dim", "predictor_embed_dim", "depth", "mlp_ratio", "action_dim"})}
 
-    Args:
-        path: any supported checkpoint (see module docstring).
-        arch: expected architecture (``vit_large``, ``vit_huge``, ``vit_giant``, ...); None infers it.
-        key: which encoder of a training checkpoint (``target_encoder``, the EMA teacher used by the
-            official evaluations, or ``encoder``); ``transformers`` files hold one encoder (from ``encoder``).
-        overrides: constructor arguments, e.g. ``num_heads`` for a width not in ``HEADS_BY_WIDTH``.
-    """
-    ckpt = read_checkpoint(path)
+
+def _encoder(ckpt: Checkpoint, key: str, arch: str | None = None,
+             **overrides: Any) -> tuple[VisionTransformer, frozenset[str]]:
     name, sd, cfg = _resolve(ckpt, key, ENCODER_KEYS if ckpt.kind != "lightning" else (), "encoder")
     inferred = infer_encoder_config(_strip(sd), ckpt.path)
     guess = _arch_name(inferred["embed_dim"], inferred["depth"])
@@ -297,58 +346,88 @@ def load_encoder(path: PathLike, arch: str | None = None, key: str = "target_enc
             model = build_vit(name_, **base)
     else:
         model = _build(VisionTransformer, {**inferred, **cfg, **overrides})
-    return _assign(model, _strip(sd), ckpt.path, name, hint)
+    # the head count of a released width is known (HEADS_BY_WIDTH); other widths without metadata are a guess
+    known = {"num_heads"} if inferred["embed_dim"] in HEADS_BY_WIDTH else set()
+    return _assign(model, _strip(sd), ckpt.path, name, hint), SHAPE_FIELDS["encoder"] | set(cfg) | known
 
 
-def load_predictor(path: PathLike, key: str = "predictor", **overrides: Any) -> VisionTransformerPredictor:
+def _predictor(ckpt: Checkpoint, key: str, **overrides: Any) -> tuple[VisionTransformerPredictor, frozenset[str]]:
+    name, sd, cfg = _resolve(ckpt, key, (), "predictor")
+    sd = _strip(sd)
+    model = _build(VisionTransformerPredictor, {**infer_predictor_config(sd, ckpt.path), **cfg, **overrides})
+    return _assign(model, sd, ckpt.path, name), SHAPE_FIELDS["predictor"] | set(cfg)
+
+
+def _ac_predictor(ckpt: Checkpoint, key: str, **overrides: Any) -> tuple[ACPredictor, frozenset[str]]:
+    name, sd, cfg = _resolve(ckpt, key, (), "ac_predictor")
+    sd = _strip(sd)
+    model = _build(ACPredictor, {**infer_ac_predictor_config(sd, ckpt.path), **cfg, **overrides})
+    return _assign(model, sd, ckpt.path, name), SHAPE_FIELDS["ac_predictor"] | set(cfg)
+
+
+def load_encoder(path: PathLike | Checkpoint, arch: str | None = None, key: str = "target_encoder",
+                 trust_checkpoint: bool = False, **overrides: Any) -> VisionTransformer:
+    """Load a V-JEPA 2 encoder; ``encoder(x, masks=None)`` maps ``(B, C, T, H, W)`` to tokens ``(B, N, D)``.
+
+    Args:
+        path: any supported checkpoint (see module docstring), or one :func:`read_checkpoint` returned.
+        arch: expected architecture (``vit_large``, ``vit_huge``, ``vit_giant``, ...); None infers it.
+        key: which encoder of a training checkpoint (``target_encoder``, the EMA teacher used by the
+            official evaluations, or ``encoder``); ``transformers`` files hold one encoder (from ``encoder``).
+        trust_checkpoint: allow a pickled file to run code (see :func:`read_checkpoint`).
+        overrides: constructor arguments, e.g. ``num_heads`` for a width not in ``HEADS_BY_WIDTH``.
+    """
+    return _encoder(read_checkpoint(path, trust_checkpoint), key, arch, **overrides)[0]
+
+
+def load_predictor(path: PathLike | Checkpoint, key: str = "predictor", trust_checkpoint: bool = False,
+                   **overrides: Any) -> VisionTransformerPredictor:
     """Load the pretraining predictor: ``predictor(ctx_tokens, masks_ctx, masks_tgt)``.
 
     Its RoPE grid is ``img_size // patch_size`` (256 px unless the file says otherwise: pass ``img_size=384``
     for ``vitg-384.pt``).
+
+    Args:
+        path: any supported checkpoint, or one :func:`read_checkpoint` returned.
+        key: the part holding the predictor.
+        trust_checkpoint: allow a pickled file to run code (see :func:`read_checkpoint`).
+        overrides: constructor arguments.
     """
-    ckpt = read_checkpoint(path)
-    name, sd, cfg = _resolve(ckpt, key, (), "predictor")
-    sd = _strip(sd)
-    model = _build(VisionTransformerPredictor, {**infer_predictor_config(sd, ckpt.path), **cfg, **overrides})
-    return _assign(model, sd, ckpt.path, name)
+    return _predictor(read_checkpoint(path, trust_checkpoint), key, **overrides)[0]
 
 
-def load_ac_predictor(path: PathLike, key: str = "predictor", **overrides: Any) -> ACPredictor:
-    """Load the action-conditioned predictor: ``ac_predictor(frame_tokens, actions, states)``."""
-    ckpt = read_checkpoint(path)
-    name, sd, cfg = _resolve(ckpt, key, (), "ac_predictor")
-    sd = _strip(sd)
-    model = _build(ACPredictor, {**infer_ac_predictor_config(sd, ckpt.path), **cfg, **overrides})
-    return _assign(model, sd, ckpt.path, name)
+def load_ac_predictor(path: PathLike | Checkpoint, key: str = "predictor", trust_checkpoint: bool = False,
+                      **overrides: Any) -> ACPredictor:
+    """Load the action-conditioned predictor: ``ac_predictor(frame_tokens, actions, states)``.
+
+    Args:
+        path: any supported checkpoint, or one :func:`read_checkpoint` returned.
+        key: the part holding the predictor.
+        trust_checkpoint: allow a pickled file to run code (see :func:`read_checkpoint`).
+        overrides: constructor arguments.
+    """
+    return _ac_predictor(read_checkpoint(path, trust_checkpoint), key, **overrides)[0]
 
 
-def load_probe(path: PathLike, key: str = "classifiers.0", **overrides: Any) -> nn.Module:
+def load_probe(path: PathLike | Checkpoint, key: str = "classifiers.0", trust_checkpoint: bool = False,
+               **overrides: Any) -> nn.Module:
     """Load an attentive probe: :class:`AttentiveClassifier` (``linear`` head) or
     :class:`AnticipationClassifier` (verb/noun/action heads). Official probe files hold a list
     ``classifiers``: ``key="classifiers.1"`` picks the second head; ``transformers`` classification folders
     hold one probe. Official probes use 16 heads and LayerNorm eps 1e-5; ``transformers`` configs say theirs.
+
+    Args:
+        path: any supported checkpoint, or one :func:`read_checkpoint` returned.
+        key: the part holding the probe.
+        trust_checkpoint: allow a pickled file to run code (see :func:`read_checkpoint`).
+        overrides: constructor arguments.
     """
-    ckpt = read_checkpoint(path)
+    ckpt = read_checkpoint(path, trust_checkpoint)
     name, sd, cfg = _resolve(ckpt, key, ("probe",), "probe")
     sd = _strip(sd)
     full = {**infer_probe_config(sd, ckpt.path), **cfg, **overrides}
     cls = AttentiveClassifier if "num_classes" in full else AnticipationClassifier
     return _assign(_build(cls, full), sd, ckpt.path, name)
-
-
-def load_or_build(path: PathLike | None, module: nn.Module | None, loader: Any, key: str, owner: str) -> nn.Module:
-    """The module a task runs: the weights of ``path`` (read by ``loader``, e.g. :func:`load_encoder`) loaded
-    strictly into ``module``'s architecture when one is given, the loaded module otherwise, and ``module`` as it
-    is (random initialisation) when there is no ``path``."""
-    if path is None:
-        if module is None:
-            raise ValueError(f"{owner}: give a checkpoint path or an architecture (for random initialisation)")
-        return module
-    loaded = loader(path, key=key)
-    if module is None:
-        return loaded
-    module.load_state_dict(loaded.state_dict(), strict=True)
-    return module
 
 
 # ------------------------------------------------------------------------------------------- configs
@@ -389,19 +468,57 @@ def probe_config(m: AttentiveClassifier | AnticipationClassifier) -> dict[str, A
             "num_actions": m.action_classifier.out_features}
 
 
+# part -> (reader of the module and the fields the file fixes, constructor arguments of a module, fields that do
+# not change the computation: the encoder and predictor take their RoPE grid from the input, so a 256-px stage
+# starts a 384-px one)
+PARTS = {"encoder": (_encoder, encoder_config, frozenset({"img_size", "num_frames"})),
+         "predictor": (_predictor, predictor_config, frozenset({"img_size", "num_frames"})),
+         "ac_predictor": (_ac_predictor, ac_predictor_config, frozenset())}
+
+
+def load_or_build(path: PathLike | Checkpoint | None, module: nn.Module | None, part: str, key: str, owner: str,
+                  trust_checkpoint: bool = False) -> nn.Module:
+    """The module a task runs: the weights of ``path`` loaded into ``module`` when one is given, the module
+    the file describes otherwise, and ``module`` as it is (random initialisation) when there is no ``path``.
+
+    The file's recorded architecture wins or fails loudly: where ``module``'s constructor arguments (heads,
+    depth, width, patch, tubelet, ...) differ from what the file records or its shapes fix,
+    :class:`CheckpointMismatchError` lists each field with both values.
+
+    Args:
+        path: any supported checkpoint, or one :func:`read_checkpoint` returned; ``None``: no weights.
+        module: the recipe's architecture, loaded in place; ``None``: build it from the file.
+        part: ``encoder``, ``predictor`` or ``ac_predictor``.
+        key: the part of the file to read (``target_encoder``, ``encoder``, ``predictor``, ...).
+        owner: who asks, for error messages.
+        trust_checkpoint: allow a pickled file to run code (see :func:`read_checkpoint`).
+    """
+    if path is None:
+        if module is None:
+            raise ValueError(f"{owner}: give a checkpoint path or an architecture (for random initialisation)")
+        return module
+    ckpt = read_checkpoint(path, trust_checkpoint)
+    read, config_of, nominal = PARTS[part]
+    loaded, fixed = read(ckpt, key)
+    if module is None:
+        return loaded
+    ours, theirs = config_of(module), config_of(loaded)
+    differ = [f"{k}: checkpoint {theirs[k]!r} vs recipe {ours[k]!r}"
+              for k in sorted(fixed - nominal) if k in ours and ours[k] != theirs[k]]
+    if differ:
+        raise CheckpointMismatchError(
+            f"{ckpt.path}: the {key} architecture recorded in the checkpoint differs from the recipe's ({owner}); "
+            "make the recipe match the checkpoint, or use a checkpoint of this architecture"
+            + _listing("differing fields", differ))
+    sd = loaded.state_dict()
+    _check_fit(module, sd, ckpt.path, key)
+    module.load_state_dict(sd, strict=True)
+    return module
+
+
 # ------------------------------------------------------------------------------------------- exporting
 def _prefixed(sd: StateDict, prefix: str) -> StateDict:
     return {prefix + k: v.detach().cpu().contiguous() for k, v in sd.items()}
-
-
-def atomic_save(obj: Any, path: PathLike) -> Path:
-    """``torch.save`` to a temporary file in the same folder, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-    return path
 
 
 def export_official(path: PathLike, encoder: VisionTransformer | None = None,
@@ -465,6 +582,7 @@ def export_hf(folder: PathLike, encoder: VisionTransformer, predictor: VisionTra
         sd.update(_prefixed(official_to_hf(classifier.state_dict(), "probe"), ""))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    (folder / "config.json").write_text(json.dumps(cfg, indent=2))
+    with atomic_path(folder / "model.safetensors") as tmp:
+        save_file(sd, str(tmp), metadata={"format": "pt"})
+    atomic_write_json(folder / "config.json", cfg, indent=2)
     return folder

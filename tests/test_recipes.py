@@ -3,8 +3,10 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lit_jepa.cli import main
+from lit_jepa.masks.multiblock import VJEPA2_MASKS
 
 RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").rglob("*.yaml"))
 
@@ -20,6 +22,21 @@ def test_recipe_parses(recipe, capsys):
     assert done.value.code in (0, None)
     printed = capsys.readouterr().out
     assert "class_path: lit_jepa.tasks." in printed and "trainer:" in printed
+    config = yaml.safe_load(printed)
+    assert config["trainer"]["plugins"] == [{"class_path": "lit_jepa.checkpoint_io.AtomicCheckpointIO"}]
+
+
+@pytest.mark.parametrize("recipe", [r for r in RECIPES if "pretrain" in r.name or "cooldown" in r.name],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_pretraining_recipes_build_the_official_number_of_mask_tokens(recipe):
+    """The official training code builds len(cfgs_mask) x len(dataset_fpcs) mask tokens (6 for its configs) and
+    loads predictors strictly: exports from these recipes must carry as many."""
+    config = yaml.safe_load(recipe.read_text())
+    model = config["model"]["init_args"]
+    masks = len(model.get("masks") or VJEPA2_MASKS)
+    data = config["data"]["init_args"].get("train_dataset", {})
+    sources = len(data["init_args"]["datasets"]) if data.get("class_path", "").endswith("WeightedMixture") else 1
+    assert model["predictor"]["init_args"]["num_mask_tokens"] == masks * sources
 
 
 def test_cli_rejects_a_wrong_argument(capsys):

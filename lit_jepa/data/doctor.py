@@ -1,18 +1,25 @@
-"""``lit-jepa data check PATH``: decode every entry of an annotation file and say which fail and why.
+"""``lit-jepa data check PATH``: decode what training will read from every entry of an annotation file and say
+which fail and why.
 
-The format is inferred from the file when ``--format`` is omitted (the official CSV list by default). Each entry
-is read as one evaluation sample of the clip spec (``--frames``, ``--frame-step`` or ``--fps``, ``--segments``);
-failures are grouped by reason (missing, unreadable header, corrupt, too short for the clip spec) and listed
-(the first 50, then a count). Exit status 0 once the scan completed, 2 when the annotation file itself is
-unusable. ``--clip`` prints the frame indices and shapes the first readable sample produces.
+The format is inferred from the file when ``--format`` is omitted (the official CSV list by default). By default every
+clip window training or evaluation can place in each entry under the clip spec (``--frames``, ``--frame-step`` or
+``--fps``, ``--segments``) is read, each as its own seek and decode, as a training draw would; ``--windows ends``
+reads only the first, the centred and the last one. The cost per window is reported (with the whole scan's estimate
+under ``--windows ends``). Failures are grouped by reason (missing, unreadable header, corrupt, too short for the clip
+spec) and listed with the first failing window (the first 50, then a count). Exit status 0 once the scan completed,
+2 when the annotation file itself is unusable. ``--clip`` prints the frame indices and shapes of the first readable
+entry's evaluation sample.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 from collections import Counter
 
+import numpy as np
 from tqdm import tqdm
 
 from lit_jepa.data.datasets import AnnotationError, add_annotation_arguments, open_annotation, spec_from_arguments
@@ -29,11 +36,30 @@ def _describe(sample: dict) -> str:
     return "\n".join(lines)
 
 
+def _read_windows(dataset, index: int, which: str, seconds: list[float]) -> int:
+    """Read the clip windows of entry ``index`` (``all`` or ``ends``), appending each read's seconds; returns how
+    many windows ``all`` holds. A failing window raises its :class:`SampleError`, naming the window."""
+    windows = dataset.windows(index)
+    chosen = windows if which == "all" else windows[np.unique([0, len(windows) // 2, len(windows) - 1])]
+    for w in chosen:
+        start = time.perf_counter()
+        try:
+            dataset.load(index, None, w[None])
+        except SampleError as e:
+            k = int(np.flatnonzero((windows == w).all(axis=1))[0])
+            raise SampleError(e.path, e.reason, f"{e.detail}; window {k + 1} of {len(windows)}: frames "
+                              f"{w[0]}..{w[-1]}".lstrip("; ")) from e
+        seconds.append(time.perf_counter() - start)
+    return len(windows)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="lit-jepa data check", description=__doc__.split("\n\n")[0])
     p.add_argument("path", help="annotation file (or image folder)")
     add_annotation_arguments(p)
     p.add_argument("--reader", default="pyav", choices=sorted(READERS), help="video reader")
+    p.add_argument("--windows", default="all", choices=("all", "ends"),
+                   help="clip windows read per entry: every one training can place, or the first, centred and last")
     p.add_argument("--clip", action="store_true", help="print the frame indices and shapes of one sample")
     a = p.parse_args(argv)
     try:
@@ -43,15 +69,24 @@ def main(argv: list[str]) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed: list[tuple[str, SampleError]] = []
-    example = None
+    readable: list[int] = []
+    seconds: list[float] = []
+    total_windows = 0
     for i in tqdm(range(len(dataset)), desc=f"checking {a.path}", unit="entry", file=sys.stderr):
         try:
-            sample = dataset.load(i, None)
-            example = example or sample
+            total_windows += _read_windows(dataset, i, a.windows, seconds)
+            readable.append(i)
         except SampleError as e:
             failed.append((dataset.entries[i].source, e))
     n = len(dataset)
     print(f"{a.path} ({type(dataset).__name__}, {n} entries): {n - len(failed)} readable, {len(failed)} failed")
+    if seconds:
+        per_window = statistics.median(seconds)
+        line = (f"  {len(seconds)} clip windows read ({a.windows}): {1000 * per_window:.1f} ms per window (median), "
+                f"{sum(seconds):.1f} s in all")
+        if a.windows == "ends":
+            line += f"; all {total_windows} windows of the readable entries: about {per_window * total_windows:.0f} s"
+        print(line)
     counts = Counter(e.reason for _, e in failed)
     for reason in REASONS:
         if counts[reason]:
@@ -61,5 +96,6 @@ def main(argv: list[str]) -> int:
     if len(failed) > MAX_LISTED:
         print(f"  ... and {len(failed) - MAX_LISTED} more")
     if a.clip:
+        example = dataset.load(readable[0], None) if readable else None
         print("one sample:\n" + _describe(example) if example else "one sample: none is readable")
     return 0

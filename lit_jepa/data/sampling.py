@@ -52,27 +52,57 @@ class ClipSpec:
         return (self.frames_per_clip - 1) * step + 1
 
 
+def _start_ranges(spec: ClipSpec, num_frames: int, step: int) -> list[tuple[int, int, bool]]:
+    """Per segment, the inclusive range ``(lo, hi)`` of clip starts a draw can pick and whether it is drawn at all
+    (``False``: partitions shorter than a clip, one fixed start)."""
+    span, segs = spec.span(step), spec.num_segments
+    part, ranges = num_frames / segs, []
+    for s in range(segs):
+        lo = int(round(s * part))
+        room = int(round((s + 1) * part)) - lo - span  # free frames inside the partition
+        if room < 0:  # partitions shorter than a clip: overlapping clips spread over the range
+            start = round(s * (num_frames - span) / max(segs - 1, 1)) if segs > 1 else (num_frames - span) // 2
+            ranges.append((start, start, False))
+        else:
+            ranges.append((lo, lo + room, True))
+    return ranges
+
+
+def _check_length(spec: ClipSpec, num_frames: int, step: int, path: str) -> None:
+    span = spec.span(step)
+    if num_frames < span and (not spec.pad_short or num_frames < 1):
+        raise SampleError(path, TOO_SHORT, f"{num_frames} frames decode, a clip needs {span}")
+
+
 def sample_clips(
     spec: ClipSpec, num_frames: int, video_fps: float, rng: np.random.Generator | None, first: int = 0, path: str = ""
 ) -> np.ndarray:
     """Frame indices ``(num_segments, frames_per_clip)`` in ``[first, first + num_frames)``; ``rng=None`` places
     clips deterministically (centred in their partition)."""
     step = spec.step(video_fps)
-    span, segs = spec.span(step), spec.num_segments
     offsets = step * np.arange(spec.frames_per_clip)
-    if num_frames < span:
-        if not spec.pad_short or num_frames < 1:
-            raise SampleError(path, TOO_SHORT, f"{num_frames} frames decode, a clip needs {span}")
-        return first + np.minimum(np.tile(offsets, (segs, 1)), num_frames - 1)
-    part = num_frames / segs
-    starts = np.empty(segs, dtype=np.int64)
-    for s in range(segs):
-        lo = int(round(s * part))
-        room = int(round((s + 1) * part)) - lo - span  # free frames inside the partition
-        if room < 0:  # partitions shorter than a clip: overlapping clips spread over the range
-            starts[s] = round(s * (num_frames - span) / max(segs - 1, 1)) if segs > 1 else (num_frames - span) // 2
-        elif rng is None:
-            starts[s] = lo + room // 2
-        else:
-            starts[s] = lo + int(rng.integers(0, room + 1))
+    _check_length(spec, num_frames, step, path)
+    if num_frames < spec.span(step):
+        return first + np.minimum(np.tile(offsets, (spec.num_segments, 1)), num_frames - 1)
+    starts = np.array([lo + (int(rng.integers(0, hi - lo + 1)) if drawn and rng is not None else (hi - lo) // 2)
+                       for lo, hi, drawn in _start_ranges(spec, num_frames, step)], dtype=np.int64)
     return first + starts[:, None] + offsets[None, :]
+
+
+def clip_windows(spec: ClipSpec, num_frames: int, video_fps: float, first: int = 0, path: str = "") -> np.ndarray:
+    """Every distinct clip :func:`sample_clips` can place, over all segments and draws: ``(W, frames_per_clip)``
+    frame indices by increasing start (what ``lit-jepa data check`` reads).
+
+    Args:
+        spec: the temporal sampling.
+        num_frames: frames in the range clips are placed in.
+        video_fps: frame rate measured on the decoded timestamps (for ``spec.fps``).
+        first: index of the range's first frame.
+        path: the file named in a "too short" :class:`~lit_jepa.data.decode.SampleError`.
+    """
+    step = spec.step(video_fps)
+    _check_length(spec, num_frames, step, path)
+    if num_frames < spec.span(step):
+        return sample_clips(spec, num_frames, video_fps, None, first, path)[:1]
+    starts = np.unique(np.concatenate([np.arange(lo, hi + 1) for lo, hi, _ in _start_ranges(spec, num_frames, step)]))
+    return first + starts[:, None] + step * np.arange(spec.frames_per_clip)[None, :]

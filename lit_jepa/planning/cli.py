@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.tensorboard import SummaryWriter
 
+from lit_jepa.atomic import atomic_write_json
 from lit_jepa.data.datasets.droid import pose_differences, poses_to_actions
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.landscape import energy_landscape, heatmap
@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
                    help="export or Lightning checkpoint with encoder + AC predictor; several (one encoder, "
                         "different predictors) plan as an ensemble with the mean of their energies; the landscape "
                         "uses the first")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="load pickled checkpoints with weights_only=False, which lets the file run code: only for "
+                        "files you trust (files lit_jepa writes and official releases never need it)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--env", choices=["tabletop"], help="plan in a ToyWorld environment")
     src.add_argument("--goal-npz", help="plan toward the last frame of a recorded trajectory")
@@ -184,7 +187,7 @@ def main(argv: list[str]) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    models = [LatentWorldModel.load(path).to(device) for path in args.checkpoint]
+    models = [LatentWorldModel.load(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
     cfg = CEMConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
                     bound_kind=args.bound_kind, scale=tuple(args.scale), free_dims=tuple(args.free_dims))
@@ -196,7 +199,6 @@ def main(argv: list[str]) -> int:
               "cem": cfg.__dict__, "blur_sigmas": args.blur_sigmas, "replan_every": args.replan_every,
               "coarse_blur_sigmas": args.coarse_blur_sigmas, "coarse_until": args.coarse_until,
               "wall_seconds": time.perf_counter() - t0, **out}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_json(args.out, record, indent=2)
     print(json.dumps({k: v for k, v in record.items() if k not in ("landscape", "success_over_time")}, indent=1))
     return 0

@@ -98,12 +98,18 @@ class LatentWorldModel(nn.Module):
         self.requires_grad_(False)
 
     @classmethod
-    def load(cls, path: str | Path) -> LatentWorldModel:
+    def load(cls, path: str | Path, trust_checkpoint: bool = False) -> LatentWorldModel:
         """From an official-layout export holding ``encoder`` and an AC ``predictor``
         (``hub.export_official(path, encoder=..., predictor=...)``); ``pool`` follows from the two grids, and
-        ``pool_mode`` from the predictor's input width (``stack`` when it is ``pool ** 2`` encoder widths)."""
-        encoder = hub.load_encoder(path, key="encoder")
-        predictor = hub.load_ac_predictor(path)
+        ``pool_mode`` from the predictor's input width (``stack`` when it is ``pool ** 2`` encoder widths).
+
+        Args:
+            path: the export or Lightning checkpoint.
+            trust_checkpoint: let a pickled file run code (``weights_only=False``); only for files you trust.
+        """
+        ckpt = hub.read_checkpoint(path, trust_checkpoint)
+        encoder = hub.load_encoder(ckpt, key="encoder")
+        predictor = hub.load_ac_predictor(ckpt)
         grid = encoder.img_size // encoder.patch_size
         if grid % predictor.grid:
             raise ValueError(f"{path}: encoder grid {grid} is not a multiple of the predictor grid {predictor.grid}")

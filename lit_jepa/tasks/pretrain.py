@@ -46,9 +46,11 @@ class JepaPretrain(L.LightningModule):
         ema: EMA momentum, linear from ``ema[0]`` to ``ema[1]`` over the run (constant 0.99925).
         loss_exp: exponent of the regression loss (1: L1).
         init_from: checkpoint of a previous stage (any format ``lit_jepa.hub`` reads) whose encoder, target
-            encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames. When
-            the file carries the optimizer state (a Lightning checkpoint's, or an official checkpoint's ``opt``),
-            AdamW continues from it, as the official anneal does; exports carry none, so AdamW starts afresh.
+            encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames
+            (its architecture must match this run's; ``img_size`` and ``num_frames`` may differ). When the file
+            carries the optimizer state (a Lightning checkpoint's, or an official checkpoint's ``opt``), AdamW
+            continues from it, as the official anneal does; exports carry none, so AdamW starts afresh.
+        trust_checkpoint: let a pickled ``init_from`` run code (``weights_only=False``); only for files you trust.
         monitor_every_n_steps: how often to log the feature-collapse statistics of the targets.
         online_probe_classes: with ``> 0``, an attentive probe (one cross-attention block) learns to classify
             the batch's labels from the stop-gradient target features, a health signal for unlabelled
@@ -87,6 +89,7 @@ class JepaPretrain(L.LightningModule):
         eps: float = 1e-8,
         loss_exp: float = 1.0,
         init_from: str | None = None,
+        trust_checkpoint: bool = False,
         monitor_every_n_steps: int = 50,
         online_probe_classes: int = 0,
         online_probe_lr: float = 1e-3,
@@ -107,9 +110,9 @@ class JepaPretrain(L.LightningModule):
     # ------------------------------------------------------------------------------------------ set-up
     def setup(self, stage: str) -> None:
         if stage == "fit" and self.hparams.init_from:
-            ckpt = hub.read_checkpoint(self.hparams.init_from)
-            for name in ("encoder", "target_encoder", "predictor"):
-                getattr(self, name).load_state_dict(ckpt.part(name)[1], strict=True)
+            ckpt = hub.read_checkpoint(self.hparams.init_from, self.hparams.trust_checkpoint)
+            for name, part in (("encoder", "encoder"), ("target_encoder", "encoder"), ("predictor", "predictor")):
+                hub.load_or_build(ckpt, getattr(self, name), part, name, "JepaPretrain(init_from)")
             self._carried_optimizer = (ckpt.path, ckpt.optimizer)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +37,7 @@ from torch import Tensor, nn
 from torchmetrics import SumMetric
 
 from lit_jepa import hub
+from lit_jepa.atomic import atomic_open, atomic_write_json
 from lit_jepa.losses import sigmoid_focal_loss
 from lit_jepa.metrics import ANTICIPATION_TARGETS, anticipation_metrics, classification_metrics
 from lit_jepa.nn import AnticipationClassifier, AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
@@ -87,8 +87,11 @@ class AttentiveProbe(L.LightningModule):
         encoder_ckpt: any checkpoint ``lit_jepa.hub`` reads (official ``.pt``, ``transformers`` folder, lit_jepa
             Lightning checkpoint); ``None``: the ``encoder`` architecture at random initialisation.
         checkpoint_key: which encoder of the file (``target_encoder``, as the official evaluations).
-        encoder: the architecture; with ``encoder_ckpt`` the weights are loaded into it strictly (overrides such
-            as ``img_size``), without it the encoder stays randomly initialised.
+        trust_checkpoint: let a pickled ``encoder_ckpt``/``predictor_ckpt`` run code (``weights_only=False``);
+            only for files you trust.
+        encoder: the architecture; with ``encoder_ckpt`` the weights are loaded into it strictly and its
+            architecture must match the file's (``img_size`` and ``num_frames`` may differ), without it the encoder
+            stays randomly initialised.
         task: ``classification`` (one query, top-1) or ``anticipation`` (EK100: three queries, focal loss,
             mean-class recall@5 of verb, noun and action).
         num_classes: classes (anticipation: actions); num_verbs, num_nouns: anticipation vocabularies. Unset
@@ -114,6 +117,7 @@ class AttentiveProbe(L.LightningModule):
         self,
         encoder_ckpt: str | None = None,
         checkpoint_key: str = "target_encoder",
+        trust_checkpoint: bool = False,
         encoder: VisionTransformer | None = None,
         task: Literal["classification", "anticipation"] = "classification",
         num_classes: int | None = None,
@@ -141,12 +145,13 @@ class AttentiveProbe(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
-        self.encoder = self._frozen(hub.load_or_build(encoder_ckpt, encoder, hub.load_encoder, checkpoint_key,
-                                                         "AttentiveProbe: encoder_ckpt or encoder"))
+        self.encoder = self._frozen(hub.load_or_build(encoder_ckpt, encoder, "encoder", checkpoint_key,
+                                                      "AttentiveProbe: encoder_ckpt or encoder", trust_checkpoint))
         self.predictor = None
         if task == "anticipation":
-            predictor = hub.load_or_build(predictor_ckpt or encoder_ckpt, predictor, hub.load_predictor, predictor_key,
-                                          "AttentiveProbe(task='anticipation'): predictor_ckpt or predictor")
+            predictor = hub.load_or_build(predictor_ckpt or encoder_ckpt, predictor, "predictor", predictor_key,
+                                          "AttentiveProbe(task='anticipation'): predictor_ckpt or predictor",
+                                          trust_checkpoint)
             self.predictor = self._frozen(predictor)
         self.grid = list(itertools.product(lrs, weight_decays))
         self.classifiers: nn.ModuleList | None = None
@@ -365,14 +370,15 @@ class AttentiveProbe(L.LightningModule):
         data = getattr(data, "data", data)  # the clips behind a FeatureCacheDataModule
         folder.mkdir(parents=True, exist_ok=True)
         if self.predictions is not None:
-            np.savez_compressed(folder / PREDICTIONS, **self.predictions)
+            with atomic_open(folder / PREDICTIONS) as f:
+                np.savez_compressed(f, **self.predictions)
         record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
                   "num_val_samples": self.num_val_samples, "data_task": getattr(data, "task", None),
                   "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
                   "encoder_sha256": module_sha256(self.encoder), "grid": self.grid, "epochs": self.trainer.max_epochs,
                   "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
                   "predictions": PREDICTIONS if self.predictions is not None else None}
-        (folder / "probe_results.json").write_text(json.dumps(record, indent=2) + "\n")
+        atomic_write_json(folder / "probe_results.json", record, indent=2)
         self._dump_embeddings()
         hub.export_official(folder / "export" / "probe.pt", classifiers=list(self.classifiers))
         if self.logger is not None:

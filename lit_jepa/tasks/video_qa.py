@@ -47,6 +47,7 @@ class VideoQA(L.LightningModule):
             tokenizer over the ToyWorld VQA vocabulary; ``toy_lm_hidden`` wide, ``toy_lm_layers`` deep).
         encoder_ckpt, checkpoint_key, encoder: the V-JEPA encoder: a checkpoint ``lit_jepa.hub`` reads, loaded
             into ``encoder`` when given; ``encoder`` alone: random initialisation.
+        trust_checkpoint: let a pickled ``encoder_ckpt`` run code (``weights_only=False``); only for files you trust.
         projector: ``pooler`` (attentive pooler to ``num_queries`` tokens, ``pooler_depth`` blocks,
             ``pooler_heads`` heads, ``pooler_pos_embed``: a learned position embedding over the encoder's
             ``num_patches`` tokens first) or ``mlp`` (per token).
@@ -67,6 +68,7 @@ class VideoQA(L.LightningModule):
         encoder_ckpt: str | None = None,
         checkpoint_key: str = "target_encoder",
         encoder: VisionTransformer | None = None,
+        trust_checkpoint: bool = False,
         projector: Literal["pooler", "mlp"] = "pooler",
         num_queries: int = 8,
         pooler_depth: int = 1,
@@ -92,8 +94,9 @@ class VideoQA(L.LightningModule):
             if build_toy_lm and not Path(lm_path, "config.json").is_file():
                 build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
             self.lm, self.tokenizer = load_lm(lm_path)
-            self.encoder = hub.load_or_build(encoder_ckpt, encoder, hub.load_encoder, checkpoint_key,
-                                             "VideoQA: encoder_ckpt or encoder").requires_grad_(train_encoder)
+            self.encoder = hub.load_or_build(encoder_ckpt, encoder, "encoder", checkpoint_key,
+                                             "VideoQA: encoder_ckpt or encoder", trust_checkpoint)
+            self.encoder.requires_grad_(train_encoder)
         self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval
         width = self.lm.get_input_embeddings().embedding_dim
         self.projector = build_projector(projector, self.encoder.embed_dim, width, num_queries, pooler_depth,

@@ -34,7 +34,9 @@ class ACWorldModel(L.LightningModule):
 
     Args:
         encoder: encoder architecture; ``encoder_path`` (any ``lit_jepa.hub`` checkpoint, ``encoder_key`` inside
-            it) gives its weights. Without a path the encoder keeps its random initialisation (the control).
+            it) gives its weights; the file's architecture must match. Without a path the encoder keeps its random
+            initialisation (the control).
+        trust_checkpoint: let a pickled ``encoder_path`` run code (``weights_only=False``); only for files you trust.
         predictor: the AC predictor; its grid is the encoder grid divided by ``pool``, its ``embed_dim`` the encoder
             width (times ``pool ** 2`` for ``pool_mode="stack"``).
         pool: merge ``pool`` x ``pool`` windows of the encoder's token grid before the predictor (1 = official).
@@ -50,15 +52,15 @@ class ACWorldModel(L.LightningModule):
     """
 
     def __init__(self, encoder: VisionTransformer, predictor: ACPredictor, encoder_path: str | None = None,
-                 encoder_key: str = "target_encoder", pool: int = 1, pool_mode: str = "avg",
-                 rollout_steps: int = 2,
+                 encoder_key: str = "target_encoder", trust_checkpoint: bool = False, pool: int = 1,
+                 pool_mode: str = "avg", rollout_steps: int = 2,
                  lr: float = 4.25e-4, start_lr: float = 7.5e-5, final_lr: float = 0.0, warmup_steps: int = 4500,
                  decay_steps: int = 4500, weight_decay: float = 0.04, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, loss_exp: float = 1.0, loss_blur_sigmas: tuple[float, ...] = (0.0,)) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
         if encoder_path is not None:
-            encoder.load_state_dict(hub.load_encoder(encoder_path, key=encoder_key).state_dict())
+            hub.load_or_build(encoder_path, encoder, "encoder", encoder_key, "ACWorldModel", trust_checkpoint)
         grid = encoder.img_size // encoder.patch_size
         if grid != predictor.grid * pool:
             raise ValueError(f"predictor grid {predictor.grid} x pool {pool} must equal the encoder grid {grid} "

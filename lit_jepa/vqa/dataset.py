@@ -41,11 +41,11 @@ class VideoQADataset(VideoClipDataset):
         self.entries = [ClipEntry(i.video, frames=None if i.start_frame is None else (i.start_frame, i.end_frame),
                                   source=i.source) for i in self.items]
 
-    def load(self, index: int, rng: np.random.Generator | None) -> dict[str, Any]:
+    def load(self, index: int, rng: np.random.Generator | None, indices: np.ndarray | None = None) -> dict[str, Any]:
         item = self.items[index]
         qa = {"question": item.question, "answer": item.answer, "choices": item.choices, "kind": item.kind,
               "group": item.group}
-        return {**super().load(index, rng), "qa": json.dumps(qa)}
+        return {**super().load(index, rng, indices), "qa": json.dumps(qa)}
 
 
 def qa_fields(batch_qa: list[str]) -> list[dict[str, Any]]:

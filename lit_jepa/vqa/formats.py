@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from lit_jepa.atomic import atomic_write_text
 from lit_jepa.data.datasets.base import AnnotationError, load_json, resolve
 
 
@@ -88,10 +89,7 @@ def read_jsonl(path: str | Path, video_root: str | None = None) -> list[QAItem]:
 
 
 def write_jsonl(path: str | Path, items: list[QAItem]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(i.to_json()) + "\n" for i in items), encoding="utf-8")
-    return path
+    return atomic_write_text(path, "".join(json.dumps(i.to_json()) + "\n" for i in items))
 
 
 def read_perception_test(path: str | Path, video_root: str, ext: str = ".mp4") -> list[QAItem]:

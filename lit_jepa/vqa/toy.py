@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lit_jepa.atomic import atomic_write_json
 from lit_jepa.data.toyworld.tasks.base import sample_rng
 from lit_jepa.data.toyworld.tasks.fine import SOMERSAULTS, FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
@@ -111,7 +112,7 @@ def generate_toyvqa(out: str | Path, num: int = 960, num_val: int | None = None,
             items.append(item)
         write_jsonl(out / f"{split}.jsonl", items)
     manifest = {"seed": seed, "resolution": resolution, "num": counts, "format": FORMAT_VERSION}
-    (out / "toyvqa.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    atomic_write_json(out / "toyvqa.json", manifest, indent=1)
     return out
 
 

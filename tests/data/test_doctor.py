@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from lit_jepa.data.decode import CORRUPT, PyAVReader, SampleError
 from lit_jepa.data.doctor import main
 
-from .videos import write_video
+from .videos import remux_pts_as_dts, write_packed_avi, write_video
 
 
 def test_check_reports_each_failure_with_its_reason(tmp_path, videos, bad_files, capsys):
@@ -51,3 +52,38 @@ def test_check_infers_the_format_and_prints_one_clip(tmp_path, capsys):
     assert "(Diving48, 1 entries): 1 readable, 0 failed" in out
     assert "frame_indices: [[8, 10, 12, 14]]" in out and "video: (1, 3, 4, 32, 48) uint8" in out
     assert "label: () int64 = 4" in out
+
+
+def test_check_reads_every_clip_window_of_hard_real_world_encodings(tmp_path, capsys):
+    """A packed B-frame AVI and an H.264 MP4 whose pts were rewritten to dts: every window decodes."""
+    avi = write_packed_avi(tmp_path / "packed.avi", 48)
+    h264 = write_video(tmp_path / "b.mp4", 40, (32, 32), 25, "libx264", b_frames=3, gop=12)
+    lst = tmp_path / "list.csv"
+    lst.write_text(f"{avi} 0\n{remux_pts_as_dts(h264, tmp_path / 'pts_as_dts.mp4')} 1\n")
+    assert main([str(lst), "--frames", "8", "--frame-step", "4"]) == 0  # span 29: 20 + 12 windows
+    out = capsys.readouterr().out
+    assert "(CsvVideoList, 2 entries): 2 readable, 0 failed" in out
+    assert "  32 clip windows read (all): " in out and " ms per window (median)" in out
+
+
+def test_check_finds_a_window_the_centred_clip_misses(tmp_path, monkeypatch, capsys):
+    path = write_video(tmp_path / "a.mp4", 24)  # 4 frames at step 2: span 7, windows start 0..17
+    read = PyAVReader._read
+
+    def frame_5_lost(self, file, info, indices):
+        if 5 in indices:
+            raise SampleError(file, CORRUPT, "frame 5 of 24 did not decode")
+        return read(self, file, info, indices)
+
+    monkeypatch.setattr(PyAVReader, "_read", frame_5_lost)
+    lst = tmp_path / "list.csv"
+    lst.write_text(f"{path} 0\n")
+    args = [str(lst), "--frames", "4", "--frame-step", "2"]
+    assert main([*args, "--windows", "ends"]) == 0  # windows 0, 9 and 17 miss frame 5
+    out = capsys.readouterr().out
+    assert "1 readable, 0 failed" in out and "3 clip windows read (ends)" in out
+    assert "all 18 windows of the readable entries: about" in out
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "0 readable, 1 failed" in out and "  corrupt: 1" in out
+    assert f"{lst}:1: {path}: corrupt (frame 5 of 24 did not decode; window 2 of 18: frames 1..7)" in out

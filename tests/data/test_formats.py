@@ -54,6 +54,26 @@ def test_malformed_line_names_file_and_line(tmp_path, videos):
         CsvVideoList(str(lst))
 
 
+def test_negative_labels_are_rejected_at_parse_time(tmp_path, videos, ek100):
+    lst = tmp_path / "neg.csv"
+    lst.write_text(f"{videos['a']} 1\n{videos['b']} -1\n")
+    with pytest.raises(AnnotationError, match=rf"{lst}:2: label -1 is negative; expected a class index >= 0"):
+        CsvVideoList(str(lst))
+    lst.write_text(f"{videos['a']}::-3\n")
+    with pytest.raises(AnnotationError, match=rf"{lst}:1: label -3 is negative"):
+        CsvVideoList(str(lst))
+    ann = tmp_path / "Diving48_V2_train.json"
+    ann.write_text(json.dumps([{"vid_name": "a", "label": 2, "start_frame": 0, "end_frame": 9},
+                               {"vid_name": "a", "label": -1, "start_frame": 0, "end_frame": 9}]))
+    with pytest.raises(AnnotationError, match=r"Diving48_V2_train.json\[1\]: label -1 is negative"):
+        Diving48(str(ann))
+    train, _ = ek100
+    lines = train.read_text().splitlines(keepends=True)
+    train.write_text("".join(lines[:2]) + lines[2].replace(",1,n7,7,", ",-1,n7,7,"))
+    with pytest.raises(AnnotationError, match=rf"{train}:3: verb_class -1 negative; expected class ids >= 0"):
+        EK100(str(train))
+
+
 def test_segments_and_views_are_segment_major(tmp_path, videos):
     lst = tmp_path / "l.csv"
     lst.write_text(f"{videos['a']} 1\n")
@@ -72,12 +92,18 @@ def test_ssv2_official_json(tmp_path, videos):
     (root / "something-something-v2-labels.json").write_text(
         json.dumps({"Holding something": "0", "Pushing something from left to right": "1"}))
     rows = [{"id": "101", "label": "pushing a cup", "template": "Pushing [something] from left to right",
-             "placeholders": ["a cup"]}, {"id": "102"}]
+             "placeholders": ["a cup"]}, {"id": "102", "template": "Holding [something]"}]
     (root / "something-something-v2-train.json").write_text(json.dumps(rows))
     ds = SSv2(str(root / "something-something-v2-train.json"), spec=SPEC, extension=".webm.mp4", train=False)
     assert ds.num_classes == 2 and ds.class_names[1] == "Pushing something from left to right"
-    assert [ds[i]["label"].item() for i in range(2)] == [1, -1]
+    assert [ds[i]["label"].item() for i in range(2)] == [1, 0]
     assert infer_format(str(root / "something-something-v2-train.json")) == "ssv2"
+    (root / "something-something-v2-test.json").write_text(json.dumps([{"id": "101"}, {"id": "102"}]))
+    test = SSv2(str(root / "something-something-v2-test.json"), spec=SPEC, extension=".webm.mp4", train=False)
+    assert [test[i]["label"].item() for i in range(2)] == [-1, -1]  # the test file: unlabelled
+    (root / "mixed.json").write_text(json.dumps([rows[0], {"id": "102"}]))
+    with pytest.raises(AnnotationError, match=r"mixed.json\[1\]: no 'template' \(label\) while other rows"):
+        SSv2(str(root / "mixed.json"))
     rows[0]["template"] = "Unknown [something]"
     (root / "bad.json").write_text(json.dumps(rows))
     with pytest.raises(AnnotationError, match=r"bad.json\[0\]: template 'Unknown something'"):

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lit_jepa import hub
@@ -29,3 +30,10 @@ def test_toy_recipe_runs_logs_and_exports(tmp_path):
     encoder = hub.load_encoder(run / "export" / "vjepa2.pt")
     assert len(encoder.blocks) == 1 and encoder.embed_dim == 192
     assert (run / "checkpoints").is_dir()
+    # lit-jepa fit writes checkpoints with AtomicCheckpointIO; they load without trusting them (weights_only=True)
+    written = sorted((run / "checkpoints").iterdir())
+    assert written and all(p.suffix == ".ckpt" for p in written)
+    safe = {f"{g.__module__}.{g.__qualname__}" for g in hub.SAFE_GLOBALS}
+    for ckpt in written:
+        assert set(torch.serialization.get_unsafe_globals_in_checkpoint(ckpt)) <= safe
+        assert hub.load_encoder(ckpt, key="encoder").embed_dim == 192

@@ -23,7 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from lit_jepa.data.decode import SampleError, VideoInfo, VideoReader, make_reader
-from lit_jepa.data.sampling import ClipSpec, sample_clips
+from lit_jepa.data.sampling import ClipSpec, clip_windows, sample_clips
 from lit_jepa.data.transforms import ClipTransform
 
 
@@ -118,11 +118,12 @@ class VideoClipDataset(Dataset):
                 index = int(pick.integers(len(self)))
         raise RuntimeError(f"{self.max_retries + 1} samples in a row failed: " + "; ".join(failures))
 
-    def load(self, index: int, rng: np.random.Generator | None) -> dict[str, Any]:
-        """Sample ``index`` or :class:`SampleError`; no substitution."""
+    def load(self, index: int, rng: np.random.Generator | None, indices: np.ndarray | None = None) -> dict[str, Any]:
+        """Sample ``index`` or :class:`SampleError`; no substitution. ``indices`` (``(S, T)`` frame indices, e.g. a
+        row of :meth:`windows`) replaces the sampled placement."""
         entry = self.entries[index]
         info = self.reader.probe(entry.path)
-        indices = self.frame_indices(entry, info, rng)
+        indices = self.frame_indices(entry, info, rng) if indices is None else np.asarray(indices)
         frames = torch.from_numpy(self.reader.read(entry.path, indices.reshape(-1)))  # (S*T, H, W, 3)
         clips = frames.view(*indices.shape, *frames.shape[1:]).permute(0, 4, 1, 2, 3)  # (S, C, T, H, W)
         sample = {
@@ -134,11 +135,27 @@ class VideoClipDataset(Dataset):
         sample.update(self.extras(entry, indices))
         return sample
 
-    def frame_indices(self, entry: ClipEntry, info: VideoInfo, rng: np.random.Generator | None) -> np.ndarray:
-        """``(num_segments, T)`` decodable-frame indices; the entry's frame range is clipped to what decodes."""
+    def frame_range(self, entry: ClipEntry, info: VideoInfo) -> tuple[int, int]:
+        """``[first, stop)``: the entry's frame range clipped to what decodes."""
         first, stop = entry.frames or (0, info.num_frames)
-        first, stop = max(0, first), min(stop, info.num_frames)
+        return max(0, first), min(stop, info.num_frames)
+
+    def frame_indices(self, entry: ClipEntry, info: VideoInfo, rng: np.random.Generator | None) -> np.ndarray:
+        """``(num_segments, T)`` decodable-frame indices within :meth:`frame_range`."""
+        first, stop = self.frame_range(entry, info)
         return sample_clips(self.spec, stop - first, info.fps, rng, first=first, path=entry.path)
+
+    def windows(self, index: int) -> np.ndarray:
+        """``(W, T)``: every distinct clip training or evaluation can read from an entry, by increasing start
+        (:class:`SampleError` when the file cannot be probed or is too short).
+
+        Args:
+            index: the entry.
+        """
+        entry = self.entries[index]
+        info = self.reader.probe(entry.path)
+        first, stop = self.frame_range(entry, info)
+        return clip_windows(self.spec, stop - first, info.fps, first=first, path=entry.path)
 
     def views(self, clips: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
         """``(S, C, T, H, W)`` -> ``(S * num_views, C, T, h, w)``, segment-major."""

@@ -16,13 +16,17 @@ from lit_jepa.data.transforms import ClipTransform
 
 
 def parse_line(line: str, source: str) -> tuple[str, int]:
-    """``(path, label)`` of one list line; ``source`` (``file:line``) names it in the error."""
+    """``(path, label)`` of one list line; ``source`` (``file:line``) names it in the error. A negative label is an
+    error: classification targets are class indices."""
     for parts in (line.rsplit(maxsplit=1), line.rsplit("::", 1)):
         if len(parts) == 2:
             try:
-                return parts[0].strip(), int(parts[1])
+                path, label = parts[0].strip(), int(parts[1])
             except ValueError:
                 continue
+            if label < 0:
+                raise AnnotationError(f"{source}: label {label} is negative; expected a class index >= 0")
+            return path, label
     raise AnnotationError(f"{source}: expected '<video path> <integer label>' (or 'path::label'), got {line[:120]!r}")
 
 

@@ -45,6 +45,8 @@ class Diving48(VideoClipDataset):
                 label, start, end = int(row["label"]), int(row["start_frame"]), int(row["end_frame"])
             except (TypeError, ValueError) as e:
                 raise AnnotationError(f"{where}: label, start_frame and end_frame must be integers ({e})") from e
+            if label < 0:
+                raise AnnotationError(f"{where}: label {label} is negative; expected a class index >= 0")
             path = os.path.join(root, f"{row['vid_name']}{extension}")
             self.entries.append(ClipEntry(path, {"label": label}, frames=(start, end), source=where))
         names = load_json(vocab) if vocab else None

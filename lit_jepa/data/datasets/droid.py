@@ -114,9 +114,8 @@ class DroidTrajectories(VideoClipDataset):
             name = f"<unreadable metadata: {e}>"
         return os.path.join(directory, "recordings", "MP4", os.path.basename(name) or f"<no {self.camera_view}>")
 
-    def frame_indices(self, entry: ClipEntry, info: VideoInfo, rng: np.random.Generator | None) -> np.ndarray:
-        usable = min(info.num_frames, len(read_states(trajectory_dir(entry.path))))
-        return super().frame_indices(ClipEntry(entry.path, entry.targets, (0, usable)), info, rng)
+    def frame_range(self, entry: ClipEntry, info: VideoInfo) -> tuple[int, int]:
+        return 0, min(info.num_frames, len(read_states(trajectory_dir(entry.path))))
 
     def extras(self, entry: ClipEntry, indices: np.ndarray) -> dict[str, torch.Tensor]:
         states = read_states(trajectory_dir(entry.path))[indices[0]]

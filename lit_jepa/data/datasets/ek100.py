@@ -52,6 +52,9 @@ def read_ek100_csv(path: str) -> list[dict[str, str | int]]:
                 rows.append({**row, **{c: int(row[c]) for c in COLUMNS[1:]}, "line": f"{path}:{n}"})
             except (TypeError, ValueError) as e:
                 raise AnnotationError(f"{path}:{n}: columns {list(COLUMNS[1:])} must be integers ({e})") from e
+            negative = [f"{c} {rows[-1][c]}" for c in ("verb_class", "noun_class") if rows[-1][c] < 0]
+            if negative:
+                raise AnnotationError(f"{path}:{n}: {', '.join(negative)} negative; expected class ids >= 0")
     return rows
 
 
@@ -129,7 +132,18 @@ class EK100(VideoClipDataset):
             seconds, point = self.anticipation_s, 0.0
         else:
             seconds, point = rng.uniform(*self.train_anticipation_s), rng.uniform(*self.train_anticipation_point)
-        step = self.spec.step(info.fps)
         end = anticipation_end(*entry.frames, seconds, point, info.fps, self.protocol)
-        indices = np.arange(end - self.spec.frames_per_clip * step, end, step)
-        return np.clip(indices, 0, info.num_frames - 1)[None, :]
+        return self._context(end, info)[None, :]
+
+    def _context(self, end: int, info: VideoInfo) -> np.ndarray:
+        step = self.spec.step(info.fps)
+        return np.clip(np.arange(end - self.spec.frames_per_clip * step, end, step), 0, info.num_frames - 1)
+
+    def windows(self, index: int) -> np.ndarray:
+        """Context clips for every end frame a training or evaluation draw can reach (the end is monotonic in
+        the anticipation time and point, so their ranges' corners bound it)."""
+        entry = self.entries[index]
+        info = self.reader.probe(entry.path)
+        seconds, points = (*self.train_anticipation_s, self.anticipation_s), (*self.train_anticipation_point, 0.0)
+        ends = [anticipation_end(*entry.frames, s, p, info.fps, self.protocol) for s in seconds for p in points]
+        return np.unique(np.stack([self._context(end, info) for end in range(min(ends), max(ends) + 1)]), axis=0)

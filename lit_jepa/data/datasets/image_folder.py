@@ -45,3 +45,7 @@ class ImageFolder(VideoClipDataset):
 
     def frame_indices(self, entry: ClipEntry, info: VideoInfo, rng: np.random.Generator | None) -> np.ndarray:
         return np.zeros((self.spec.num_segments, self.spec.frames_per_clip), dtype=np.int64)
+
+    def windows(self, index: int) -> np.ndarray:
+        self.reader.probe(self.entries[index].path)
+        return np.zeros((1, self.spec.frames_per_clip), dtype=np.int64)

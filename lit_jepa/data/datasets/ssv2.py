@@ -3,7 +3,7 @@
 ``something-something-v2-{train,validation}.json`` list ``{"id", "label", "template", "placeholders"}`` rows; the
 class is the template with its brackets removed, looked up in ``something-something-v2-labels.json``
 (``{"class name": "index"}``). Videos are ``{video_root}/{id}.webm``. Rows without a template (the test file)
-are unlabelled (``label = -1``).
+are unlabelled (``label = -1``); a file mixing rows with and without one is an error naming the row.
 """
 
 from __future__ import annotations
@@ -58,3 +58,7 @@ class SSv2(VideoClipDataset):
                 label = by_name[name]
             path = os.path.join(root, f"{row['id']}{extension}")
             self.entries.append(ClipEntry(path, {"label": label}, source=where))
+        labelled = [e.targets["label"] >= 0 for e in self.entries]
+        if any(labelled) and not all(labelled):
+            where = self.entries[labelled.index(False)].source
+            raise AnnotationError(f"{where}: no 'template' (label) while other rows of {annotation} have one")
