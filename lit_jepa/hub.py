@@ -82,6 +82,7 @@ class Checkpoint:
     kind: str  # "official", "hf", "lightning" or "state_dict"
     parts: dict[str, StateDict]
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    optimizer: dict[str, Any] | None = None  # the training optimizer's state dict, when the file carries one
 
     def part(self, key: str, aliases: tuple[str, ...] = ()) -> tuple[str, StateDict]:
         for name in (key, *aliases):
@@ -205,14 +206,16 @@ def read_checkpoint(path: PathLike | Checkpoint, trust_checkpoint: bool = False)
         sd = obj["state_dict"]
         roots = sorted({k.split(".")[0] for k in sd})
         parts = {r: {k[len(r) + 1:]: v for k, v in sd.items() if k.startswith(r + ".")} for r in roots}
-        return Checkpoint(str(p), "lightning", parts, meta)
+        states = obj.get("optimizer_states")
+        return Checkpoint(str(p), "lightning", parts, meta, states[0] if isinstance(states, list) and states else None)
     official = {k: v for k, v in obj.items()
                 if k in ("encoder", "target_encoder", "predictor") and isinstance(v, dict)}
     if official or isinstance(obj.get("classifiers"), list):
         parts = {k: _strip(v) for k, v in official.items()}
         for i, clf in enumerate(obj.get("classifiers") or []):
             parts[f"classifiers.{i}"] = _strip(clf)
-        return Checkpoint(str(p), "official", parts, meta)
+        opt = obj.get("opt") if isinstance(obj.get("opt"), dict) else None
+        return Checkpoint(str(p), "official", parts, meta, opt)
     tensors = {k: v for k, v in obj.items() if isinstance(v, Tensor)}
     if not tensors:
         raise CheckpointMismatchError(f"{p}: no tensors and none of the keys encoder, target_encoder, predictor, "

@@ -7,9 +7,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def jepa_loss(pred: Tensor, target: Tensor, p: float = 1.0) -> Tensor:
-    """``mean(|pred - target| ** p) / p`` over all elements (official ``loss_exp``; ``p = 1``: L1)."""
-    return (pred - target).abs().pow(p).mean() / p
+def jepa_loss(pred: Tensor, target: Tensor, p: float = 1.0, weights: Tensor | None = None) -> Tensor:
+    """``mean(|pred - target| ** p) / p`` over all elements (official ``loss_exp``; ``p = 1``: L1). ``weights``
+    ``(B, N)`` scale each token's terms inside the plain mean (V-JEPA 2.1's context loss; not renormalised)."""
+    err = (pred - target).abs().pow(p)
+    if weights is not None:
+        err = err * weights.unsqueeze(-1)
+    return err.mean() / p
 
 
 def normalize_targets(h: Tensor) -> Tensor:
@@ -34,3 +38,43 @@ def sigmoid_focal_loss(logits: Tensor, targets_onehot: Tensor, alpha: float = 0.
     if alpha >= 0:
         loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss
     return loss.sum() if reduction == "sum" else loss.mean() if reduction == "mean" else loss
+
+
+def sigreg(x: Tensor, num_slices: int = 256, knots: int = 17, t_max: float = 3.0, max_samples: int | None = 2048,
+           generator: torch.Generator | None = None) -> Tensor:
+    """SIGReg, LeJEPA's sketched isotropic Gaussian regulariser (Balestriero & LeCun, 2025, arXiv 2511.08544).
+
+    The rows of ``x`` ``(..., D)`` are projected on ``num_slices`` random unit directions; along each, the
+    Epps-Pulley statistic ``N * integral |ecf(t) - exp(-t^2/2)|^2 exp(-t^2/2) dt`` compares the empirical
+    characteristic function with the standard normal's (trapezoid rule on ``[0, t_max]``, doubled by symmetry),
+    and the statistics are averaged over slices. Zero only for an isotropic standard Gaussian cloud, so it
+    forbids collapse and anisotropy alike. At most ``max_samples`` evenly spaced rows are used (the statistic
+    grows with ``N``, so a fixed sample count keeps the weight's meaning fixed).
+    """
+    x = x.reshape(-1, x.shape[-1]).float()
+    if max_samples is not None and x.shape[0] > max_samples:
+        x = x[torch.linspace(0, x.shape[0] - 1, max_samples, device=x.device).long()]
+    directions = torch.randn(x.shape[-1], num_slices, device=x.device, generator=generator)
+    directions = directions / directions.norm(dim=0, keepdim=True)
+    t = torch.linspace(0.0, t_max, knots, device=x.device)
+    phi = torch.exp(-0.5 * t.square())
+    weights = torch.full((knots,), 2 * t_max / (knots - 1), device=x.device)
+    weights[[0, -1]] /= 2
+    xt = (x @ directions).unsqueeze(-1) * t  # (N, slices, knots)
+    err = (xt.cos().mean(0) - phi).square() + xt.sin().mean(0).square()
+    return (err @ (weights * phi)).mean() * x.shape[0]
+
+
+def vicreg_variance(x: Tensor, gamma: float = 1.0, eps: float = 1e-4) -> Tensor:
+    """VICReg's variance term (Bardes et al., 2022): ``mean_d relu(gamma - sqrt(var_d + eps))`` over the rows of
+    ``x`` ``(..., D)``."""
+    x = x.reshape(-1, x.shape[-1]).float()
+    return F.relu(gamma - torch.sqrt(x.var(dim=0) + eps)).mean()
+
+
+def vicreg_covariance(x: Tensor) -> Tensor:
+    """VICReg's covariance term: the sum of squared off-diagonal covariances divided by ``D``."""
+    x = x.reshape(-1, x.shape[-1]).float()
+    x = x - x.mean(dim=0)
+    cov = (x.T @ x) / max(x.shape[0] - 1, 1)
+    return (cov.square().sum() - cov.diagonal().square().sum()) / x.shape[-1]

@@ -14,7 +14,7 @@ def test_jepa_loss():
 
 
 def test_normalize_targets():
-    h = torch.randn(2, 5, 16, dtype=torch.float64)
+    h = torch.randn(2, 5, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     out = normalize_targets(h)
     assert torch.allclose(out.mean(-1), torch.zeros(2, 5, dtype=torch.float64), atol=1e-12)
     assert torch.allclose(out.var(-1, unbiased=False), torch.ones(2, 5, dtype=torch.float64), atol=1e-4)
@@ -44,3 +44,56 @@ def test_focal_loss_defaults_and_errors():
     assert torch.allclose(sigmoid_focal_loss(logits, onehot), direct_focal(logits, onehot, 0.25, 2.0).sum().float())
     with pytest.raises(ValueError, match="reduction"):
         sigmoid_focal_loss(logits, onehot, reduction="avg")
+
+
+def direct_epps_pulley(x: torch.Tensor, t_max: float = 3.0, points: int = 4001) -> torch.Tensor:
+    """``N * integral_{-t_max}^{t_max} |ecf(t) - exp(-t^2/2)|^2 exp(-t^2/2) dt`` per column of ``x`` ``(N, S)``,
+    with the complex empirical characteristic function on a fine grid."""
+    t = torch.linspace(-t_max, t_max, points, dtype=torch.float64)
+    ecf = torch.exp(1j * x.double().unsqueeze(-1) * t).mean(0)  # (S, points)
+    phi = torch.exp(-0.5 * t**2)
+    return x.shape[0] * torch.trapezoid((ecf - phi).abs() ** 2 * phi, t, dim=-1)
+
+
+def test_sigreg_is_the_sliced_epps_pulley_statistic():
+    from lit_jepa.losses import sigreg
+
+    x = torch.randn(300, 12, generator=torch.Generator().manual_seed(0)) * 1.3 + 0.2
+    got = sigreg(x, num_slices=5, knots=301, generator=torch.Generator().manual_seed(1))
+    directions = torch.randn(12, 5, generator=torch.Generator().manual_seed(1))
+    expected = direct_epps_pulley(x @ (directions / directions.norm(dim=0))).mean()
+    assert got.item() == pytest.approx(expected.item(), rel=1e-3)
+
+
+def test_sigreg_small_for_isotropic_gaussians_large_for_collapse_and_anisotropy():
+    from lit_jepa.losses import sigreg
+
+    g = torch.Generator().manual_seed(0)
+    gauss = torch.randn(2048, 64, generator=g)
+    collapsed = torch.randn(2048, 1, generator=g).expand(-1, 64) / 8  # a line
+    squashed = gauss * torch.linspace(0.05, 1, 64)
+    values = [sigreg(x, generator=torch.Generator().manual_seed(2)).item() for x in (gauss, collapsed, squashed)]
+    assert values[0] < 2 and values[1] > 100 * values[0] and values[2] > 20 * values[0]
+    x = squashed.clone().requires_grad_()
+    sigreg(x).backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_vicreg_terms_match_their_formulas():
+    from lit_jepa.losses import vicreg_covariance, vicreg_variance
+
+    x = torch.randn(3, 40, 6, generator=torch.Generator().manual_seed(0)) * torch.tensor([0.1, 0.5, 1, 2, 3, 4])
+    rows = x.reshape(-1, 6).double()
+    std = torch.sqrt(rows.var(0) + 1e-4)
+    assert vicreg_variance(x).item() == pytest.approx(torch.clamp(1 - std, min=0).mean().item(), rel=1e-4)
+    cov = torch.cov(rows.T)
+    off = cov - torch.diag(torch.diag(cov))
+    assert vicreg_covariance(x).item() == pytest.approx((off**2).sum().item() / 6, rel=1e-4)
+    assert vicreg_variance(torch.randn(4000, 8) * 2) == 0  # every std above gamma = 1
+
+
+def test_jepa_loss_token_weights_scale_inside_the_plain_mean():
+    pred, target = torch.randn(2, 5, 8), torch.randn(2, 5, 8)
+    w = torch.rand(2, 5)
+    expected = ((pred - target).abs() * w[..., None]).mean()
+    assert torch.allclose(jepa_loss(pred, target, weights=w), expected)

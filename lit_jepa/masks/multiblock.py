@@ -101,3 +101,16 @@ class MultiBlockMaskGenerator:
             visible = torch.zeros(batch_size, masks[0].numel(), dtype=torch.bool).scatter_(1, enc, True)
             return enc, truncate([(~v).nonzero().squeeze(1) for v in visible])
         return enc, truncate([(~m).nonzero().squeeze(1) for m in masks])
+
+
+def context_weights(masks_enc: Tensor, masks_pred: Tensor, grid: tuple[int, int, int]) -> Tensor:
+    """V-JEPA 2.1's context-loss weights ``1 / sqrt(d)`` ``(B, K_ctx)``: ``d`` is the Euclidean distance, in
+    (t, h, w) token-grid units, from each context token to the nearest predicted token of its sample (at least 1,
+    so a context token next to a target weighs 1)."""
+    _, h, w = grid
+
+    def coords(ids: Tensor) -> Tensor:
+        return torch.stack([ids // (h * w), (ids // w) % h, ids % w], dim=-1).float()
+
+    d = torch.cdist(coords(masks_enc), coords(masks_pred)).amin(dim=-1)
+    return d.clamp_min(1.0).rsqrt()

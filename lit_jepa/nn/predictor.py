@@ -23,7 +23,8 @@ class VisionTransformerPredictor(nn.Module):
     ``masks_x`` / ``masks_y`` are context / target token indices ``(B, K)`` (or lists of ``n``). Context
     tokens and learned mask tokens (``mask_tokens[mask_index % num_mask_tokens]``) at the target positions
     are sorted by position, run through the blocks, unsorted, and the targets are projected back to the
-    encoder width: returns ``(B, K_tgt, D_enc)``. Positions are decoded on the configured square grid, as in
+    encoder width: returns ``(B, K_tgt, D_enc)`` (with ``return_context``, also the ``(B, K_ctx, D_enc)``
+    outputs at the context positions). Positions are decoded on the configured square grid, as in
     the official code, unless ``grid_hw`` gives the input's ``(H, W)`` patch grid (any resolution or shape).
 
     Args:
@@ -62,7 +63,8 @@ class VisionTransformerPredictor(nn.Module):
         return (self.num_frames // self.tubelet_size) * (self.img_size // self.patch_size) ** 2
 
     def forward(self, x: Tensor, masks_x: Masks, masks_y: Masks, mask_index: int = 1,
-                grid_hw: tuple[int, int] | None = None) -> Tensor:
+                grid_hw: tuple[int, int] | None = None,
+                return_context: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         masks_x = torch.cat(as_mask_list(masks_x), dim=0).to(x.device)
         masks_y = torch.cat(as_mask_list(masks_y), dim=0).to(x.device)
         if masks_x.shape[0] != x.shape[0] or masks_y.shape[0] != x.shape[0]:
@@ -80,4 +82,7 @@ class VisionTransformerPredictor(nn.Module):
         tokens, _ = run_blocks(self.predictor_blocks, tokens, rope, None, self.use_activation_checkpointing)
         tokens = self.predictor_norm(tokens)
         tokens = tokens.gather(1, order.argsort(dim=1).unsqueeze(-1).expand(-1, -1, D))
+        if return_context:  # V-JEPA 2.1's dense loss also reads the outputs at the context positions
+            out = self.predictor_proj(tokens)
+            return out[:, n_ctx:], out[:, :n_ctx]
         return self.predictor_proj(tokens[:, n_ctx:])

@@ -18,8 +18,8 @@ from torch import Tensor
 
 from lit_jepa import hub
 from lit_jepa.data.masking import MaskCollator
-from lit_jepa.losses import jepa_loss, normalize_targets
-from lit_jepa.masks import VJEPA2_MASKS, MaskSpec
+from lit_jepa.losses import jepa_loss, normalize_targets, sigreg, vicreg_covariance, vicreg_variance
+from lit_jepa.masks import VJEPA2_MASKS, MaskSpec, context_weights
 from lit_jepa.monitors import feature_stats
 from lit_jepa.nn import AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
 from lit_jepa.nn.vit import gather_tokens
@@ -47,13 +47,27 @@ class JepaPretrain(L.LightningModule):
         loss_exp: exponent of the regression loss (1: L1).
         init_from: checkpoint of a previous stage (any format ``lit_jepa.hub`` reads) whose encoder, target
             encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames
-            (its architecture must match this run's; ``img_size`` and ``num_frames`` may differ).
+            (its architecture must match this run's; ``img_size`` and ``num_frames`` may differ). When the file
+            carries the optimizer state (a Lightning checkpoint's, or an official checkpoint's ``opt``), AdamW
+            continues from it, as the official anneal does; exports carry none, so AdamW starts afresh.
         trust_checkpoint: let a pickled ``init_from`` run code (``weights_only=False``); only for files you trust.
         monitor_every_n_steps: how often to log the feature-collapse statistics of the targets.
         online_probe_classes: with ``> 0``, an attentive probe (one cross-attention block) learns to classify
             the batch's labels from the stop-gradient target features, a health signal for unlabelled
             pretraining (``train/online_probe_acc``, ``val/online_probe_acc``; samples with label -1 are ignored).
         online_probe_lr: its learning rate (it follows the schedule's shape, scaled to this peak).
+        target: ``"ema"``: targets from the EMA target encoder under stop-gradient (the paper); ``"online"``:
+            targets from the context encoder itself, with gradients and no EMA (LeJEPA); the target encoder then
+            mirrors the encoder after every step, so exports hold the trained weights. Use ``"online"`` only with
+            a regulariser, which is what keeps it from collapsing.
+        regularizer: anti-collapse term on the context encoder's output tokens: ``"none"`` (the paper),
+            ``"sigreg"`` (LeJEPA's SIGReg, :func:`lit_jepa.losses.sigreg`) or ``"vicreg"`` (VICReg's variance plus
+            covariance terms, as EB-JEPA uses them).
+        regularizer_weight: weight of the regulariser added to the prediction loss.
+        vicreg_covariance_weight: weight of VICReg's covariance term relative to its variance term.
+        context_loss_weight: weight of V-JEPA 2.1's dense context loss: the predictor's outputs at the context
+            positions regress the targets there, each token weighted ``1 / sqrt(d)``, ``d`` its grid distance to
+            the nearest predicted token (0: off, the V-JEPA 2 objective).
     """
 
     def __init__(
@@ -79,6 +93,11 @@ class JepaPretrain(L.LightningModule):
         monitor_every_n_steps: int = 50,
         online_probe_classes: int = 0,
         online_probe_lr: float = 1e-3,
+        target: Literal["ema", "online"] = "ema",
+        regularizer: Literal["none", "sigreg", "vicreg"] = "none",
+        regularizer_weight: float = 0.0,
+        vicreg_covariance_weight: float = 0.04,
+        context_loss_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
@@ -94,6 +113,7 @@ class JepaPretrain(L.LightningModule):
             ckpt = hub.read_checkpoint(self.hparams.init_from, self.hparams.trust_checkpoint)
             for name, part in (("encoder", "encoder"), ("target_encoder", "encoder"), ("predictor", "predictor")):
                 hub.load_or_build(ckpt, getattr(self, name), part, name, "JepaPretrain(init_from)")
+            self._carried_optimizer = (ckpt.path, ckpt.optimizer)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         h = self.hparams
@@ -111,7 +131,17 @@ class JepaPretrain(L.LightningModule):
         for group in groups:
             if group["name"].startswith("online_probe"):
                 group["lr_scale"] = h.online_probe_lr / h.lr
-        return torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
+        optimizer = torch.optim.AdamW(groups, lr=h.lr, betas=h.betas, eps=h.eps)
+        path, state = getattr(self, "_carried_optimizer", (None, None))
+        if state is not None:
+            carried = [len(g["params"]) for g in state["param_groups"]]
+            ours = [len(g["params"]) for g in groups]
+            if carried != ours:
+                raise hub.CheckpointMismatchError(
+                    f"{path}: its optimizer state has parameter groups of sizes {carried}, this module's are {ours} "
+                    f"({', '.join(g['name'] for g in groups)}); init_from needs the previous stage's architecture")
+            optimizer.load_state_dict(state)
+        return optimizer
 
     # ------------------------------------------------------------------------------------------ steps
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
@@ -124,24 +154,49 @@ class JepaPretrain(L.LightningModule):
         clips = batch["video"][:, 0] if batch["video"].ndim == 6 else batch["video"]  # first view
         masks_enc, masks_pred = self.masker.draw(batch["index"].cpu(), clips.shape)
         grid_hw = (clips.shape[-2] // self.encoder.patch_size, clips.shape[-1] // self.encoder.patch_size)
-        with torch.no_grad():
-            targets = normalize_targets(self.target_encoder(clips))
-        losses = []
+        h = self.hparams
+        with torch.set_grad_enabled(h.target == "online" and torch.is_grad_enabled()):
+            teacher = self.encoder if h.target == "online" else self.target_encoder
+            targets = normalize_targets(teacher(clips))
+        losses, regs, contexts = [], [], []
         for j, (m_enc, m_pred) in enumerate(zip(masks_enc, masks_pred)):
             m_enc, m_pred = m_enc.to(self.device), m_pred.to(self.device)
+            context = self.encoder(clips, masks=m_enc)
             # mask token 0: the official pretraining indexes mask tokens by clip-length group (one here)
-            z = self.predictor(self.encoder(clips, masks=m_enc), m_enc, m_pred, mask_index=0, grid_hw=grid_hw)
-            losses.append(jepa_loss(z, gather_tokens(targets, m_pred), self.hparams.loss_exp))
+            z = self.predictor(context, m_enc, m_pred, mask_index=0, grid_hw=grid_hw,
+                               return_context=h.context_loss_weight > 0)
+            if h.context_loss_weight > 0:
+                z, z_ctx = z
+                weights = context_weights(m_enc, m_pred, self.masker.grid(clips.shape))
+                contexts.append(jepa_loss(z_ctx, gather_tokens(targets, m_enc), h.loss_exp, weights))
+            losses.append(jepa_loss(z, gather_tokens(targets, m_pred), h.loss_exp))
+            if h.regularizer != "none":
+                regs.append(self.regularizer(context))
             self.log_dict({f"{prefix}/loss_mask{j}": losses[-1], f"{prefix}/context_tokens_mask{j}": m_enc.shape[1],
                            f"{prefix}/target_tokens_mask{j}": m_pred.shape[1]}, batch_size=clips.shape[0])
-        loss = torch.stack(losses).mean()
+        loss = pred_loss = torch.stack(losses).mean()
+        if contexts:
+            context_loss = torch.stack(contexts).mean()
+            loss = loss + h.context_loss_weight * context_loss
+            self.log(f"{prefix}/context_loss", context_loss, batch_size=clips.shape[0])
+        if regs:
+            reg = torch.stack(regs).mean()
+            loss = loss + h.regularizer_weight * reg
+            self.log(f"{prefix}/{h.regularizer}", reg, batch_size=clips.shape[0])
+        self.log(f"{prefix}/pred_loss", pred_loss, batch_size=clips.shape[0])
         self.log(f"{prefix}/loss", loss, prog_bar=True, batch_size=clips.shape[0])
         if self.online_probe is not None and "label" in batch:
-            loss = loss + self.online_probe_loss(targets, batch["label"], prefix)
+            loss = loss + self.online_probe_loss(targets.detach(), batch["label"], prefix)
         every = self.hparams.monitor_every_n_steps
         if prefix == "train" and every and self.trainer.global_step % every == 0:
             self.log_dict({f"collapse/target_{k}": v for k, v in feature_stats(targets).items()})
         return loss
+
+    def regularizer(self, tokens: Tensor) -> Tensor:
+        """The configured anti-collapse term on encoder output tokens ``(B, N, D)``, pooled over batch and tokens."""
+        if self.hparams.regularizer == "sigreg":
+            return sigreg(tokens)
+        return vicreg_variance(tokens) + self.hparams.vicreg_covariance_weight * vicreg_covariance(tokens)
 
     def online_probe_loss(self, targets: Tensor, labels: Tensor, prefix: str) -> Tensor:
         """Cross-entropy of the online probe on the (already stop-gradient) target features."""
@@ -166,7 +221,7 @@ class JepaPretrain(L.LightningModule):
         gradient-accumulation boundaries, and before any ``on_train_batch_end`` callback, so a checkpoint taken
         there already holds the updated target (exact resume)."""
         super().optimizer_step(*args, **kwargs)
-        self.update_target(self.ema_schedule(self.trainer.global_step))
+        self.update_target(0.0 if self.hparams.target == "online" else self.ema_schedule(self.trainer.global_step))
 
     @torch.no_grad()
     def update_target(self, momentum: float) -> None:

@@ -99,3 +99,15 @@ def test_reproducible_from_the_generator():
     a, b, c = generator(4, gen(7)), generator(4, gen(7)), generator(4, gen(8))
     assert all(torch.equal(x, y) for x, y in zip(a, b))
     assert not all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a, c))
+
+
+def test_context_weights_are_inverse_sqrt_grid_distance_to_the_nearest_target():
+    from lit_jepa.masks import context_weights
+
+    # grid (T, H, W) = (2, 3, 3): index = t * 9 + h * 3 + w; the one target is token (0, 1, 1) = 4
+    ctx = torch.tensor([[3, 0, 13, 17]])  # (0,1,0): d 1; (0,0,0): d sqrt 2; (1,1,1): d 1; (1,2,2): d sqrt 3
+    w = context_weights(ctx, torch.tensor([[4]]), (2, 3, 3))
+    expected = torch.tensor([[1.0, 2 ** -0.25, 1.0, 3 ** -0.25]])
+    assert torch.allclose(w, expected)
+    # several targets: the nearest counts
+    assert torch.allclose(context_weights(torch.tensor([[0]]), torch.tensor([[8, 1]]), (1, 3, 3)), torch.ones(1, 1))

@@ -122,6 +122,36 @@ def test_init_from_previous_stage(tmp_path):
     assert torch.equal(second.encoder.blocks[0].attn.qkv.weight, first.encoder.blocks[0].attn.qkv.weight)
 
 
+def test_two_stage_run_with_init_from_equals_one_run(tmp_path):
+    """``init_from`` a Lightning checkpoint carries AdamW's state: 2 + 2 steps equal 4 steps exactly (constant
+    schedules, and one fixed batch so both runs see the same data and masks)."""
+    from lit_jepa.data.loader import ResumableLoader
+
+    constant = {"start_lr": 1e-3, "warmup_steps": 0, "ema": (0.9, 0.9)}
+
+    class OneBatch(ClipDataModule):
+        def train_dataloader(self):
+            return ResumableLoader(self.datasets["train"], batch_size=4, shuffle=False)
+
+    def fit(module: JepaPretrain, steps: int, root) -> None:
+        t = trainer(root, steps, enable_checkpointing=True, callbacks=[
+            L.pytorch.callbacks.ModelCheckpoint(dirpath=root / "ckpt", save_last=True)])
+        t.fit(module, OneBatch(ToyClips("motion", num=4, resolution=32, num_frames=4)))
+
+    one = tiny_module(**constant)
+    fit(one, 4, tmp_path / "one")
+    first = tiny_module(**constant)
+    fit(first, 2, tmp_path / "first")
+    second = tiny_module(**constant, init_from=str(tmp_path / "first" / "ckpt" / "last.ckpt"))
+    fit(second, 2, tmp_path / "second")
+    for name, value in weights(one).items():
+        torch.testing.assert_close(weights(second)[name], value, rtol=1e-5, atol=1e-7, msg=name)
+    fresh = tiny_module(**constant, init_from=str(hub.export_official(
+        tmp_path / "first.pt", encoder=first.encoder, target_encoder=first.target_encoder, predictor=first.predictor)))
+    fit(fresh, 2, tmp_path / "fresh")  # an export has no optimizer state: AdamW starts afresh, so it differs
+    assert not torch.allclose(fresh.encoder.blocks[0].attn.qkv.weight, one.encoder.blocks[0].attn.qkv.weight)
+
+
 def test_mask_strip_tints_targets():
     clip = torch.zeros(3, 4, 16, 16)
     strip = mask_strip(clip, torch.tensor([0, 1]), patch_size=8, tubelet_size=2)

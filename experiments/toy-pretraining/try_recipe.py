@@ -1,0 +1,75 @@
+"""One try of issue 27's search for a toy pretraining that beats random initialisation: pretrain with the toy
+recipe plus overrides, then run the suite's frozen probes (motion top-1, anticipation action recall@5) on the
+target encoder, and write a record to ``experiments/toy-pretraining/records/<name>.json``.
+
+    python experiments/toy-pretraining/try_recipe.py --name sigreg005 -- --model.init_args.regularizer sigreg ...
+    python experiments/toy-pretraining/try_recipe.py --name random --random     (the random-initialised twin)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import machine
+from benchmarks.toy_probes import TASKS, probe
+from lit_jepa.cli import main as cli
+
+HERE = Path(__file__).resolve().parent
+RECIPE = "recipes/toy/pretrain-vitt-64px-16f.yaml"
+
+
+def scalars(log_dir: Path) -> dict[str, float]:
+    """Last value of each scalar of a TensorBoard log folder."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(log_dir)).Reload()
+    return {tag: acc.Scalars(tag)[-1].value for tag in acc.Tags()["scalars"]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--name", required=True)
+    p.add_argument("--recipe", default=RECIPE)
+    p.add_argument("--random", action="store_true", help="probe the random-initialised encoder (no pretraining)")
+    p.add_argument("--tasks", nargs="+", default=["motion", "anticipation"], choices=list(TASKS))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--workdir", type=Path, default=Path("runs/exp27"))
+    p.add_argument("--note", default="")
+    p.add_argument("overrides", nargs="*", help="lit-jepa fit overrides of the pretraining recipe")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    record = {"name": a.name, "recipe": a.recipe, "overrides": a.overrides, "note": a.note, "machine": machine(),
+              "threads": a.threads, "probes": {}}
+    encoder = None
+    if not a.random:
+        start = time.perf_counter()
+        args = ["fit", "--config", a.recipe, "--trainer.logger.init_args.save_dir", str(a.workdir),
+                "--trainer.logger.init_args.name", a.name, "--trainer.logger.init_args.version", "0",
+                "--trainer.enable_progress_bar", "false", *a.overrides]
+        cli(args)
+        run = a.workdir / a.name / "version_0"
+        record["pretrain"] = {"command": "lit-jepa " + " ".join(args), "wall_s": round(time.perf_counter() - start),
+                              "final": {k: round(v, 4) for k, v in scalars(run).items()
+                                        if k.split("/")[0] in ("train", "val", "collapse")}}
+        encoder = run / "export" / "vjepa2.pt"
+    extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache")]
+    for task in a.tasks:
+        recipe, metric, _ = TASKS[task]
+        result, wall, args, _ = probe(recipe, encoder, extra, a.workdir / a.name, f"probe-{task}", "probe")
+        record["probes"][task] = {"metric": metric, "value": round(100 * result["metrics"][metric]["value"], 1),
+                                  "all": {k: round(100 * v["value"], 1) for k, v in result["metrics"].items()},
+                                  "wall_s": round(wall)}
+        print(f"[{a.name}] {task} {metric} = {record['probes'][task]['value']:.1f} ({wall:.0f} s)", flush=True)
+    out = HERE / "records" / f"{a.name}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
