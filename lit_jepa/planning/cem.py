@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 EnergyFn = Callable[[Tensor], Tensor]  # physical actions (E, S, H, A) -> energies (E, S)
+Moments = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]  # elite energies, elites -> (mean, std)
 
 
 @dataclass
@@ -67,13 +68,20 @@ class CEMConfig:
         return out
 
 
-def cem(energy: EnergyFn, num_envs: int, cfg: CEMConfig, generator: torch.Generator | None = None,
-        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
-    """Minimise ``energy`` over action sequences for ``num_envs`` episodes at once.
+def elite_search(energy: EnergyFn, num_envs: int, cfg: CEMConfig, moments: Moments,
+                 generator: torch.Generator | None = None,
+                 device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """The sampling loop CEM and MPPI share: draw ``cfg.samples`` bounded sequences around the mean, score them,
+    keep the ``cfg.elites`` lowest, and move the mean and std (with momentum) to ``moments(top, elite)``, the
+    solver's estimate from the elites' energies ``(E, K)`` and normalised actions ``(E, K, H, F)``.
 
-    ``energy`` gets every episode's samples in one call: physical actions ``(E, S, H, A)``, returns ``(E, S)``.
-    Returns the final mean as physical actions ``(E, H, A)`` and the energy of each episode's best sample of the
-    last iteration ``(E,)``.
+    Args:
+        energy: physical actions ``(E, S, H, A)`` -> energies ``(E, S)``, every episode's samples in one call.
+        num_envs: episodes planned at once.
+        cfg: sampler sizes, bounds and momentum.
+        moments: the solver's elite statistics, ``(mean, std)`` each ``(E, H, F)``.
+        generator: the sampling noise's generator.
+        device: where the means and energies live.
     """
     shape = (num_envs, cfg.horizon, len(cfg.free_dims))
     mean = torch.zeros(shape, device=device)
@@ -85,7 +93,20 @@ def cem(energy: EnergyFn, num_envs: int, cfg: CEMConfig, generator: torch.Genera
         e = energy(cfg.physical(u))
         top, idx = e.topk(cfg.elites, dim=1, largest=False)
         elite = u.gather(1, idx.view(num_envs, cfg.elites, 1, 1).expand(-1, -1, *shape[1:]))
-        mean = (1 - cfg.momentum_mean) * elite.mean(1) + cfg.momentum_mean * mean
-        std = (1 - cfg.momentum_std) * elite.std(1, unbiased=False) + cfg.momentum_std * std
+        elite_mean, elite_std = moments(top, elite)
+        mean = (1 - cfg.momentum_mean) * elite_mean + cfg.momentum_mean * mean
+        std = (1 - cfg.momentum_std) * elite_std + cfg.momentum_std * std
         best = top[:, 0]
     return cfg.physical(cfg.bounded(mean)), best
+
+
+def cem(energy: EnergyFn, num_envs: int, cfg: CEMConfig, generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """Minimise ``energy`` over action sequences for ``num_envs`` episodes at once.
+
+    ``energy`` gets every episode's samples in one call: physical actions ``(E, S, H, A)``, returns ``(E, S)``.
+    Returns the final mean as physical actions ``(E, H, A)`` and the energy of each episode's best sample of the
+    last iteration ``(E,)``. The elites count equally (their plain mean and standard deviation).
+    """
+    return elite_search(energy, num_envs, cfg, lambda top, elite: (elite.mean(1), elite.std(1, unbiased=False)),
+                        generator, device)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from lit_jepa.planning.cem import CEMConfig, EnergyFn, cem
+from lit_jepa.planning.cem import CEMConfig, EnergyFn, cem, elite_search
 
 
 @dataclass
@@ -42,24 +42,14 @@ def mppi(energy: EnergyFn, num_envs: int, cfg: MPPIConfig, generator: torch.Gene
     episode's best energy of the last iteration ``(E,)``."""
     if not isinstance(cfg, MPPIConfig):
         raise TypeError(f"mppi needs an MPPIConfig (with a temperature), got {type(cfg).__name__}")
-    shape = (num_envs, cfg.horizon, len(cfg.free_dims))
-    mean = torch.zeros(shape, device=device)
-    std = torch.full(shape, cfg.init_std, device=device)
-    best = torch.empty(num_envs, device=device)
-    for _ in range(cfg.iterations):
-        noise = torch.randn((num_envs, cfg.samples, *shape[1:]), generator=generator, device="cpu").to(device)
-        u = cfg.bounded(mean.unsqueeze(1) + std.unsqueeze(1) * noise)
-        e = energy(cfg.physical(u))
-        top, idx = e.topk(cfg.elites, dim=1, largest=False)
-        elite = u.gather(1, idx.view(num_envs, cfg.elites, 1, 1).expand(-1, -1, *shape[1:]))
+
+    def moments(top: Tensor, elite: Tensor) -> tuple[Tensor, Tensor]:
         spread = (top[:, -1:] - top[:, :1]).clamp_min(1e-12)
-        w = torch.softmax(-(top - top[:, :1]) / (cfg.temperature * spread), dim=1).view(num_envs, cfg.elites, 1, 1)
+        w = torch.softmax(-(top - top[:, :1]) / (cfg.temperature * spread), dim=1).view(*top.shape, 1, 1)
         elite_mean = (w * elite).sum(1)
-        elite_std = (w * (elite - elite_mean.unsqueeze(1)) ** 2).sum(1).sqrt()
-        mean = (1 - cfg.momentum_mean) * elite_mean + cfg.momentum_mean * mean
-        std = (1 - cfg.momentum_std) * elite_std + cfg.momentum_std * std
-        best = top[:, 0]
-    return cfg.physical(cfg.bounded(mean)), best
+        return elite_mean, (w * (elite - elite_mean.unsqueeze(1)) ** 2).sum(1).sqrt()
+
+    return elite_search(energy, num_envs, cfg, moments, generator, device)
 
 
 SOLVERS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {"cem": cem, "mppi": mppi}
