@@ -41,8 +41,31 @@ def fit(recipe: Path, *args: str) -> None:
     main(["fit", "--config", str(recipe), *args])
 
 
+TIMM_ARGS = {"img_size": 32, "patch_size": 8, "embed_dim": 24, "depth": 1, "num_heads": 2}
+
+
+def timm_or_skip():
+    """The real ``timm``, or a skip where it does not import: it needs a torchvision built for the installed torch,
+    which the CPU torch of the test machines does not have (``operator torchvision::nms does not exist``)."""
+    try:
+        import timm
+    except Exception as err:  # noqa: BLE001 - ImportError, or torchvision's RuntimeError beside a mismatched torch
+        pytest.skip(f"timm does not import here ({type(err).__name__}: {err})")
+    return timm
+
+
 def encoder_args(kind: str, hf_folders: dict[str, Path], tmp_path: Path) -> list[str]:
     """``--model.init_args.encoder`` for each kind of foreign encoder (class paths and short names)."""
+    if kind == "timm":  # a tiny real timm ViT, weights from a local safetensors file
+        from safetensors.torch import save_file
+
+        timm = timm_or_skip()
+        torch.manual_seed(0)
+        model = timm.create_model("vit_tiny_patch16_224", num_classes=0, **TIMM_ARGS)
+        save_file(model.state_dict(), tmp_path / "vit.safetensors")
+        return ["--model.init_args.encoder", "TimmFrameEncoder", "--model.init_args.encoder.model_name",
+                "vit_tiny_patch16_224", "--model.init_args.encoder.checkpoint", str(tmp_path / "vit.safetensors"),
+                "--model.init_args.encoder.kwargs", json.dumps(TIMM_ARGS), *SHAPE]
     if kind in ("vjepa2", "videomae"):
         return ["--model.init_args.encoder", "HFVideoEncoder", "--model.init_args.encoder.path", str(hf_folders[kind])]
     if kind == "timm-per-frame":
@@ -58,7 +81,7 @@ def encoder_args(kind: str, hf_folders: dict[str, Path], tmp_path: Path) -> list
             "--model.init_args.encoder.pixels_per_token", "8", *SHAPE]
 
 
-@pytest.mark.parametrize("kind", ["vjepa2", "videomae", "timm-per-frame", "module"])
+@pytest.mark.parametrize("kind", ["vjepa2", "videomae", "timm-per-frame", "timm", "module"])
 def test_foreign_encoder_probe_checkpoints_resumes_and_caches_under_its_own_key(kind, hf_folders, shared, tmp_path):
     recipe = tiny_recipe(shared, kind)
     args = ["--model.init_args.encoder_ckpt", "null", *encoder_args(kind, hf_folders, tmp_path)]
@@ -110,3 +133,25 @@ def test_vjepa2_adapter_and_native_loader_give_the_same_probe_metrics(hf_folders
     assert native["encoder_class"] == "lit_jepa.nn.vit.VisionTransformer"
     assert adapter["encoder_class"] == "lit_jepa.encoders.hf.HFVideoEncoder"
     assert adapter["metrics"] == native["metrics"] and adapter["heads"] == native["heads"]
+
+
+def test_timm_adapter_tokens_are_the_models_patch_tokens_per_frame(tmp_path):
+    """The real timm path: ``TimmFrameEncoder`` loads a local file through ``timm.create_model`` and returns each
+    frame's patch tokens (prefix tokens dropped), in (t, h, w) order."""
+    from safetensors.torch import save_file
+
+    from lit_jepa.encoders import TimmFrameEncoder
+
+    timm = timm_or_skip()
+    torch.manual_seed(0)
+    model = timm.create_model("vit_tiny_patch16_224", num_classes=0, **TIMM_ARGS).eval()
+    save_file(model.state_dict(), tmp_path / "vit.safetensors")
+    enc = TimmFrameEncoder("vit_tiny_patch16_224", str(tmp_path / "vit.safetensors"), TIMM_ARGS, img_size=32,
+                           num_frames=4).eval()
+    clip = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        tokens = enc(clip)
+        frames = clip.permute(0, 2, 1, 3, 4).flatten(0, 1)
+        expected = model.forward_features(frames)[:, model.num_prefix_tokens:].reshape(2, 4 * 16, 24)
+    assert tokens.shape == (2, 64, 24) and enc.token_grid(4, 32, 32) == (4, 4, 4)
+    torch.testing.assert_close(tokens, expected)
