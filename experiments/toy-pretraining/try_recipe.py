@@ -9,7 +9,6 @@ target encoder, and write a record to ``experiments/toy-pretraining/records/<nam
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 
 from benchmarks.common import machine
 from benchmarks.toy_probes import TASKS, probe
+from lit_jepa.atomic import atomic_write_json
 from lit_jepa.cli import main as cli
 
 HERE = Path(__file__).resolve().parent
@@ -65,10 +65,14 @@ def main() -> None:
                                   "all": {k: round(100 * v["value"], 1) for k, v in result["metrics"].items()},
                                   "wall_s": round(wall)}
         print(f"[{a.name}] {task} {metric} = {record['probes'][task]['value']:.1f} ({wall:.0f} s)", flush=True)
-    out = HERE / "records" / f"{a.name}.json"
+        write(record)  # after each probe, so a failed later probe keeps the earlier ones
+
+
+def write(record: dict) -> None:
+    out = HERE / "records" / f"{record['name']}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {out}")
+    atomic_write_json(out, record, indent=1)
+    print(f"wrote {out}", flush=True)
 
 
 if __name__ == "__main__":
