@@ -45,6 +45,18 @@ def sha256_file(path: str | Path | None) -> str | None:
     return _sha256(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 
+def sha256_path(path: str | Path | None) -> str | None:
+    """sha256 of a file, or of a folder (a ``transformers`` model folder) as the names and sha256 of every file
+    in it; None when it does not exist."""
+    if not path or not Path(path).exists():
+        return None
+    if Path(path).is_file():
+        return sha256_file(path)
+    files = sorted(f for f in Path(path).rglob("*") if f.is_file())
+    listing = [(str(f.relative_to(path)), sha256_file(f)) for f in files]
+    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+
+
 @lru_cache(maxsize=64)
 def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()

@@ -101,11 +101,12 @@ def referenced(params: dict) -> set[str]:
 def upstream(params: dict, ctx: Context) -> dict[str, str | None]:
     """The sha256 of the checkpoints of the earlier runs that ``params`` name (``REFERENCES``)."""
     used = {r: ctx.previous.get(r, {}).get("checkpoint_sha256") for r in sorted(referenced(params))}
-    if params.get("encoder_ckpt"):  # a file's content; a folder (transformers) by its path only
-        used[str(params["encoder_ckpt"])] = records.sha256_file(encoder_ckpt_path(params["encoder_ckpt"]))
-    weights = (params.get("encoder") or {}).get("init_args", {}).get("checkpoint")
-    if weights:  # an adapter's weights file, as the adapter reads it
-        used[str(weights)] = records.sha256_file(str(weights).replace("{workdir}", str(ctx.workdir)))
+    if params.get("encoder_ckpt"):  # a file's content, or every file of a folder (transformers)
+        used[str(params["encoder_ckpt"])] = records.sha256_path(encoder_ckpt_path(params["encoder_ckpt"]))
+    init_args = (params.get("encoder") or {}).get("init_args", {})
+    for weights in (init_args.get("checkpoint"), init_args.get("path")):
+        if weights:  # an adapter's weights file or model folder, as the adapter reads it
+            used[str(weights)] = records.sha256_path(str(weights).replace("{workdir}", str(ctx.workdir)))
     return used
 
 

@@ -60,3 +60,18 @@ def test_a_changed_adapter_weights_file_reruns_its_probes(tmp_path):
     first = run.upstream(params, ctx)
     weights.write_bytes(b"two!")
     assert first[str(weights)] and run.upstream(params, ctx)[str(weights)] != first[str(weights)]
+
+
+def test_a_changed_transformers_folder_reruns_its_probes(tmp_path):
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(b"one")
+    ctx = run.Context(tmp_path)
+    for params, key in (({"encoder": {"class_path": "lit_jepa.encoders.HFVideoEncoder",
+                                      "init_args": {"path": str(folder)}}}, str(folder)),
+                        ({"encoder_ckpt": str(folder)}, str(folder))):
+        (folder / "model.safetensors").write_bytes(b"one")
+        first = run.upstream(params, ctx)[key]
+        (folder / "model.safetensors").write_bytes(b"two!")
+        assert first and run.upstream(params, ctx)[key] != first
