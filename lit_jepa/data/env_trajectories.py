@@ -20,7 +20,8 @@ import torch
 from torch.utils.data import Dataset
 
 from lit_jepa.geometry import state_differences
-from lit_jepa.planning.env import GoalEnv, action_bounds, load_object, make_env
+from lit_jepa.objects import load_object
+from lit_jepa.planning.env import GoalEnv, action_bounds, make_env
 
 
 class OUPolicy:

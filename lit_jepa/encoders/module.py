@@ -3,7 +3,6 @@ frame (:class:`FrameEncoder`, :class:`TimmFrameEncoder`)."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +10,12 @@ import torch
 from torch import Tensor, nn
 
 from lit_jepa.nn.encoder import IMAGENET_MEAN, IMAGENET_STD, FrozenEncoder
+from lit_jepa.objects import load_object
 
 
 def import_callable(target: str) -> Any:
-    """The object named by a dotted path (``package.module.Name``)."""
-    module, _, name = target.rpartition(".")
-    if not module:
-        raise ValueError(f"{target!r} is not a dotted path (package.module.Name)")
-    try:
-        obj = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"cannot import {target!r}: {err}") from err
+    """The callable named by a dotted path (``package.module.Name``) or ``module:attr``."""
+    obj = load_object(target)
     if not callable(obj):
         raise ValueError(f"{target!r} is not callable (got {type(obj).__name__})")
     return obj

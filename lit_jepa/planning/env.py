@@ -20,11 +20,12 @@ summed: below 1 per term means solved).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from lit_jepa.objects import load_object
 
 
 @dataclass
@@ -98,15 +99,6 @@ def draw_goals(envs: list[GoalEnv], seeds: list[int]) -> Goals:
 
     return Goals(np.stack([np.asarray(i["goal_image"], np.uint8) for i in infos]),
                  stacked("goal_proprio"), stacked("expert_actions"))
-
-
-def load_object(spec: str) -> Any:
-    """The attribute named by ``module:attr`` (``ValueError`` naming ``spec`` when either part is missing)."""
-    module, _, attr = spec.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"cannot load {spec!r}: {err}") from err
 
 
 def make_env(spec: str, **kwargs: Any) -> GoalEnv:
