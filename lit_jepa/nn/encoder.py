@@ -20,6 +20,7 @@ video models, ``timm`` image models (per frame) and any importable module.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from typing import Any
 
 import torch
@@ -39,7 +40,7 @@ def module_sha256(module: nn.Module) -> str:
     return h.hexdigest()
 
 
-class FrozenEncoder(nn.Module):
+class FrozenEncoder(nn.Module, ABC):
     """Base class of the encoder contract (see the module docstring); subclasses set the declared attributes in
     ``__init__`` and implement ``forward(x, out_layers=None)`` and :meth:`config`."""
 
@@ -50,16 +51,17 @@ class FrozenEncoder(nn.Module):
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
 
+    @abstractmethod
     def forward(self, x: Tensor, out_layers: list[int] | None = None) -> Tensor | list[Tensor]:
-        raise NotImplementedError(f"{type(self).__name__} must implement forward(x, out_layers=None)")
+        """Tokens ``(B, N, D)`` of a clip ``(B, C, T, H, W)`` (with ``out_layers``, one token set per layer)."""
 
     def token_grid(self, num_frames: int, height: int, width: int) -> tuple[int, int, int] | None:
         """The ``(t, h, w)`` grid of the tokens of a ``num_frames x height x width`` clip (``None``: no grid)."""
         return None
 
+    @abstractmethod
     def config(self) -> dict[str, Any]:
         """What, besides the weights, determines the tokens (constructor arguments, model configuration)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement config()")
 
     def class_path(self) -> str:
         """``module.Class`` of this encoder."""
