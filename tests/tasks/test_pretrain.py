@@ -152,6 +152,22 @@ def test_two_stage_run_with_init_from_equals_one_run(tmp_path):
     assert not torch.allclose(fresh.encoder.blocks[0].attn.qkv.weight, one.encoder.blocks[0].attn.qkv.weight)
 
 
+@pytest.mark.parametrize("regularizer", ["sigreg", "vicreg"])
+def test_objective_options_train_log_and_online_targets_mirror_the_encoder(tmp_path, regularizer):
+    """``target="online"`` trains through the targets and leaves the target encoder equal to the encoder (exports
+    hold the trained weights); the regulariser and the dense context loss are added and logged."""
+    module = tiny_module(target="online", regularizer=regularizer, regularizer_weight=0.1, context_loss_weight=0.5)
+    before = weights(module)
+    trainer(tmp_path, 2).fit(module, tiny_data())
+    logged = module.trainer.callback_metrics
+    assert {f"train/{regularizer}", "train/context_loss", "train/pred_loss", "train/loss"} <= set(logged)
+    expected = logged["train/pred_loss"] + 0.1 * logged[f"train/{regularizer}"] + 0.5 * logged["train/context_loss"]
+    assert torch.allclose(logged["train/loss"], expected, rtol=1e-5)
+    for name, value in module.encoder.state_dict().items():
+        assert torch.equal(module.target_encoder.state_dict()[name], value), name
+    assert not torch.equal(before["encoder.norm.weight"], module.encoder.norm.weight)
+
+
 def test_mask_strip_tints_targets():
     clip = torch.zeros(3, 4, 16, 16)
     strip = mask_strip(clip, torch.tensor([0, 1]), patch_size=8, tubelet_size=2)
