@@ -7,7 +7,7 @@
   tubelet and width.
 - ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
 - ``lit-jepa plan ...``: CEM planning with a trained world model (``lit_jepa.planning.cli``).
-- ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
+- ``lit-jepa bench --suite NAME``: the benchmark runner (:func:`lit_jepa.bench.bench`).
 
 Bad input (a missing or malformed file, an invalid value: :func:`input_errors`, also when jsonargparse wraps it
 while building a recipe's classes) ends the command with one line naming the file and exit status 2; ``--debug``
@@ -91,18 +91,22 @@ def lightning_cli(args: list[str] | None = None, run: bool = True):
 
 
 def bench(argv: list[str]) -> int:
-    """Run ``benchmarks/run.py`` of the checkout this package was installed from."""
-    from pathlib import Path
+    """``lit-jepa bench``: the options of :func:`lit_jepa.bench.bench` on the command line."""
+    import argparse
 
-    root = Path(__file__).resolve().parents[1]
-    if not (root / "benchmarks" / "run.py").is_file():
-        sys.stderr.write(f"lit-jepa bench: no benchmarks/ next to {root / 'lit_jepa'}; run it from a clone "
-                         "installed with `pip install -e .`\n")
-        return 2
-    sys.path.insert(0, str(root))
-    from benchmarks.run import main as run_main
+    from lit_jepa.bench import bench as run_bench
 
-    return run_main(argv)
+    parser = argparse.ArgumentParser(prog="lit-jepa bench", description=run_bench.__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", default="toy", help="a shipped suite's name (toy, perf, planning, probe, "
+                                                       "encoders) or the path of a suite YAML file")
+    parser.add_argument("--only", nargs="+", metavar="RUN", help="run only these runs of the suite")
+    parser.add_argument("--workdir", default="runs/bench", help="data, logs, checkpoints and perf results")
+    parser.add_argument("--records", help="folder of run records (default: WORKDIR/records)")
+    parser.add_argument("--out", help="folder for LEADERBOARD.md, leaderboard.csv and plots/ (default: the records "
+                                      "folder's parent)")
+    parser.add_argument("--force", action="store_true", help="rerun runs that already have a finished record")
+    parser.add_argument("--tables-only", action="store_true", help="only regenerate the leaderboard outputs")
+    return run_bench(**vars(parser.parse_args(argv)))
 
 
 def _raised_by(err: BaseException) -> str:
