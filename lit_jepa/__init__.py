@@ -1,6 +1,6 @@
 """lit_jepa: V-JEPA 2 in PyTorch Lightning.
 
-Layers (imports point downward only): ``cli`` / ``benchmarks`` -> ``tasks`` -> ``data`` / ``planning`` ->
+Layers (imports point downward only): ``cli`` / ``bench`` -> ``tasks`` -> ``data`` / ``planning`` ->
 ``encoders`` (adapters to the frozen-encoder contract) -> ``nn`` / ``masks`` / ``hub``. See README.md.
 """
 

@@ -65,7 +65,8 @@ def write_record(out: Path, name: str, record: dict) -> Path:
 
 
 def command(script: str, argv: list[str] | None) -> str:
-    """The command line that reproduces a figure: ``python benchmarks/<script> <args>``.
+    """The command line that reproduces a figure: ``python <script> <args>``, the script relative to the current
+    directory where it lies below it (``benchmarks/encoder_throughput.py`` from a clone's root).
 
     Args:
         script: the script's ``__file__``.
@@ -73,4 +74,6 @@ def command(script: str, argv: list[str] | None) -> str:
     """
     import sys
 
-    return " ".join(["python", f"benchmarks/{Path(script).name}", *(sys.argv[1:] if argv is None else argv)])
+    path, here = Path(script).resolve(), Path.cwd().resolve()
+    shown = path.relative_to(here) if path.is_relative_to(here) else path
+    return " ".join(["python", str(shown), *(sys.argv[1:] if argv is None else argv)])

@@ -153,15 +153,14 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """:func:`lit_jepa.bench.planning.run` (sizes, ``world``, ``solvers`` and ``costs`` from the params) on the
-    encoder of run ``encoder_from`` (``null``: the random-initialised control only): AC world models on it and on a
-    random-initialised encoder, tabletop reach/push or Two-Rooms planning against the baselines."""
+    """:func:`lit_jepa.bench.planning.run` (its arguments from the params; ``{workdir}`` in ``overrides`` is the
+    suite's working folder) on the encoder of run ``encoder_from`` (``null``: only ``encoders: [random]``): AC world
+    models on it and on a random-initialised encoder, tabletop reach/push or Two-Rooms planning against the
+    baselines."""
     from lit_jepa.bench import planning
 
     sizes = {k: v for k, v in params.items() if k not in ("name", "encoder_from")}
-    for key in ("tasks", "encoders", "solvers", "costs"):
-        if key in sizes:
-            sizes[key] = tuple(sizes[key])
+    sizes["overrides"] = _overrides(params, ctx)
     logdir = ctx.workdir / "runs" / params["name"]
     encoder = ctx.checkpoint_of(params["encoder_from"]) if params["encoder_from"] else None
     rec = planning.run(**sizes, encoder=encoder, logdir=str(logdir))
@@ -180,7 +179,8 @@ def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
                 f"{'/'.join(p['costs'])}; SR final: "
                 f"success at the end of the budget, SR any: at any step; Wilson 95 % intervals over episodes; "
                 f"planners: ground-truth replay, random actions, CEM through the simulator, search through AC world "
-                f"models ({wm['train_steps']} steps on {wm['train_trajectories']} trajectories) on the frozen "
+                f"models (recipe {wm['recipe']} {' '.join(wm['overrides'])}: {wm['train_steps']} steps on "
+                f"{wm['train_trajectories']} trajectories) on the frozen "
                 f"encoder of run {params['encoder_from']} and on a random-initialised one; CEM {cem['samples']} "
                 f"samples x {cem['iterations']} iterations, {cem['elites']} elites; energy: {p['energy']}; "
                 f"world models: {p['mpc']} "

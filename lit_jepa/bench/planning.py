@@ -5,8 +5,9 @@ Worlds (``--world``): ``tabletop`` (reach and push) and ``two_rooms`` (PLDM's an
 walks recorded through ``EnvTrajectories``). Both go through the planning environment protocol
 (``lit_jepa.planning.env``).
 
-Trains the AC predictor on cached features of the frozen toy-pretrained encoder and, as the control, of the same
-encoder architecture at random initialisation; plans ``reach`` and ``push`` episodes (goals 25 steps ahead on
+Trains the AC predictor of the world's recipe (``recipes/toy/ac-<world>-64px-6f.yaml`` plus overrides, through the
+CLI's parser) on cached features of the frozen toy-pretrained encoder and, as the control, of the same encoder
+architecture at random initialisation; plans ``reach`` and ``push`` episodes (goals 25 steps ahead on
 held-out scripted rollouts) with a fixed step budget, next to ground-truth replay, random actions and CEM
 through the true simulator on the same episodes. Also the energy-landscape diagnostic on held-out transitions.
 
@@ -20,7 +21,9 @@ in 5 equal environment steps, then CEM replans. The baselines plan single enviro
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -34,12 +37,10 @@ from lit_jepa.data.datamodule import TrajectoryDataModule
 from lit_jepa.data.env_trajectories import EnvTrajectories
 from lit_jepa.data.toyworld.env import Tabletop
 from lit_jepa.data.toyworld.memory import ToyTrajectories
-from lit_jepa.nn import VisionTransformer
-from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.env import draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape
-from lit_jepa.planning.model import LatentWorldModel, token_width
+from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import (
     LatentPlanner,
     RandomPlanner,
@@ -51,7 +52,7 @@ from lit_jepa.planning.mpc import (
 )
 from lit_jepa.planning.mppi import MPPIConfig
 from lit_jepa.recipes import resolve
-from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule
+from lit_jepa.tasks.world_model import FeatureDataModule
 
 TOY_CEM = dict(horizon=1, momentum_mean=0.15, momentum_std=0.15, init_std=1.0, bound=1.0, bound_kind="box",
                scale=(0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 1.0), free_dims=(0, 1))
@@ -89,34 +90,44 @@ def recipe_encoder_arch() -> dict:
     return recipe["model"]["init_args"]["encoder"]["init_args"]
 
 
-def train_world_model(encoder: VisionTransformer, encoder_path: str | None, source: TrajectoryDataModule,
-                      steps: int, pool: int, pool_mode: str, width: int, depth: int, batch_size: int, frames: int,
-                      frame_step: int, rollout_steps: int, loss_exp: float, logdir: Path, name: str,
-                      accelerator: str, max_minutes: float | None = None, loss_blur_sigmas: tuple[float, ...] = (0.0,),
-                      world: str = "tabletop") -> tuple[LatentWorldModel, FeatureDataModule, dict]:
-    grid = encoder.img_size // encoder.patch_size // pool
-    predictor = ACPredictor(img_size=grid * encoder.patch_size, patch_size=encoder.patch_size,
-                            embed_dim=token_width(encoder.embed_dim, pool, pool_mode),
-                            predictor_embed_dim=width, depth=depth, num_heads=4,
-                            residual=True, action_scale=WORLDS[world]["step_bound"] * frame_step,
-                            action_dim=WORLDS[world]["action_dims"])
-    model = ACWorldModel(encoder, predictor, encoder_path=encoder_path, encoder_key="target_encoder", pool=pool,
-                         pool_mode=pool_mode, rollout_steps=rollout_steps, loss_exp=loss_exp,
-                         loss_blur_sigmas=loss_blur_sigmas, lr=1e-3, start_lr=1e-4,
-                         final_lr=0.0, warmup_steps=max(steps // 10, 1), decay_steps=max(steps // 5, 1))
-    data = FeatureDataModule(source, frames=frames, frame_step=frame_step, batch_size=batch_size)
-    logger = L.pytorch.loggers.TensorBoardLogger(str(logdir), name=name)
-    trainer = L.Trainer(
-        accelerator=accelerator, devices=1, max_steps=steps, logger=logger, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, log_every_n_steps=10, limit_val_batches=10,
-        val_check_interval=None, check_val_every_n_epoch=None,
-        max_time=None if max_minutes is None else {"seconds": round(max_minutes * 60)})
+def train_world_model(recipe: Path, overrides: Sequence[str], arch: dict, encoder_path: Path | None,
+                      source: TrajectoryDataModule, logdir: Path, name: str, seed: int, accelerator: str,
+                      max_minutes: float | None = None) -> tuple[LatentWorldModel, FeatureDataModule, dict]:
+    """Train the world model of ``recipe`` (an ``ACWorldModel`` recipe) through the CLI's parser, then validate it.
+
+    Args:
+        recipe: the world-model recipe file.
+        overrides: command-line overrides of the recipe, applied last.
+        arch: the frozen encoder's ``VisionTransformer`` arguments.
+        encoder_path: the frozen encoder's checkpoint (None: random initialisation).
+        source: the whole trajectories, replacing the recipe's ``data.init_args.source``.
+        logdir: the TensorBoard logger's folder.
+        name: the run's name in ``logdir``.
+        seed: ``seed_everything`` (the model's initialisation and the batch order).
+        accelerator: where it trains (``cpu``, ``cuda``).
+        max_minutes: stop training after this long (Lightning's ``max_time``).
+    """
+    from lit_jepa.cli import lightning_cli
+
+    encoder = {"class_path": "lit_jepa.nn.VisionTransformer", "init_args": arch}
+    args = ["--config", str(recipe), "--seed_everything", str(seed), "--model.init_args.encoder", json.dumps(encoder),
+            "--model.init_args.encoder_path", str(encoder_path) if encoder_path else "null",
+            "--trainer.accelerator", accelerator, "--trainer.enable_progress_bar", "false",
+            "--trainer.enable_model_summary", "false", "--trainer.logger.init_args.save_dir", str(logdir),
+            "--trainer.logger.init_args.name", name,
+            *(["--trainer.max_time", json.dumps({"seconds": round(max_minutes * 60)})] if max_minutes else []),
+            *overrides]
+    cli = lightning_cli(args, run=False)
+    model, data, trainer = cli.model, cli.datamodule, cli.trainer
+    data.source = source
     t0 = time.perf_counter()
     trainer.fit(model, data)
     trainer.validate(model, data, verbose=False)
     metrics = {k: round(float(v), 5) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))}
-    wm = LatentWorldModel(model.encoder, model.predictor, pool, pool_mode).to(model.device)
-    return wm, data, {"train_seconds": time.perf_counter() - t0, "steps_done": trainer.global_step, "metrics": metrics}
+    wm = LatentWorldModel(model.encoder, model.predictor, model.hparams.pool, model.hparams.pool_mode).to(model.device)
+    return wm, data, {"train_seconds": time.perf_counter() - t0, "steps_done": trainer.global_step, "metrics": metrics,
+                      "max_steps": trainer.max_steps, "hparams": {k: v for k, v in model.hparams.items()},
+                      "frames": data.frames, "frame_step": data.frame_step, "batch_size": data.batch_size}
 
 
 def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int, step_bound: float) -> dict:
@@ -165,31 +176,50 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
     return results
 
 
-def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_steps: int = 4000, episodes: int = 50,
-        budget: int = 25, samples: int = 64, iterations: int = 3, elites: int = 8, pool: int = 2,
-        pool_mode: str = "avg", width: int = 96, depth: int = 2, frames: int = 6, frame_step: int = 5,
-        horizon: int = 5, rollout_steps: int = 2, loss_exp: float = 1.0, batch_size: int = 32,
-        landscape_transitions: int = 200, max_minutes: float | None = None,
-        blur_sigmas: tuple[float, ...] = (0.0,), loss_blur_sigmas: tuple[float, ...] = (0.0,),
-        coarse_sigmas: tuple[float, ...] = (), coarse_until: int = 0,
-        tasks: tuple[str, ...] | None = None, encoders: tuple[str, ...] = ("pretrained", "random"),
-        seed: int = 0, train_seed: int | None = None, threads: int = 2,
-        logdir: str = "runs/bench/plan", encoder: str | None = None, accelerator: str = "cpu",
-        export: bool | None = None, world: str = "tabletop", solvers: tuple[str, ...] = ("cem",),
-        costs: tuple[str, ...] = ("final",), temperature: float = 0.1) -> dict:
-    """The whole benchmark; returns its record (the runner's ``plan`` kind stores it).
-    ``smoke`` shrinks every size; ``encoder`` is the frozen encoder of the ``pretrained`` world model (an
-    official-layout export); ``accelerator`` trains and plans there (the simulator and the baselines stay on the
-    CPU); ``logdir`` takes the TensorBoard logs and, with ``export`` (default: not ``smoke``), the world models;
-    ``encoders``
-    picks the world models (``pretrained``, ``random``: its random-initialised control); ``blur_sigmas`` sets
-    their planners' energy (``LatentPlanner``; ``(0,)``: the paper's plain L1; ``coarse_sigmas`` replaces them in
-    plans made before environment step ``coarse_until``: the coarse-to-fine energy) and ``loss_blur_sigmas`` their
-    training loss (``ACWorldModel``); ``train_seed`` (default ``seed``) seeds only the world models' initialisation
-    and batch order, so that models differing in it see the same data and plan the same goals; ``max_minutes`` stops
-    each world model's training early (Lightning's ``max_time``; ``steps_done`` in the record says where); ``world``
-    picks the environment (:data:`WORLDS`; ``tasks`` defaults to its tasks); ``solvers`` and ``costs`` the world-model
-    planners' searches (``cem``, ``mppi`` with ``temperature``) and energies (``final``, ``sum``)."""
+def run(encoder: str | None = None, logdir: str = "runs/bench/plan", world: str = "tabletop",
+        recipe: str | None = None, overrides: Sequence[str] = (), smoke: bool = False, num_train: int = 200,
+        num_val: int = 12, episodes: int = 50, budget: int = 25, samples: int = 64, iterations: int = 3,
+        elites: int = 8, horizon: int = 5, landscape_transitions: int = 200, max_minutes: float | None = None,
+        blur_sigmas: Sequence[float] = (0.0,), coarse_sigmas: Sequence[float] = (), coarse_until: int = 0,
+        tasks: Sequence[str] | None = None, encoders: Sequence[str] = ("pretrained", "random"), seed: int = 0,
+        train_seed: int | None = None, threads: int = 2, accelerator: str = "cpu", export: bool | None = None,
+        solvers: Sequence[str] = ("cem",), costs: Sequence[str] = ("final",), temperature: float = 0.1) -> dict:
+    """The whole benchmark: world models trained from ``recipe``, then every planner on the same goals; returns its
+    record (the runner's ``plan`` kind stores it).
+
+    Args:
+        encoder: the frozen encoder of the ``pretrained`` world model, an official-layout export.
+        logdir: folder of the world models' TensorBoard logs and checkpoints (and exports, with ``export``).
+        world: the planning environment (:data:`WORLDS`).
+        recipe: the world models' recipe, a name or path (:func:`lit_jepa.recipes.resolve`; default
+            ``toy/ac-<world>-64px-6f``): model, loss, schedule, clip windows and trainer.
+        overrides: command-line overrides of the recipe (``--trainer.max_steps 2000``); the model step
+            (``data.init_args.frame_step``) also sets the planners' step.
+        smoke: shrink data, training (10 steps), episodes and search to a smoke test.
+        num_train: training trajectories (rendered in memory; they replace the recipe's data source).
+        num_val: validation trajectories.
+        episodes: goals per task.
+        budget: environment steps per episode.
+        samples: CEM / MPPI samples per iteration.
+        iterations: CEM / MPPI iterations per plan.
+        elites: CEM elites.
+        horizon: model steps the world-model planners plan (shrunk to the budget left).
+        landscape_transitions: held-out transitions of the energy-landscape diagnostic.
+        max_minutes: stop each world model's training after this long (``steps_done`` in the record says where).
+        blur_sigmas: the world-model planners' energy, summed over token maps blurred at these sigmas (``(0,)``: L1).
+        coarse_sigmas: the sigmas instead for plans made before environment step ``coarse_until``.
+        coarse_until: the environment step where the coarse-to-fine energy switches (0: never coarse).
+        tasks: the world's tasks to plan (default: all of :data:`WORLDS`'s).
+        encoders: the world models: ``pretrained`` (on ``encoder``) and/or ``random`` (its random-initialised twin).
+        seed: seed of the data and goals.
+        train_seed: seed of the world models' initialisation and batch order only (default ``seed``).
+        threads: torch CPU threads.
+        accelerator: where the world models train and plan (the simulator and the baselines stay on the CPU).
+        export: write each world model to ``logdir/<name>.pt`` for ``lit-jepa plan`` (default: not ``smoke``).
+        solvers: the world-model planners' searches (``cem``, ``mppi``), each with each of ``costs``.
+        costs: the world-model planners' energies (``final``: the last imagined frame, ``sum``: every frame).
+        temperature: MPPI's elite-weight temperature.
+    """
     check_coarse_to_fine(coarse_sigmas, coarse_until)  # before training, not after it
     if world not in WORLDS:
         raise ValueError(f"world must be one of {sorted(WORLDS)}, got {world!r}")
@@ -197,26 +227,48 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
     unknown = set(encoders) - {"pretrained", "random"}
     if unknown or not encoders:
         raise ValueError(f"encoders must be a non-empty subset of ('pretrained', 'random'), got {encoders}")
+    if "pretrained" in encoders and not encoder:
+        raise ValueError("the 'pretrained' world model needs an encoder (or encoders: [random] alone)")
+    recipe = recipe or f"toy/ac-{world.replace('_', '-')}-64px-6f"
+    recipe_path = resolve(recipe)
+    overrides = [str(o) for o in overrides]
     if smoke:
-        num_train, num_val, train_steps, episodes, budget, landscape_transitions = 4, 2, 10, 4, 3, 16
+        num_train, num_val, episodes, budget, landscape_transitions = 4, 2, 4, 3, 16
         samples, iterations = 16, 2
+        overrides += ["--trainer.max_steps", "10"]
     export = not smoke if export is None else export
     train_seed = seed if train_seed is None else train_seed
     blur_sigmas, coarse_sigmas = tuple(float(x) for x in blur_sigmas), tuple(float(x) for x in coarse_sigmas)
     torch.set_num_threads(threads)
     L.seed_everything(seed, verbose=False)
     start = time.perf_counter()
-    if "pretrained" in encoders and not encoder:
-        raise ValueError("the 'pretrained' world model needs an encoder (or encoders: [random] alone)")
     encoder_path = Path(encoder) if encoder and "pretrained" in encoders else None
     source = world_source(world, num_train, num_val, seed)
     arch = hub.encoder_config(hub.load_encoder(encoder_path)) if encoder_path else recipe_encoder_arch()
+    models, training, landscapes, planning = {}, {}, {}, {}
+    paths = {"pretrained": encoder_path, "random": None}
+    for key, path in ((f"{k}_encoder", paths[k]) for k in encoders):
+        wm, data, info = train_world_model(recipe_path, overrides, arch, path, source, Path(logdir), key, train_seed,
+                                           accelerator, max_minutes)
+        models[key], training[key] = wm, info
+        if export:  # for `lit-jepa plan --checkpoint`
+            device = wm.device
+            info["export"] = str(hub.export_official(Path(logdir) / f"{key}.pt", encoder=wm.encoder.cpu(),
+                                                     predictor=wm.predictor.cpu()))
+            wm.to(device)
+        landscapes[key] = landscape(wm, data, landscape_transitions, seed, WORLDS[world]["step_bound"])
+        land = landscapes[key]
+        print(f"trained {key}: {info}  landscape argmin err {land['argmin_error']:.4f} sign "
+              f"{land['sign_agreement']:.2f} change ratio {land['change_ratio']:.2f}", flush=True)
+    frame_step = data.frame_step
     cfg = CEMConfig(samples=samples, iterations=iterations, elites=elites, **WORLDS[world]["cem"])
     model_cfg = MPPIConfig(**{**cfg.__dict__, "horizon": horizon, "scale": tuple(x * frame_step for x in cfg.scale)},
                            temperature=temperature)
-    models, training, landscapes, planning = {}, {}, {}, {}
-    record = {
-        "benchmark": "toy_planning", "smoke": smoke,
+    for task in tasks:
+        planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models,
+                                   blur_sigmas, coarse_sigmas, coarse_until, world, solvers, costs)
+    return {
+        "benchmark": "toy_planning", "smoke": smoke, "wall_seconds": round(time.perf_counter() - start, 1),
         "protocol": {"env": WORLDS[world]["protocol"], "world": world, "tasks": list(tasks), "episodes": episodes,
                      "goal": WORLDS[world]["goal"], "budget_env_steps": budget,
                      "success": "the env's info['is_success']", "solvers": list(solvers), "costs": list(costs),
@@ -232,42 +284,13 @@ def run(smoke: bool = False, num_train: int = 200, num_val: int = 12, train_step
                      "mpc": f"baselines: execute the first planned env step, replan; world models: plan {horizon} "
                             f"model steps of {frame_step} env steps (fewer when the budget ends sooner), execute "
                             f"the first in {frame_step} equal env steps, replan", "seed": seed},
-        "world_model": {"encoder": str(encoder_path) if encoder_path else None,
+        "world_model": {"recipe": recipe, "overrides": overrides,
+                        "encoder": str(encoder_path) if encoder_path else None,
                         "encoder_sha256": sha256_file(encoder_path) if encoder_path else None,
-                        "encoder_arch": arch, "pool": pool,
-                        "pool_mode": pool_mode,
-                        "predictor": {"width": width, "depth": depth, "heads": 4, "residual": True,
-                                      "action_scale": WORLDS[world]["step_bound"] * frame_step},
-                        "train_trajectories": num_train,
-                        "val_trajectories": num_val,
+                        "encoder_arch": arch, "train_trajectories": num_train, "val_trajectories": num_val,
                         "data": "ToyTrajectories (in memory, lossless)" if world == "tabletop" else
                                 "EnvTrajectories: Ornstein-Uhlenbeck random walks, 50 steps (in memory, lossless)",
-                        "train_steps": train_steps, "max_minutes": max_minutes, "accelerator": accelerator,
-                        "clip_frames": frames, "frame_step": frame_step, "batch_size": batch_size,
-                        "rollout_steps": rollout_steps, "loss_exp": loss_exp,
-                        "train_seed": train_seed,
-                        "loss_blur_sigmas": list(loss_blur_sigmas)},
+                        "train_steps": info["max_steps"], "max_minutes": max_minutes, "accelerator": accelerator,
+                        "train_seed": train_seed},
         "training": training, "landscape": landscapes, "planning": planning,
     }
-    paths = {"pretrained": str(encoder_path) if encoder_path else None, "random": None}
-    for key, path in ((f"{k}_encoder", paths[k]) for k in encoders):
-        torch.manual_seed(train_seed)
-        wm, data, info = train_world_model(VisionTransformer(**arch), path, source, train_steps, pool, pool_mode,
-                                           width, depth, batch_size, frames, frame_step, rollout_steps, loss_exp,
-                                           Path(logdir), key, accelerator, max_minutes, loss_blur_sigmas, world)
-        models[key], training[key] = wm, info
-        if export:  # for `lit-jepa plan --checkpoint`
-            device = wm.device
-            info["export"] = str(hub.export_official(Path(logdir) / f"{key}.pt", encoder=wm.encoder.cpu(),
-                                                     predictor=wm.predictor.cpu()))
-            wm.to(device)
-        landscapes[key] = landscape(wm, data, landscape_transitions, seed, WORLDS[world]["step_bound"])
-        land = landscapes[key]
-        print(f"trained {key}: {info}  landscape argmin err {land['argmin_error']:.4f} sign "
-              f"{land['sign_agreement']:.2f} change ratio {land['change_ratio']:.2f}", flush=True)
-    for task in tasks:
-        planning[task] = plan_task(task, episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step, models,
-                                   blur_sigmas, coarse_sigmas, coarse_until, world, solvers, costs)
-    record["wall_seconds"] = round(time.perf_counter() - start, 1)
-    return record
-

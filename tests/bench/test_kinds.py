@@ -95,7 +95,8 @@ def test_plan_kind_two_rooms_solvers_and_costs(tmp_path, calls):
     assert set(rooms["metrics"]) == {f"two_rooms.{p}.{k}" for p in planners for k in ("sr_final", "sr_any")} | {
         "two_rooms.plan_s_per_env_step"}
     assert "Two-Rooms" in rooms["protocol"] and "solvers cem/mppi, costs final/sum" in rooms["protocol"]
-    assert rooms["extra"]["world_model"]["predictor"]["action_scale"] == 2.45 * 5
+    assert rooms["extra"]["world_model"]["recipe"] == "toy/ac-two-rooms-64px-6f"  # the world's recipe
+    assert "recipe toy/ac-two-rooms-64px-6f --trainer.max_steps 10: 10 steps on 4 trajectories" in rooms["protocol"]
     assert "two_rooms.world_model_random_encoder.sr_final" in rooms_random["metrics"]
     assert rooms_random["extra"]["world_model"]["encoder"] is None
 

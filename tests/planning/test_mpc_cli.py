@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +11,9 @@ import pytest
 import torch
 
 from lit_jepa import hub
-from lit_jepa.data.toyworld.env import Tabletop
 from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal
-from lit_jepa.nn import FrozenEncoder, VisionTransformer
+from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import main, resolve_device
@@ -25,8 +21,6 @@ from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energ
 from lit_jepa.planning.env import Observation
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, run_mpc, summarise
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def export_random_model(path: Path, img: int, patch: int, pool: int = 1, stack: bool = False,
@@ -153,97 +147,6 @@ def test_plan_cli_device(tmp_path):
             main(["--checkpoint", str(ckpt), "--env", "tabletop", "--device", "cuda"])
 
 
-def toy_planning_benchmark(tmp_path: Path):
-    spec = importlib.util.spec_from_file_location("toy_planning", ROOT / "benchmarks/toy_planning.py")
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["toy_planning"] = bench
-    spec.loader.exec_module(bench)
-    encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(
-        img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1, num_heads=2))
-    return bench, encoder
-
-
-def test_toy_planning_benchmark_smoke(tmp_path):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    rec = bench.run(smoke=True, encoder=str(encoder), write=False,
-                    logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(), argv=["--smoke"])
-    for task in ("reach", "push"):
-        names = set(rec["planning"][task])
-        assert names == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder",
-                         "world_model_random_encoder"}
-        assert all(r["episodes"] == 4 and len(r["sr_final_wilson95"]) == 2 for r in rec["planning"][task].values())
-    assert rec["landscape"]["random_encoder"]["transitions"] > 0 and rec["complete"] is True
-
-
-def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    rec = bench.run(smoke=True, encoder=str(encoder), write=False, export=True, logdir=str(tmp_path / "runs"),
-                    threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",), pool_mode="stack",
-                    loss_exp=2.0, argv=["--smoke"])
-    assert set(rec["planning"]["reach"]) == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder"}
-    assert set(rec["training"]) == {"pretrained_encoder"}
-    assert rec["world_model"]["pool_mode"] == "stack" and rec["world_model"]["loss_exp"] == 2.0
-    model = LatentWorldModel.load(rec["training"]["pretrained_encoder"]["export"])
-    assert model.pool_mode == "stack" and model.predictor.predictor_embed.in_features == 4 * 32
-    assert rec["world_model"]["train_seed"] == 0
-    other = bench.run(smoke=True, encoder=str(encoder), write=False, export=True, logdir=str(tmp_path / "seed1"),
-                      threads=torch.get_num_threads(), tasks=(), encoders=("pretrained",), pool_mode="stack",
-                      loss_exp=2.0, train_seed=1, argv=["--smoke"])
-    assert other["world_model"]["train_seed"] == 1 and other["planning"] == {}
-    seeded = LatentWorldModel.load(other["training"]["pretrained_encoder"]["export"])
-    w0, w1 = (m.predictor.predictor_embed.weight for m in (model, seeded))
-    assert not torch.equal(w0, w1)  # another initialisation and batch order ...
-    assert all(torch.equal(x, y) for x, y in zip(model.encoder.state_dict().values(),
-                                                 seeded.encoder.state_dict().values()))  # ... on the same encoder
-    with pytest.raises(ValueError, match="encoders must be"):
-        bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
-
-
-def test_toy_planning_benchmark_coarse_to_fine_energy(tmp_path, record_instances):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    built = record_instances(bench, "LatentPlanner")
-    rec = bench.run(smoke=True, encoder=str(encoder), write=False, logdir=str(tmp_path / "runs"),
-                    threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",),
-                    blur_sigmas=(0, 1), coarse_sigmas=(2,), coarse_until=2, argv=["--smoke"])
-    assert [(p.coarse_sigmas, p.coarse_until, p.blur_sigmas) for p in built] == [((2.0,), 2, (0.0, 1.0))]
-    assert [built[0].sigmas_at(step) for step in range(3)] == [(2.0,), (2.0,), (0.0, 1.0)]  # smoke budget: 3
-    assert rec["protocol"]["coarse_blur_sigmas"] == [2.0] and rec["protocol"]["coarse_until"] == 2
-    assert "instead for plans made before env step 2" in rec["protocol"]["energy"]
-    assert rec["world_model"]["encoder_sha256"] == hashlib.sha256(encoder.read_bytes()).hexdigest()
-    with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):  # refused before any training
-        bench.run(smoke=True, encoder=str(encoder), write=False, coarse_until=5)
-    with pytest.raises(SystemExit):
-        bench.main(["--smoke", "--coarse-blur-sigmas", "1", "2"])
-
-
-def test_toy_planning_benchmark_cli_plans_with_the_given_encoder(tmp_path, monkeypatch):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    seen = {}
-    monkeypatch.setattr(bench, "run", lambda **kwargs: seen.update(kwargs))
-    bench.main(["--smoke", "--encoder", str(encoder)])
-    assert seen["encoder"] == encoder
-    bench.main(["--smoke"])
-    assert seen["encoder"] is None  # the toy recipe's encoder
-
-
-def test_toy_planning_benchmark_keeps_a_partial_record_when_interrupted(tmp_path, monkeypatch):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(bench, "plan_task", interrupted)
-    out = tmp_path / "partial"
-    with pytest.raises(KeyboardInterrupt):
-        bench.run(smoke=True, encoder=str(encoder), logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(),
-                  tasks=("reach",), encoders=("pretrained",), max_minutes=5.0, record_name=str(out),
-                  argv=["--smoke"])
-    rec = json.loads(out.with_suffix(".json").read_text())
-    assert rec["complete"] is False and rec["planning"] == {}
-    assert rec["training"]["pretrained_encoder"]["steps_done"] == 10 and rec["world_model"]["max_minutes"] == 5.0
-    assert rec["landscape"]["pretrained_encoder"]["transitions"] > 0
-
-
 def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_budget(tmp_path):
     model = LatentWorldModel.load(export_random_model(tmp_path / "wm.pt", 64, 8, pool=2))
     cfg = CEMConfig(samples=6, iterations=1, elites=2, horizon=5, scale=(0.25, 0.25, 0, 0, 0, 0, 0),
@@ -355,36 +258,3 @@ def test_latent_planner_coarse_to_fine_energy(tmp_path):
     for bad in ({"coarse_sigmas": coarse}, {"coarse_until": 10}):
         with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):
             LatentPlanner(model, cfg, images, **bad)
-
-
-class PixelEncoder(FrozenEncoder):
-    """A stand-in encoder whose tokens are the 8 x 8-pixel cells' mean colours: the arm shows as one bright cell."""
-
-    embed_dim, img_size, num_frames, patch_size = 3, 64, 1, 8
-
-    def forward(self, x: torch.Tensor, out_layers: list[int] | None = None) -> torch.Tensor:
-        return torch.nn.functional.avg_pool2d(x.mean(2), 8).flatten(2).transpose(1, 2)
-
-    def config(self) -> dict:
-        return {}
-
-
-def test_simulator_image_oracle_prefers_the_plan_that_reaches_the_goal():
-    spec = importlib.util.spec_from_file_location("toy_energy_ceiling", ROOT / "benchmarks/toy_energy_ceiling.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    goal = make_goal("reach", 1_000_000)
-    envs = [Tabletop()]
-    envs[0].set_full_state(goal.start)
-    cfg = CEMConfig(samples=4, iterations=1, elites=2, horizon=5, scale=(0.25, 0.25, 0, 0, 0, 0, 0), free_dims=(0, 1))
-    planner = bench.SimulatorImagePlanner(PixelEncoder(), 1, (0.0, 1.0, 2.0), envs, goal.image[None], cfg,
-                                          frame_step=5, budget=25)
-    replay = torch.from_numpy(goal.actions).float().view(1, 1, 5, 5, 7).sum(3)  # 5 model steps of 5 env steps
-    energies = planner.energy(torch.cat([replay, torch.zeros_like(replay)], dim=1))
-    assert energies.shape == (1, 2) and energies[0, 0] < 0.5 * energies[0, 1]  # the replayed plan lands on the goal
-    np.testing.assert_array_equal(envs[0].full_state, goal.start)  # scoring never moves the live environment
-    obs = Observation(goal.image[None], envs[0].state[None])
-    first = planner.plan(obs, 0)
-    assert np.array_equal(planner.plan(obs, 3), first) and np.abs(first[0, :2]).max() <= 0.05 + 1e-9
-    out = bench.cem_oracle(PixelEncoder(), 1, (0.0, 1.0), "reach", episodes=2, budget=5, frame_step=5, horizon=1)
-    assert out["episodes"] == 2 and 0 <= out["sr_final"] <= out["sr_any"] <= 1 and len(out["wilson95"]) == 2

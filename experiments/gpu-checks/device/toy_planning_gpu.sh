@@ -3,7 +3,7 @@
 # rollout) trained side by side, each stopped after MAX_MIN minutes of training at the latest. Records and logs go
 # to $OUT (default runs/device); TP_ARGS appends toy_planning.py flags; PYTHON picks the interpreter. Needs the
 # toy encoder at runs/toy/pretrain-vitt-64px-16f/version_0/export.
-#   bash benchmarks/device/toy_planning_gpu.sh
+#   bash experiments/gpu-checks/device/toy_planning_gpu.sh  (historical: it ran the former benchmarks/toy_planning.py)
 set -u
 OUT=${OUT:-runs/device}; MAX_MIN=${MAX_MIN:-6}; mkdir -p "$OUT"; OUT=$(realpath "$OUT")
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true

@@ -3,11 +3,11 @@
 # 1,920-clip motion probe once it gets far more compute than a CPU gives? Three variants of
 # recipes/toy/pretrain-vitt-64px-16f-long.yaml (same 3,840 clips) train side by side with batch 64 instead of 8,
 # each stopped at STEPS steps or MAX_MIN minutes (the recipe keeps a checkpoint every 250 steps); then
-# benchmarks/toy_probe_curve.py probes random initialisation, step PROBE_MID and the last checkpoint of each with
+# experiments/toy-probes/toy_probe_curve.py probes random initialisation, step PROBE_MID and the last checkpoint of each with
 # the 1,920-clip probe (20 epochs). Records go to $OUT (default runs/device; probe and training logs in
 # runs/device-pretrain); PYTHON picks the interpreter; NUM/BATCH/PROBE_NUM/PROBE_EPOCHS/ACC=cpu shrink it for a
 # smoke run. About 8 minutes on an H200.
-#   bash benchmarks/device/toy_pretrain_gpu.sh
+#   bash experiments/gpu-checks/device/toy_pretrain_gpu.sh
 # Measured (H200, torch 2.11, about 1,050 steps in 3 minutes): motion top-1 at step 1,000 13.3 % (recipe), 14.6 %
 # (EMA 0.99925), 11.7 % (lr 1e-3) against 42.1 % at random initialisation; README, "Frozen-encoder probes".
 set -u
@@ -42,7 +42,7 @@ probe() {  # name
   last=$(ls "$run/checkpoints" | sed -n 's/.*step=\([0-9]*\)\.ckpt$/\1/p' | sort -n | tail -1)
   [ -z "$last" ] && { echo "$1: no step checkpoints"; return; }
   local steps=("$last"); [ "$last" -gt "$PROBE_MID" ] && ls "$run/checkpoints" | grep -q "step=$PROBE_MID.ckpt" && steps=("$PROBE_MID" "$last")
-  $PY benchmarks/toy_probe_curve.py --run "$run" --steps "${steps[@]}" --workdir "$W/probe-$1" \
+  $PY experiments/toy-probes/toy_probe_curve.py --run "$run" --steps "${steps[@]}" --workdir "$W/probe-$1" \
     --record "$OUT/toy_probe_curve_$1" -- --trainer.accelerator "$ACC" --trainer.max_epochs "$PROBE_EPOCHS" \
     --data.init_args.data.init_args.num "$PROBE_NUM" --data.init_args.data.init_args.root "$W/probe-data" \
     >"$W/probe_$1.log" 2>&1
