@@ -7,7 +7,7 @@
   tubelet and width.
 - ``lit-jepa data <command> ...``: the data tools, each in its own module (``DATA_COMMANDS``).
 - ``lit-jepa plan ...``: CEM planning with a trained world model (``lit_jepa.planning.cli``).
-- ``lit-jepa bench --suite NAME``: the benchmark runner (:func:`lit_jepa.bench.bench`).
+- ``lit-jepa bench --suite NAME``: the benchmark runner of ``benchmarks/`` (from a clone of the repository).
 
 Bad input (a missing or malformed file, an invalid value: :func:`input_errors`, also when jsonargparse wraps it
 while building a recipe's classes) ends the command with one line naming the file and exit status 2; ``--debug``
