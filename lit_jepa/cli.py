@@ -175,24 +175,20 @@ def root_parser(command: list[str] | None = None):
     """The root parser: every command with its one-line help; only ``command`` (``["plan"]``, ``["data",
     "check"]``) gets its options, so that ``lit-jepa --help`` imports nothing heavy. LightningCLI parses the
     trainer commands itself (:func:`lightning_cli`); here they are listed."""
-    from jsonargparse import set_docstring_parse_options
-
-    set_docstring_parse_options(attribute_docstrings=True)
     command = command or []
     root = _new_parser(config=False, prog="lit-jepa", description=DESCRIPTION)
     commands = root.add_subcommands(required=True, dest="command")
     for name, help in TRAINER_COMMANDS.items():
         commands.add_subcommand(name, _new_parser(), help=help)
     for name, (help, target) in COMMANDS.items():
-        parser = _command_parser(name, target if command[:1] == [name] else None, help)
+        parser = _command_parser(name, target if command == [name] else None, help)
         commands.add_subcommand(name, parser, help=help)
     data = _new_parser(config=False)
     commands.add_subcommand("data", data, help=DATA_HELP)  # jsonargparse: levels in order
     data_commands = data.add_subcommands(required=True, dest="command")
     for name, (help, target) in DATA_COMMANDS.items():
-        data_commands.add_subcommand(name, _command_parser(name, target if command[:2] == ["data", name] else None,
-                                                                    help),
-                                     help=help)
+        parser = _command_parser(name, target if command == ["data", name] else None, help)
+        data_commands.add_subcommand(name, parser, help=help)
     return root
 
 
@@ -219,13 +215,14 @@ def run_command(argv: list[str]) -> int:
     command = argv[:2] if argv[:1] == ["data"] else argv[:1]
     parser = root_parser(command)
     config = parser.parse_args([*command, *snake_case(argv[len(command):])])
-    options = parser.instantiate_classes(config)
+    options = parser.instantiate(config)
     for name in command:
         options = options[name]
     kwargs = {k: v for k, v in vars(options).items() if k != "config"}
     fn = _function((DATA_COMMANDS if command[0] == "data" else COMMANDS)[command[-1]][1])
     config_class = _config_class(fn)
-    return int(fn(config_class(**kwargs)) if config_class else fn(**kwargs) or 0)
+    status = fn(config_class(**kwargs)) if config_class else fn(**kwargs)
+    return int(status or 0)
 
 
 def snake_case(args: list[str]) -> list[str]:
