@@ -31,8 +31,12 @@ def mask_strip(clip: torch.Tensor, context: torch.Tensor, patch_size: int, tubel
 
 
 class MaskVisualizer(L.Callback):
-    """Every ``every_n_steps`` training steps, log the first clip of the batch as a frame strip for each mask
-    generator, with its context and target tokens shown (TensorBoard ``masks/generator{j}``)."""
+    """Log the first clip of a training batch as a frame strip for each mask generator, with its context and target
+    tokens shown (TensorBoard ``masks/generator{j}``).
+
+    Args:
+        every_n_steps: training steps between two logged strips.
+    """
 
     def __init__(self, every_n_steps: int = 200) -> None:
         self.every_n_steps = every_n_steps
@@ -53,9 +57,12 @@ class MaskVisualizer(L.Callback):
 
 
 class ExportOfficial(L.Callback):
-    """At the end of training, write the encoder, target encoder and predictor in the official ``.pt`` layout
-    (``<log dir>/export/vjepa2.pt`` unless ``path`` is given), loadable by ``lit_jepa.hub`` and the official
-    code."""
+    """At the end of training, write the encoder, target encoder and predictor in the official ``.pt`` layout,
+    loadable by ``lit_jepa.hub`` and the official code.
+
+    Args:
+        path: the file written (default: ``<log dir>/export/vjepa2.pt``).
+    """
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path

@@ -11,16 +11,22 @@ import pytest
 import torch
 
 from lit_jepa import hub
+from lit_jepa.cli import dispatch
 from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
-from lit_jepa.planning.cli import main, resolve_device
+from lit_jepa.planning.cli import resolve_device
 from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy
 from lit_jepa.planning.env import Observation
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, run_mpc, summarise
+
+
+def main(argv: list[str]) -> int:
+    """``lit-jepa plan ARGV`` with bad input raised, not reported."""
+    return dispatch(["plan", *argv])
 
 
 def export_random_model(path: Path, img: int, patch: int, pool: int = 1, stack: bool = False,
@@ -71,8 +77,8 @@ def test_plan_cli_tabletop(tmp_path):
     ckpt = export_random_model(tmp_path / "wm.pt", 64, 8, pool=2)
     out = tmp_path / "plan.json"
     assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--task", "reach", "--episodes", "3",
-                 "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free-dims", "0", "1",
-                 "--landscape-trajectories", "1", "--device", "cpu", "--coarse-blur-sigmas", "1", "--coarse-until",
+                 "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free_dims", "[0, 1]",
+                 "--landscape_trajectories", "1", "--device", "cpu", "--coarse_blur_sigmas", "[1]", "--coarse_until",
                  "1", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["device"] == "cpu" and rec["episodes"] == 3 and len(rec["success_over_time"]) == 3
@@ -80,17 +86,17 @@ def test_plan_cli_tabletop(tmp_path):
     assert rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
     other = export_random_model(tmp_path / "wm2.pt", 64, 8, pool=2, predictor_seed=1)
-    assert main(["--checkpoint", str(ckpt), str(other), "--env", "tabletop", "--episodes", "2", "--budget", "4",
-                 "--samples", "4", "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2",
-                 "--horizon", "2", "--replan-every", "1", "--blur-sigmas", "0", "1", "--landscape-trajectories", "1",
+    assert main(["--checkpoint", f"[{ckpt}, {other}]", "--env", "tabletop", "--episodes", "2", "--budget", "4",
+                 "--samples", "4", "--iterations", "1", "--elites", "2", "--free_dims", "[0, 1]", "--frame_step", "2",
+                 "--horizon", "2", "--replan_every", "1", "--blur_sigmas", "[0, 1]", "--landscape_trajectories", "1",
                  "--out", str(out), "--logdir", str(tmp_path / "tb2")]) == 0
     rec = json.loads(out.read_text())
     assert rec["blur_sigmas"] == [0.0, 1.0] and rec["replan_every"] == 1 and rec["coarse_until"] == 0
     assert rec["checkpoints"] == [str(ckpt), str(other)] and rec["checkpoint"] == str(ckpt)
     assert rec["landscape"]["transitions"] == 49 and len(rec["success_over_time"]) == 5  # 2-step transitions
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
-    with pytest.raises(SystemExit):  # a coarse step without coarse sigmas
-        main(["--checkpoint", str(ckpt), "--env", "tabletop", "--coarse-until", "5", "--out", str(out)])
+    with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):  # a coarse step without coarse sigmas
+        main(["--checkpoint", str(ckpt), "--env", "tabletop", "--coarse_until", "5", "--out", str(out)])
 
 
 def test_plan_cli_franka_real_trajectory(tmp_path, shared_dir):
@@ -99,9 +105,9 @@ def test_plan_cli_franka_real_trajectory(tmp_path, shared_dir):
         pytest.skip(f"{npz} is absent")
     ckpt = export_random_model(tmp_path / "wm.pt", 256, 32)
     out = tmp_path / "franka.json"
-    assert main(["--checkpoint", str(ckpt), "--goal-npz", str(npz), "--samples", "25", "--iterations", "2",
-                 "--elites", "10", "--horizon", "2", "--scale", "0.075", "0.075", "0.075", "1", "1", "1", "0.75",
-                 "--landscape-dims", "0", "2", "--landscape-radius", "0.075", "--landscape-points", "5",
+    assert main(["--checkpoint", str(ckpt), "--goal_npz", str(npz), "--samples", "25", "--iterations", "2",
+                 "--elites", "10", "--horizon", "2", "--scale", "[0.075, 0.075, 0.075, 1, 1, 1, 0.75]",
+                 "--landscape_dims", "[0, 2]", "--landscape_radius", "0.075", "--landscape_points", "5",
                  "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["action_dim"] == 7 and rec["frames"] == [2, 256, 256, 3] and rec["within_bounds"]
@@ -116,7 +122,7 @@ def test_plan_cli_rejects_bad_npz(tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, observations=np.zeros((1, 2, 64, 64, 3), np.uint8))
     with pytest.raises(KeyError, match="states"):
-        main(["--checkpoint", str(ckpt), "--goal-npz", str(bad), "--out", str(tmp_path / "x.json")])
+        main(["--checkpoint", str(ckpt), "--goal_npz", str(bad), "--out", str(tmp_path / "x.json")])
 
 
 @pytest.mark.parametrize("key", ["observations", "states", "actions"])
@@ -131,7 +137,7 @@ def test_plan_rejects_non_finite_goal_npz_in_one_line(tmp_path, capfd, monkeypat
     npz = tmp_path / "goal.npz"
     np.savez(npz, **arrays)
     out = tmp_path / "x.json"
-    assert lit_jepa(["plan", "--checkpoint", str(ckpt), "--goal-npz", str(npz), "--out", str(out)]) == 2
+    assert lit_jepa(["plan", "--checkpoint", str(ckpt), "--goal_npz", str(npz), "--out", str(out)]) == 2
     err = capfd.readouterr().err
     assert "lit_jepa/planning" not in err and [line for line in err.splitlines() if line.startswith("lit-jepa")] == [
         f"lit-jepa plan: error: {npz}: {key} holds 1 non-finite values (NaN or inf) (--debug or LIT_JEPA_DEBUG=1 "
