@@ -92,3 +92,21 @@ def test_changelog_is_a_changelog():
         assert len(line) <= 200, line
         assert "Review:" not in line, line
         assert not re.search(r"\d\s?(%|s\b|min\b|ms\b|clips/s)|\d\.\d+x\b", line), f"a figure or timing: {line}"
+
+
+def test_the_readme_weights_snippet_runs(tmp_path, monkeypatch):
+    """The README's Python block, on a tiny model exported in the official layout as ``vitl.pt``."""
+    import torch
+
+    from lit_jepa import hub
+    from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
+
+    monkeypatch.chdir(tmp_path)
+    shape = {"img_size": 32, "num_frames": 4, "patch_size": 8, "embed_dim": 32, "num_heads": 2}
+    hub.export_official("vitl.pt", encoder=VisionTransformer(**shape, depth=1),
+                        predictor=VisionTransformerPredictor(**shape, predictor_embed_dim=32, depth=1))
+    (snippet,) = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    scope = {"clip": torch.randn(1, 3, 4, 32, 32)}
+    exec(snippet, scope)
+    assert scope["tokens"].shape == (1, 16 * 2, 32)
+    assert hub.load_encoder("vitl-hf/").embed_dim == 32
