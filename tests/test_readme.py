@@ -110,3 +110,14 @@ def test_the_readme_weights_snippet_runs(tmp_path, monkeypatch):
     exec(snippet, scope)
     assert scope["tokens"].shape == (1, 16 * 2, 32)
     assert hub.load_encoder("vitl-hf/").embed_dim == 32
+
+
+def test_the_readme_leaderboard_rows_come_from_the_published_leaderboard():
+    """Every figure of the README's headline table appears in benchmarks/results/LEADERBOARD.md (regenerated from
+    the records), so the summary cannot drift from the records."""
+    readme = (ROOT / "README.md").read_text()
+    board = (ROOT / "benchmarks" / "results" / "LEADERBOARD.md").read_text()
+    table = re.search(r"^\| ToyWorld \|.*?\n\n", readme, flags=re.S | re.M)[0]
+    figures = re.findall(r"\[\d+\.\d+, \d+\.\d+\]|\b\d+\.\d+\b", table)
+    assert len(figures) >= 18
+    assert [f for f in figures if f not in board] == []
