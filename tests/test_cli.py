@@ -169,7 +169,7 @@ def test_fit_config_takes_a_recipe_name(capsys) -> None:
     assert done.value.code == 0
     assert yaml.safe_load(capsys.readouterr().out)["model"]["class_path"] == "lit_jepa.tasks.JepaPretrain"
     assert main(["fit", "--config", "toy/pretrain-vit-64px"]) == 2
-    assert f"did you mean {RECIPE}" in capsys.readouterr().err
+    assert f"closest: {RECIPE}" in capsys.readouterr().err
 
 
 def test_fit_help_lists_the_tasks_and_data_and_offers_no_optimizer(capsys) -> None:

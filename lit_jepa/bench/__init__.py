@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def bench(suite: str = "toy", only: list[str] | None = None, workdir: str = "runs/bench", records: str | None = None,
+def bench(suite: str = "toy", only: list[str] | str | None = None, workdir: str = "runs/bench", records: str | None = None,
           out: str | None = None, force: bool = False, tables_only: bool = False) -> int:
     """Run a benchmark suite, one record per run, then regenerate the leaderboard from the records.
 
@@ -20,7 +20,8 @@ def bench(suite: str = "toy", only: list[str] | None = None, workdir: str = "run
 
     Args:
         suite: a shipped suite's name (toy, perf, planning, probe, encoders) or the path of a suite YAML file.
-        only: run only these runs of the suite (the others reuse their finished records).
+        only: run only these runs of the suite, one name or a list (``--only NAME``, ``--only '[A, B]'``); the
+            others reuse their finished records.
         workdir: folder of the suite's data, logs, checkpoints and perf results.
         records: folder of the run records (default: ``workdir/records``).
         out: folder for LEADERBOARD.md, leaderboard.csv and plots/ (default: the records folder's parent).
@@ -29,5 +30,6 @@ def bench(suite: str = "toy", only: list[str] | None = None, workdir: str = "run
     """
     from lit_jepa.bench.runner import run
 
+    only = [only] if isinstance(only, str) else only
     records_dir = Path(records) if records else Path(workdir) / "records"
     return run(suite, only, Path(workdir), records_dir, Path(out) if out else None, force, tables_only)
