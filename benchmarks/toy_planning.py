@@ -41,6 +41,7 @@ from lit_jepa.data.datamodule import TrajectoryDataModule  # noqa: E402
 from lit_jepa.data.env_trajectories import EnvTrajectories  # noqa: E402
 from lit_jepa.data.toyworld.env import Tabletop  # noqa: E402
 from lit_jepa.data.toyworld.memory import ToyTrajectories  # noqa: E402
+from lit_jepa.data.trajectory_features import FeatureDataModule  # noqa: E402
 from lit_jepa.nn import VisionTransformer  # noqa: E402
 from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
 from lit_jepa.planning.cem import CEMConfig  # noqa: E402
@@ -58,7 +59,7 @@ from lit_jepa.planning.mpc import (  # noqa: E402
     summarise,
 )
 from lit_jepa.planning.mppi import MPPIConfig  # noqa: E402
-from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule  # noqa: E402
+from lit_jepa.tasks.world_model import ACWorldModel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ENCODER = ROOT / "runs/toy/pretrain-vitt-64px-16f/version_0/export/vjepa2.pt"

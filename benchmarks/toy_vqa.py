@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import command, machine, write_record  # noqa: E402
 from benchmarks.toy_probes import ENCODER, ensure_encoder  # noqa: E402
 from lit_jepa.data.loader import collate_clips  # noqa: E402
+from lit_jepa.data.vqa import ToyVQADataModule  # noqa: E402
+from lit_jepa.data.vqa.dataset import qa_fields  # noqa: E402
 from lit_jepa.metrics import wilson  # noqa: E402
 from lit_jepa.tasks import VideoQA  # noqa: E402
-from lit_jepa.vqa import ToyVQADataModule  # noqa: E402
-from lit_jepa.vqa.dataset import qa_fields  # noqa: E402
 from lit_jepa.vqa.scoring import QAScores  # noqa: E402
 
 RECIPE = Path("recipes/vqa/toy-vitt-64px-16f.yaml")

@@ -1,4 +1,5 @@
-"""Lightning callbacks shared by the task modules: mask strips in TensorBoard, official-layout export."""
+"""Lightning callbacks shared by the task modules: mask strips in TensorBoard, official-layout export, probe
+results."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_only
 
 from lit_jepa import hub
+from lit_jepa.atomic import atomic_open, atomic_write_json
 from lit_jepa.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from lit_jepa.nn import module_sha256
+
+PREDICTIONS = "val_predictions.npz"
 
 
 def mask_strip(clip: torch.Tensor, context: torch.Tensor, patch_size: int, tubelet_size: int) -> torch.Tensor:
@@ -67,3 +73,55 @@ class ExportOfficial(L.Callback):
         hub.export_official(path, encoder=pl_module.encoder, target_encoder=pl_module.target_encoder,
                             predictor=predictor)
         print(f"exported the official layout to {path}")
+
+
+class ProbeResults(L.Callback):
+    """When ``fit`` of an :class:`~lit_jepa.tasks.AttentiveProbe` ends, write into the log directory
+    ``probe_results.json`` (best head per metric with the selection rule), ``val_predictions.npz`` (every head's
+    top-5 per validation sample), the heads in the official layout (``export/probe.pt``, ``classifiers`` in grid
+    order, loadable by ``hub.load_probe``), and to TensorBoard the pooled features (projector), the
+    hyperparameters with the best metrics and the selection rule. The probe adds one by default."""
+
+    @rank_zero_only
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        best = getattr(pl_module, "best", None)
+        if not best:
+            return
+        folder = Path(trainer.log_dir or trainer.default_root_dir)
+        h = pl_module.hparams
+        data = getattr(trainer, "datamodule", None)
+        data = getattr(data, "data", data)  # the clips behind a FeatureCacheDataModule
+        folder.mkdir(parents=True, exist_ok=True)
+        predictions = pl_module.predictions
+        if predictions is not None:
+            with atomic_open(folder / PREDICTIONS) as f:
+                np.savez_compressed(f, **predictions)
+        encoder = pl_module.encoder
+        record = {"metrics": best, "selection_rule": pl_module.selection_rule, "heads": pl_module.head_values,
+                  "num_val_samples": pl_module.num_val_samples, "data_task": getattr(data, "task", None),
+                  "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
+                  "encoder_sha256": module_sha256(encoder), "encoder_class": encoder.class_path(),
+                  "grid": pl_module.grid, "epochs": trainer.max_epochs,
+                  "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
+                  "predictions": PREDICTIONS if predictions is not None else None}
+        atomic_write_json(folder / "probe_results.json", record, indent=2)
+        hub.export_official(folder / "export" / "probe.pt", classifiers=list(pl_module.classifiers))
+        logger = trainer.logger
+        if logger is None:
+            return
+        logger.log_hyperparams(dict(h), {f"hp/{k}": v["value"] for k, v in best.items()})
+        experiment = logger.experiment
+        if hasattr(experiment, "add_text"):
+            experiment.add_text("val/selection_rule", pl_module.selection_rule, trainer.global_step)
+        if hasattr(experiment, "add_embedding") and pl_module.last_embeddings:
+            self._embeddings(experiment, pl_module, trainer)
+
+    @staticmethod
+    def _embeddings(experiment: Any, pl_module: L.LightningModule, trainer: L.Trainer) -> None:
+        """The last validation's pooled frozen features, labelled with class names, for TensorBoard's projector."""
+        n = pl_module.hparams.embedding_samples
+        feats, labels = (torch.cat(t)[:n] for t in zip(*pl_module.last_embeddings))
+        names = getattr(getattr(trainer, "datamodule", None), "class_names", None)
+        meta = [names[i] if names and i < len(names) else str(i) for i in labels.tolist()]
+        experiment.add_embedding(feats, metadata=meta, tag="val/pooled_frozen_features",
+                                 global_step=trainer.global_step)

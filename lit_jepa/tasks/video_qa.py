@@ -20,17 +20,17 @@ import lightning as L
 import torch
 from torch import Tensor
 
+from lit_jepa.data.vqa.dataset import qa_fields
+from lit_jepa.data.vqa.toy import toy_vocabulary
 from lit_jepa.encoders import task_encoder
 from lit_jepa.nn.encoder import FrozenEncoder
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
-from lit_jepa.vqa.dataset import qa_fields
 from lit_jepa.vqa.lora import add_lora
 from lit_jepa.vqa.projector import build_projector
 from lit_jepa.vqa.scoring import QAScores
 from lit_jepa.vqa.sequence import PromptEncoder, answer_logprob, answer_loss, assemble
 from lit_jepa.vqa.tiny_lm import build_tiny_lm, load_lm
-from lit_jepa.vqa.toy import toy_vocabulary
 
 
 def _squash(text: str) -> str:

@@ -12,8 +12,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from lit_jepa import hub
 from lit_jepa.cli import main
 from lit_jepa.data.datamodule import ClassificationDataModule
+from lit_jepa.data.features import FeatureCacheDataModule, check_no_augmentation
 from lit_jepa.data.transforms import RandomResizedCrop
-from lit_jepa.features import FeatureCacheDataModule, check_no_augmentation
 from lit_jepa.metrics import metric_from_hits, sample_hits
 from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
 from lit_jepa.tasks import AttentiveProbe

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from lit_jepa.cli import main
+from lit_jepa.data.vqa import ToyVQADataModule
 from lit_jepa.nn.vit import VisionTransformer
 from lit_jepa.tasks import VideoQA
-from lit_jepa.vqa import ToyVQADataModule
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "vqa" / "toy-vitt-64px-16f.yaml"
@@ -97,7 +97,7 @@ import sys
 import lightning as L
 from lit_jepa.nn.vit import VisionTransformer
 from lit_jepa.tasks import VideoQA
-from lit_jepa.vqa import ToyVQADataModule
+from lit_jepa.data.vqa import ToyVQADataModule
 devices, lm, data = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 L.seed_everything(0)  # every rank builds the same weights
 encoder = VisionTransformer(img_size=32, num_frames=16, patch_size=16, tubelet_size=2, embed_dim=24, depth=1,

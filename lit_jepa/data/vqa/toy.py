@@ -32,7 +32,7 @@ from lit_jepa.data.toyworld.tasks.fine import SOMERSAULTS, FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
 from lit_jepa.data.toyworld.video import write_mp4
 from lit_jepa.data.toyworld.writers import split_counts
-from lit_jepa.vqa.formats import QAItem, write_jsonl
+from lit_jepa.data.vqa.formats import QAItem, write_jsonl
 
 FORMAT_VERSION = 1
 MANIFEST = "toyvqa.json"
