@@ -10,7 +10,11 @@ checks every import, lazy ones included):
 5. models: ``encoders`` (adapters to the frozen-encoder contract), ``hub``, ``checkpoint_io``,
    ``planning.env`` (the environment protocol);
 6. foundations: ``nn``, ``masks``, ``losses``, ``metrics``, ``monitors``, ``optim``, ``schedules``,
-   ``geometry``, ``objects``, ``atomic``, ``_keymap``, ``envs``.
+   ``geometry``, ``objects``, ``atomic``, ``_keymap``, ``_warnings``, ``envs``.
 """
 
+from lit_jepa._warnings import ignore_upstream_warnings
+
 __version__ = "0.1.0"
+
+ignore_upstream_warnings()

@@ -14,31 +14,46 @@ from lightning.pytorch.utilities import rank_zero_only
 from lit_jepa import hub
 from lit_jepa.atomic import atomic_open, atomic_write_json
 from lit_jepa.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from lit_jepa.metrics import confusion_matrix
 from lit_jepa.nn import module_sha256
+from lit_jepa.pictures import log_clip, log_confusion
 
 PREDICTIONS = "val_predictions.npz"
 
 
-def mask_strip(clip: torch.Tensor, context: torch.Tensor, patch_size: int, tubelet_size: int) -> torch.Tensor:
-    """An image ``(3, H, T * W)`` of a normalised clip ``(C, T, H, W)``: frames side by side, context tokens
-    as they are, target tokens (all others) tinted red and dimmed."""
+def masked_clip(clip: torch.Tensor, context: torch.Tensor | None, patch_size: int,
+                tubelet_size: int) -> torch.Tensor:
+    """Frames ``(3, T, H, W)`` in ``[0, 1]`` of a normalised clip ``(C, T, H, W)``: context tokens as they are,
+    target tokens (all others) tinted red and dimmed; ``context=None``: the plain frames."""
     C, T, H, W = clip.shape
     mean = torch.tensor(IMAGENET_MEAN, device=clip.device).view(3, 1, 1, 1)
     std = torch.tensor(IMAGENET_STD, device=clip.device).view(3, 1, 1, 1)
     frames = (clip.float() * std + mean).clamp(0, 1)
+    if context is None:
+        return frames
     grid = (T // tubelet_size, H // patch_size, W // patch_size)
     visible = torch.zeros(grid[0] * grid[1] * grid[2], device=clip.device)
     visible[context] = 1.0
     visible = visible.view(grid).repeat_interleave(tubelet_size, 0)
     visible = visible.repeat_interleave(patch_size, 1).repeat_interleave(patch_size, 2)  # (T, H, W)
     red = torch.tensor([1.0, 0.2, 0.2], device=clip.device).view(3, 1, 1, 1)
-    tinted = frames * visible + (0.5 * frames + 0.5 * red) * (1 - visible)
-    return tinted.permute(0, 2, 1, 3).reshape(3, H, T * W)
+    return frames * visible + (0.5 * frames + 0.5 * red) * (1 - visible)
+
+
+def mask_strip(clip: torch.Tensor, context: torch.Tensor, patch_size: int, tubelet_size: int) -> torch.Tensor:
+    """An image ``(3, H, T * W)`` of :func:`masked_clip`: frames side by side."""
+    _, T, H, W = clip.shape
+    return masked_clip(clip, context, patch_size, tubelet_size).permute(0, 2, 1, 3).reshape(3, H, T * W)
 
 
 class MaskVisualizer(L.Callback):
-    """Every ``every_n_steps`` training steps, log the first clip of the batch as a frame strip for each mask
-    generator, with its context and target tokens shown (TensorBoard ``masks/generator{j}``)."""
+    """Every ``every_n_steps`` training steps, log the first clip of the batch with each mask generator's context
+    and target tokens: one frame strip per generator (TensorBoard ``masks/generator{j}``) and the clip beside its
+    masked copies as a video (``masks/clip``; a frame grid, one row per copy, when moviepy is not installed).
+
+    Args:
+        every_n_steps: training steps between two pictures.
+    """
 
     def __init__(self, every_n_steps: int = 200) -> None:
         self.every_n_steps = every_n_steps
@@ -52,10 +67,12 @@ class MaskVisualizer(L.Callback):
             return
         clips = batch["video"][:, 0] if batch["video"].ndim == 6 else batch["video"]
         masks_enc, _ = pl_module.masker.draw(batch["index"].cpu(), clips.shape)
-        enc = pl_module.encoder
+        enc, clip = pl_module.encoder, clips[0].detach()
+        rows = [masked_clip(clip, None, enc.patch_size, enc.tubelet_size).cpu()]
         for j, m in enumerate(masks_enc):
-            strip = mask_strip(clips[0].detach(), m[0].to(clips.device), enc.patch_size, enc.tubelet_size)
-            logger.experiment.add_image(f"masks/generator{j}", strip.cpu(), step)
+            rows.append(masked_clip(clip, m[0].to(clips.device), enc.patch_size, enc.tubelet_size).cpu())
+            logger.experiment.add_image(f"masks/generator{j}", rows[-1].permute(0, 2, 1, 3).flatten(2), step)
+        log_clip(logger.experiment, "masks/clip", rows, step)
 
 
 class ExportOfficial(L.Callback):
@@ -80,7 +97,8 @@ class ProbeResults(L.Callback):
     ``probe_results.json`` (best head per metric with the selection rule), ``val_predictions.npz`` (every head's
     top-5 per validation sample), the heads in the official layout (``export/probe.pt``, ``classifiers`` in grid
     order, loadable by ``hub.load_probe``), and to TensorBoard the pooled features (projector), the
-    hyperparameters with the best metrics and the selection rule. The probe adds one by default."""
+    hyperparameters with the best metrics, the selection rule and (classification) the best head's confusion
+    matrix on the last validation (``val/confusion_matrix``). The probe adds one by default."""
 
     @rank_zero_only
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -115,6 +133,11 @@ class ProbeResults(L.Callback):
             experiment.add_text("val/selection_rule", pl_module.selection_rule, trainer.global_step)
         if hasattr(experiment, "add_embedding") and pl_module.last_embeddings:
             self._embeddings(experiment, pl_module, trainer)
+        if hasattr(experiment, "add_image") and predictions is not None and h.task == "classification":
+            head = best["top1"]["head"]
+            matrix = confusion_matrix(predictions["label_label"], predictions["label_top5"][head, :, 0], h.num_classes)
+            names = getattr(getattr(trainer, "datamodule", None), "class_names", None)
+            log_confusion(experiment, "val/confusion_matrix", matrix, names, trainer.global_step)
 
     @staticmethod
     def _embeddings(experiment: Any, pl_module: L.LightningModule, trainer: L.Trainer) -> None:

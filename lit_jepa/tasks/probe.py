@@ -48,6 +48,7 @@ from lit_jepa.nn import (
 )
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
+from lit_jepa.tasks.frozen import expect_eval_mode
 
 TOP_K = 5  # per-sample predictions keep each head's 5 best classes (top-1 and recall@5 follow from them)
 SELECTION_RULE = ("best of {n} heads on val (protocol: max over heads of the last-epoch val metric, each metric "
@@ -206,6 +207,9 @@ class AttentiveProbe(L.LightningModule):
             return classification_metrics(self.hparams.num_classes)
         h = self.hparams
         return anticipation_metrics({"verb": h.num_verbs, "noun": h.num_nouns, "action": h.num_classes})
+
+    def on_fit_start(self) -> None:
+        expect_eval_mode(self.encoder, self.predictor)
 
     def train(self, mode: bool = True) -> AttentiveProbe:
         """The frozen encoder and predictor stay in eval mode."""

@@ -26,6 +26,7 @@ from lit_jepa.encoders import task_encoder
 from lit_jepa.nn.encoder import FrozenEncoder
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
+from lit_jepa.tasks.frozen import expect_eval_mode
 from lit_jepa.vqa.lora import add_lora
 from lit_jepa.vqa.projector import build_projector
 from lit_jepa.vqa.scoring import QAScores
@@ -114,6 +115,9 @@ class VideoQA(L.LightningModule):
         tok = self.tokenizer
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
         self.scores: dict[str, QAScores] = {}
+
+    def on_fit_start(self) -> None:
+        expect_eval_mode(None if self.hparams.train_encoder else self.encoder)
 
     def train(self, mode: bool = True) -> VideoQA:
         super().train(mode)

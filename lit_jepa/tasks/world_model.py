@@ -25,6 +25,7 @@ from lit_jepa.optim import apply_lr_wd, named_param_groups
 from lit_jepa.planning.energy import blur_matrix
 from lit_jepa.planning.model import POOL_MODES, encode_frames, predict_next, token_maps, token_width
 from lit_jepa.schedules import WSD
+from lit_jepa.tasks.frozen import expect_eval_mode
 
 
 class ACWorldModel(L.LightningModule):
@@ -76,6 +77,9 @@ class ACWorldModel(L.LightningModule):
             raise ValueError(f"loss_blur_sigmas must be one or more sigmas >= 0, got {loss_blur_sigmas}")
         self.encoder = encoder.eval().requires_grad_(False)
         self.predictor = predictor
+
+    def on_fit_start(self) -> None:
+        expect_eval_mode(self.encoder)
 
     def train(self, mode: bool = True) -> ACWorldModel:
         super().train(mode)
