@@ -1,8 +1,11 @@
-"""Lightning callbacks shared by the task modules: mask strips in TensorBoard, official-layout export, probe
-results."""
+"""Lightning callbacks shared by the task modules: mask pictures in TensorBoard, official-layout export, probe
+results, status lines for runs without a terminal."""
 
 from __future__ import annotations
 
+import math
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +151,72 @@ class ProbeResults(L.Callback):
         meta = [names[i] if names and i < len(names) else str(i) for i in labels.tolist()]
         experiment.add_embedding(feats, metadata=meta, tag="val/pooled_frozen_features",
                                  global_step=trainer.global_step)
+
+
+class StatusLine(L.Callback):
+    """One line on stderr at most every ``every_s`` seconds, for runs whose progress bar is off (logs, the benchmark
+    runner): the run's name, the training step out of the total, the ETA and the progress-bar metrics; during
+    validation, the batch out of the total. Also a line when training starts and ends.
+
+    Args:
+        every_s: seconds between two lines.
+    """
+
+    def __init__(self, every_s: float = 30.0) -> None:
+        self.every_s = every_s
+        self.started = self.last = 0.0
+        self.first_step, self.total = 0, math.inf
+
+    @staticmethod
+    def run_name(trainer: L.Trainer, pl_module: L.LightningModule) -> str:
+        logger = trainer.logger
+        if logger is None:
+            return type(pl_module).__name__
+        version = logger.version
+        return f"{logger.name}/{version if isinstance(version, str) else f'version_{version}'}"
+
+    def _due(self) -> bool:
+        return time.monotonic() - self.last >= self.every_s
+
+    def _print(self, trainer: L.Trainer, pl_module: L.LightningModule, what: str) -> None:
+        self.last = time.monotonic()
+        print(f"[{self.run_name(trainer, pl_module)}] {what}", file=sys.stderr, flush=True)
+
+    def _training(self, trainer: L.Trainer) -> str:
+        step, total = trainer.global_step, self.total
+        text = f"step {step}/{total if math.isfinite(total) else '?'} (epoch {trainer.current_epoch})"
+        done, elapsed = step - self.first_step, time.monotonic() - self.started
+        if done > 0 and math.isfinite(total):
+            text += f", ETA {_clock(elapsed / done * max(total - step, 0))}"
+        metrics = ", ".join(f"{k} {float(v):.4g}" for k, v in trainer.progress_bar_metrics.items())
+        return f"{text}, {_clock(elapsed)} elapsed" + (f", {metrics}" if metrics else "")
+
+    @rank_zero_only
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.started = time.monotonic()
+        self.first_step, self.total = trainer.global_step, float(trainer.estimated_stepping_batches)
+        self._print(trainer, pl_module, f"training started at {self._training(trainer)}")
+
+    @rank_zero_only
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        if self._due():
+            self._print(trainer, pl_module, self._training(trainer))
+
+    @rank_zero_only
+    def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
+                                batch_idx: int, dataloader_idx: int = 0) -> None:
+        if self._due():
+            totals = trainer.num_sanity_val_batches if trainer.sanity_checking else trainer.num_val_batches
+            total = totals[dataloader_idx] if dataloader_idx < len(totals) else "?"
+            self._print(trainer, pl_module, f"validation batch {batch_idx + 1}/{total}")
+
+    @rank_zero_only
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._print(trainer, pl_module, f"training ended at {self._training(trainer)}")
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss`` of a duration."""
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

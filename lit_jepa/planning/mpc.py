@@ -213,14 +213,16 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
     """Reset each env with its seed (one env per episode) and run ``budget`` closed-loop steps.
 
     Returns ``success`` ``(E, budget + 1)`` (the envs' ``is_success`` per step, step 0 = start), per-episode
-    ``final`` and ``any`` success, and ``plan_seconds`` (total time inside the planner; all episodes are planned
-    together). ``progress`` shows a bar of the steps with the current success rate on stderr.
+    ``final`` and ``any`` success, ``plan_seconds`` (total time inside the planner; all episodes are planned
+    together) and the ``start`` and ``reached`` images ``(E, H, W, 3)`` (first and last observation). ``progress``
+    shows a bar of the steps with the current success rate on stderr.
     """
     infos = [env.reset(seed=seed)[1] for env, seed in zip(envs, seeds, strict=True)]
     executed = [np.zeros(np.shape(env.action_space.low)) for env in envs]  # the dead-reckoned proprio
     ok = np.zeros((len(envs), budget + 1), bool)
     ok[:, 0] = [bool(info["is_success"]) for info in infos]
     plan_seconds = 0.0
+    start = np.stack([env.render() for env in envs])
     bar = tqdm(total=budget, desc="planning", unit="step", file=sys.stderr, disable=not progress)
     for step in range(budget):
         states = np.stack([info.get("proprio", done) for info, done in zip(infos, executed)])
@@ -236,8 +238,8 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
         bar.set_postfix(success=f"{ok[:, step + 1].mean():.2f}")
         bar.update()
     bar.close()
-    return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1),
-            "plan_seconds": plan_seconds, "budget": budget}
+    return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1), "plan_seconds": plan_seconds,
+            "budget": budget, "start": start, "reached": np.stack([env.render() for env in envs])}
 
 
 def summarise(result: dict) -> dict:
