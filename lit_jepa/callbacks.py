@@ -184,7 +184,7 @@ class StatusLine(L.Callback):
 
     def _training(self, trainer: L.Trainer) -> str:
         step, total = trainer.global_step, self.total
-        text = f"step {step}/{total if math.isfinite(total) else '?'} (epoch {trainer.current_epoch})"
+        text = f"step {step}/{int(total) if math.isfinite(total) else '?'} (epoch {trainer.current_epoch})"
         done, elapsed = step - self.first_step, time.monotonic() - self.started
         if done > 0 and math.isfinite(total):
             text += f", ETA {_clock(elapsed / done * max(total - step, 0))}"
