@@ -9,7 +9,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-LINE = "{desc}: {n_fmt}/{total_fmt} {unit} [{elapsed} elapsed, {remaining} left, {rate_fmt}]"
+LINE = "{desc}: {n_fmt}/{total_fmt} {unit} [{elapsed} elapsed, {remaining} left, {rate_fmt}{postfix}]"
 
 
 class LineWriter:

@@ -20,10 +20,10 @@ import time
 from collections import Counter
 
 import numpy as np
-from tqdm import tqdm
 
 from lit_jepa.data.datasets import AnnotationError, add_annotation_arguments, open_annotation, spec_from_arguments
 from lit_jepa.data.decode import READERS, REASONS, SampleError
+from lit_jepa.progress import progress_bar
 
 MAX_LISTED = 50
 
@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     readable: list[int] = []
     seconds: list[float] = []
     total_windows = 0
-    for i in tqdm(range(len(dataset)), desc=f"checking {a.path}", unit="entry", file=sys.stderr):
+    for i in progress_bar(len(dataset), f"checking {a.path}", "entry", iterable=range(len(dataset))):
         try:
             total_windows += _read_windows(dataset, i, a.windows, seconds)
             readable.append(i)

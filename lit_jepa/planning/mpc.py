@@ -7,7 +7,6 @@ read by the runner after each executed step and never fed back. Every planner pl
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,7 +14,6 @@ from typing import Literal, Protocol
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from lit_jepa.metrics import wilson
 from lit_jepa.planning.cem import CEMConfig
@@ -23,6 +21,7 @@ from lit_jepa.planning.energy import blur_levels, multiscale_l1_energy, proprio_
 from lit_jepa.planning.env import GoalEnv, Observation, SimulatableEnv
 from lit_jepa.planning.model import LatentWorldModel, check_ensemble
 from lit_jepa.planning.mppi import SOLVERS
+from lit_jepa.progress import progress_bar
 
 COSTS = ("final", "sum")
 
@@ -223,7 +222,7 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
     ok[:, 0] = [bool(info["is_success"]) for info in infos]
     plan_seconds = 0.0
     start = np.stack([env.render() for env in envs])
-    bar = tqdm(total=budget, desc="planning", unit="step", file=sys.stderr, disable=not progress)
+    bar = progress_bar(budget, "planning", "step", disable=not progress)
     for step in range(budget):
         states = np.stack([info.get("proprio", done) for info, done in zip(infos, executed)])
         obs = Observation(np.stack([env.render() for env in envs]), states)
