@@ -10,7 +10,8 @@ checks every import, lazy ones included):
 5. models: ``encoders`` (adapters to the frozen-encoder contract), ``hub``, ``checkpoint_io``,
    ``planning.env`` (the environment protocol);
 6. foundations: ``nn``, ``masks``, ``losses``, ``metrics``, ``monitors``, ``optim``, ``schedules``,
-   ``geometry``, ``objects``, ``atomic``, ``_keymap``, ``_warnings``, ``envs``.
+   ``geometry``, ``objects``, ``atomic``, ``_keymap``, ``_warnings``, ``envs``, ``pictures`` (TensorBoard
+   images), ``progress`` (bars and status lines), ``recipes`` (shipped recipes by name).
 """
 
 from lit_jepa._warnings import ignore_upstream_warnings

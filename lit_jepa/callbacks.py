@@ -26,8 +26,15 @@ PREDICTIONS = "val_predictions.npz"
 
 def masked_clip(clip: torch.Tensor, context: torch.Tensor | None, patch_size: int,
                 tubelet_size: int) -> torch.Tensor:
-    """Frames ``(3, T, H, W)`` in ``[0, 1]`` of a normalised clip ``(C, T, H, W)``: context tokens as they are,
-    target tokens (all others) tinted red and dimmed; ``context=None``: the plain frames."""
+    """Frames ``(3, T, H, W)`` in ``[0, 1]`` of a normalised clip: context tokens as they are, target tokens (all
+    others) tinted red and dimmed.
+
+    Args:
+        clip: the clip ``(C, T, H, W)``, ImageNet-normalised.
+        context: indices of the context tokens (``None``: the plain frames).
+        patch_size: the encoder's patch size.
+        tubelet_size: the encoder's tubelet size.
+    """
     C, T, H, W = clip.shape
     mean = torch.tensor(IMAGENET_MEAN, device=clip.device).view(3, 1, 1, 1)
     std = torch.tensor(IMAGENET_STD, device=clip.device).view(3, 1, 1, 1)
@@ -169,6 +176,7 @@ class StatusLine(L.Callback):
 
     @staticmethod
     def run_name(trainer: L.Trainer, pl_module: L.LightningModule) -> str:
+        """``<logger name>/<version>``, or the module's class without a logger."""
         logger = trainer.logger
         if logger is None:
             return type(pl_module).__name__
@@ -217,6 +225,10 @@ class StatusLine(L.Callback):
 
 
 def _clock(seconds: float) -> str:
-    """``h:mm:ss`` of a duration."""
+    """``h:mm:ss`` of a duration.
+
+    Args:
+        seconds: the duration.
+    """
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -20,7 +20,8 @@ LAYERS = [
     ("models", ["lit_jepa.encoders", "lit_jepa.hub", "lit_jepa.checkpoint_io", "lit_jepa.planning.env"]),
     ("foundations", ["lit_jepa.nn", "lit_jepa.masks", "lit_jepa.losses", "lit_jepa.metrics", "lit_jepa.monitors",
                      "lit_jepa.optim", "lit_jepa.schedules", "lit_jepa.geometry", "lit_jepa.objects",
-                     "lit_jepa.atomic", "lit_jepa._keymap", "lit_jepa._warnings", "lit_jepa.envs"]),
+                     "lit_jepa.atomic", "lit_jepa._keymap", "lit_jepa._warnings", "lit_jepa.envs",
+                     "lit_jepa.pictures", "lit_jepa.progress", "lit_jepa.recipes"]),
 ]
 
 
