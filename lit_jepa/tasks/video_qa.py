@@ -96,6 +96,7 @@ class VideoQA(L.LightningModule):
             if build_toy_lm and not Path(lm_path, "config.json").is_file():
                 build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
             self.lm, self.tokenizer = load_lm(lm_path)
+            self.lm.train(lm_tuning != "frozen")  # from_pretrained gives eval mode; a tuned LM trains in train mode
             self.encoder = task_encoder(encoder_ckpt, encoder, checkpoint_key, "VideoQA: encoder_ckpt or encoder",
                                         trust_checkpoint).requires_grad_(train_encoder)
         self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval
@@ -117,12 +118,15 @@ class VideoQA(L.LightningModule):
         self.scores: dict[str, QAScores] = {}
 
     def on_fit_start(self) -> None:
-        expect_eval_mode(None if self.hparams.train_encoder else self.encoder)
+        h = self.hparams
+        expect_eval_mode(None if h.train_encoder else self.encoder, self.lm if h.lm_tuning == "frozen" else None)
 
     def train(self, mode: bool = True) -> VideoQA:
         super().train(mode)
         if not self.hparams.train_encoder:
             self.encoder.eval()
+        if self.hparams.lm_tuning == "frozen":
+            self.lm.eval()
         return self
 
     # ------------------------------------------------------------------------------------------ forward
