@@ -2,7 +2,7 @@
 
 Writes its own test videos (h264 and mpeg4 where the bundled FFmpeg encodes them) into a temporary folder, reads
 random training clips through the dataset path (``CsvVideoList`` -> PyAV reader -> sampler, no spatial transform),
-prints a table naming the machine and writes ``benchmarks/results/decode_throughput.json``.
+prints a table naming the machine and writes ``decode_throughput.json`` to ``--out`` (default ``runs/benchmarks``).
 
     python benchmarks/decode_throughput.py [--videos 8] [--frames 128] [--seconds 10] [--workers 0]
 """
@@ -22,11 +22,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import command, machine, write_record  # noqa: E402
-from lit_jepa.data.datasets import CsvVideoList  # noqa: E402
-from lit_jepa.data.loader import collate_clips  # noqa: E402
-from lit_jepa.data.sampling import ClipSpec  # noqa: E402
+from lit_jepa.bench.common import add_out_argument, command, machine, write_record
+from lit_jepa.data.datasets import CsvVideoList
+from lit_jepa.data.loader import collate_clips
+from lit_jepa.data.sampling import ClipSpec
 
 CODECS = {"h264": "libx264", "mpeg4": "mpeg4"}
 
@@ -73,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=128, help="frames per video")
     p.add_argument("--seconds", type=float, default=10.0, help="measurement time per codec")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    add_out_argument(p)
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     where = {**machine(), "load_average_1min_at_start": round(os.getloadavg()[0], 2)}
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in rows.items():
         spread = "{} - {}".format(*r["clips_per_s_min_max"])
         print(f"{name:<8}{r['clips_per_s']:>10}{r['ms_per_clip']:>10}{spread:>18}{r['clips']:>8}")
-    print(f"written {write_record('decode_throughput', record)}")
+    print(f"written {write_record(a.out, 'decode_throughput', record)}")
     return 0
 
 

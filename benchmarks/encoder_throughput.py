@@ -16,13 +16,11 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import command, machine, sync, time_interleaved, write_record  # noqa: E402
-from lit_jepa import hub  # noqa: E402
+from lit_jepa import hub
+from lit_jepa.bench.common import add_out_argument, command, machine, sync, time_interleaved, write_record
 
 PRESETS = {
     # name: (hidden, depth, heads, patch, frames, size, batch)
@@ -119,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", default=["forward", "forward+backward"],
                         choices=["forward", "forward+backward"])
     parser.add_argument("--name", default="encoder_throughput", help="results/<name>.json")
+    add_out_argument(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['ratio_eager']:6.2f} {comp}")
         print(f"{r['preset']:12} max |lit_jepa - transformers| = {r['max_abs_diff']:.2e}"
               + (f"; compile error: {r['compile_error']}" if "compile_error" in r else ""))
-    print(f"record: {write_record(args.name, record)}")
+    print(f"record: {write_record(args.out, args.name, record)}")
     return 0
 
 

@@ -5,27 +5,24 @@ official notebooks plan), in the same process on the same weights.
     python benchmarks/plan_step.py [--episodes 16] [--samples 32] [--iterations 3] [--repeats 5]
 
 Toy sizes (ViT-tiny 64 px encoder, 96-wide 2-deep AC predictor on the 4 x 4 pooled grid, horizon 1), random
-weights (timing only). Writes ``benchmarks/results/plan_step.json``.
+weights (timing only). Writes ``plan_step.json`` to ``--out`` (default ``runs/benchmarks``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import command, machine, time_interleaved, write_record  # noqa: E402
-from benchmarks.toy_planning import TOY_CEM  # noqa: E402
-from lit_jepa.nn import VisionTransformer  # noqa: E402
-from lit_jepa.nn.ac_predictor import ACPredictor  # noqa: E402
-from lit_jepa.planning.cem import CEMConfig  # noqa: E402
-from lit_jepa.planning.env import Observation  # noqa: E402
-from lit_jepa.planning.model import LatentWorldModel  # noqa: E402
-from lit_jepa.planning.mpc import LatentPlanner  # noqa: E402
+from lit_jepa.bench.common import add_out_argument, command, machine, time_interleaved, write_record
+from lit_jepa.bench.planning import TOY_CEM
+from lit_jepa.nn import VisionTransformer
+from lit_jepa.nn.ac_predictor import ACPredictor
+from lit_jepa.planning.cem import CEMConfig
+from lit_jepa.planning.env import Observation
+from lit_jepa.planning.model import LatentWorldModel
+from lit_jepa.planning.mpc import LatentPlanner
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--iterations", type=int, default=3)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    add_out_argument(p)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -61,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
               "seconds_per_env_step": {k: round(v, 5) for k, v in per_step.items()},
               "speedup_ratio": round(secs["per_episode"] / secs["batched"], 2)}
     print(f"plan s/env-step: batched {per_step['batched']:.4f}, per episode {per_step['per_episode']:.4f}; "
-          f"ratio {record['speedup_ratio']}x -> {write_record('plan_step', record)}")
+          f"ratio {record['speedup_ratio']}x -> {write_record(a.out, 'plan_step', record)}")
 
 
 if __name__ == "__main__":

@@ -15,17 +15,15 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import lightning as L
 import torch
 from torch.utils.data import Dataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import command, machine, sync, write_record  # noqa: E402
-from lit_jepa.data.datamodule import ClipDataModule  # noqa: E402
-from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor  # noqa: E402
-from lit_jepa.tasks import JepaPretrain  # noqa: E402
+from lit_jepa.bench.common import add_out_argument, command, machine, sync, write_record
+from lit_jepa.data.datamodule import ClipDataModule
+from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
+from lit_jepa.tasks import JepaPretrain
 
 PRESETS = {  # encoder (dim, depth, heads, patch), predictor (dim, depth, heads), frames, size, batch
     "toy": ((192, 6, 3, 8), (96, 4, 3), 16, 64, 8),
@@ -67,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="32-true")
     parser.add_argument("--checkpointing", action="store_true", help="activation checkpointing")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    add_out_argument(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     (dim, depth, heads, patch), (pdim, pdepth, pheads), frames, size, batch = PRESETS[args.preset]
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.preset}: {batch} x {frames} x {size}px on {args.device} ({args.precision}): "
           f"{step:.3f} s/step, {batch / step:.1f} clips/s  [{record['machine'].get('cpu_model', '')}, "
           f"{record['machine'].get('gpu', str(os.cpu_count()) + ' cores')}]")
-    print(f"record: {write_record('pretrain_step_' + args.preset + '_' + args.device, record)}")
+    print(f"record: {write_record(args.out, 'pretrain_step_' + args.preset + '_' + args.device, record)}")
     return 0
 
 

@@ -4,7 +4,7 @@ included: the cache folder starts empty), with the per-head validation top-1 of 
 
     OMP_NUM_THREADS=1 python benchmarks/probe_cache.py [--num 64 --num-val 32 --epochs 20]
 
-Writes ``benchmarks/results/probe_cache.json``.
+Writes ``probe_cache.json`` to ``--out`` (default ``runs/benchmarks``).
 """
 
 from __future__ import annotations
@@ -12,29 +12,26 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 import yaml
+from lit_jepa.recipes import resolve
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lit_jepa.bench.common import add_out_argument, command, machine, write_record
+from lit_jepa.cli import main as cli_main
 
-from benchmarks.common import command, machine, write_record  # noqa: E402
-from benchmarks.toy_probes import ENCODER, ensure_encoder  # noqa: E402
-from lit_jepa.cli import main as cli_main  # noqa: E402
-
-RECIPE = "recipes/toy/probe-motion-vitt-64px-16f.yaml"
+RECIPE = "toy/probe-motion-vitt-64px-16f"
 OFFICIAL_GRID = {"lrs": [5e-3, 3e-3, 1e-3, 3e-4, 1e-4], "weight_decays": [0.01, 0.1, 0.4, 0.8]}
 
 
 def configs(a: argparse.Namespace, cache_dir: str) -> dict[str, dict]:
     """The cached recipe and its uncached twin (the wrapped DataModule used directly)."""
-    cfg = yaml.safe_load(Path(RECIPE).read_text())
+    cfg = yaml.safe_load(resolve(RECIPE).read_text())
     cfg["trainer"].update(max_epochs=a.epochs, enable_progress_bar=False)
-    cfg["model"]["init_args"].update(encoder_ckpt=str(ENCODER), **OFFICIAL_GRID)
+    cfg["model"]["init_args"].update(encoder_ckpt=a.encoder, **OFFICIAL_GRID)
     cfg["data"]["init_args"].update(cache_dir=cache_dir, dtype=a.dtype)
     cfg["data"]["init_args"]["data"]["init_args"].update(num=a.num, num_val=a.num_val)
     uncached = {**cfg, "data": cfg["data"]["init_args"]["data"]}
@@ -57,9 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--num-val", type=int, default=32, help="validation clips")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--dtype", default="float32", choices=["float16", "float32"], help="cache storage")
+    parser.add_argument("--encoder", help="the frozen encoder, an official-layout export (default: the recipe's "
+                                          "architecture at random initialisation; the timing does not depend on it)")
+    add_out_argument(parser)
     a = parser.parse_args(argv)
     torch.set_num_threads(1)
-    ensure_encoder()
     folder = Path(tempfile.mkdtemp(prefix="probe_cache_"))
     results, walls = {}, {}
     for name, cfg in configs(a, str(folder / "cache")).items():
@@ -69,13 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     diff = max(abs(u - c) for u, c in zip(heads["uncached"], heads["cached"]))
     speedup = walls["uncached"] / walls["cached"]
     record = {"benchmark": "probe_cache", "command": command(__file__, argv), "machine": machine(),
-              "recipe": RECIPE, "settings": {**vars(a), "heads": 20, "encoder_ckpt": str(ENCODER)},
+              "recipe": RECIPE, "settings": {**vars(a), "out": str(a.out), "heads": 20},
               "wall_s": {k: round(v, 1) for k, v in walls.items()}, "speedup_ratio": round(speedup, 2),
               "goal_speedup": 5.0,
               "met": speedup >= 5.0, "best_top1": {k: r["metrics"]["top1"] for k, r in results.items()},
               "per_head_top1": heads, "max_abs_head_top1_diff": diff}
     print(f"speed-up {speedup:.2f}x (goal 5x); max per-head top-1 difference {diff:.4f}")
-    print(f"wrote {write_record('probe_cache', record)}")
+    print(f"wrote {write_record(a.out, 'probe_cache', record)}")
     shutil.rmtree(folder)
 
 

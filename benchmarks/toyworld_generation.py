@@ -1,7 +1,7 @@
 """ToyWorld generation speed on one core: frames/s per task, rendering only and rendering + MP4 writing.
 
-Run ``python benchmarks/toyworld_generation.py [--num N]``; prints a table and the
-machine, and writes ``benchmarks/results/toyworld_generation.json``. numpy and torch run on one thread.
+Run ``python benchmarks/toyworld_generation.py [--num N]``; prints a table and the machine, and writes
+``toyworld_generation.json`` to ``--out`` (default ``runs/benchmarks``). numpy and torch run on one thread.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from pathlib import Path  # noqa: E402
 
 import torch  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import command, machine, write_record  # noqa: E402
+from lit_jepa.bench.common import add_out_argument, command, machine, write_record  # noqa: E402
 from lit_jepa.data.toyworld import ToyAnticipation, ToyClips, ToyTrajectories, generate  # noqa: E402
 from lit_jepa.data.toyworld.memory import CLIP_TASKS  # noqa: E402
 from lit_jepa.data.toyworld.tasks.anticipation import AnticipationTask  # noqa: E402
@@ -62,6 +61,7 @@ def _memory_samples(task: str, num: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num", type=int, default=48, help="videos per task (anticipation: a quarter)")
+    add_out_argument(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     where = machine()
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['memory_samples_per_s']:>18}")
     record = {"benchmark": "toyworld_generation", "command": command(__file__, argv), "resolution": 64,
               "threads": 1, "machine": where, "tasks": rows}
-    print(f"record: {write_record('toyworld_generation', record)}")
+    print(f"record: {write_record(args.out, 'toyworld_generation', record)}")
     return 0
 
 

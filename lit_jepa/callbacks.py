@@ -86,9 +86,12 @@ class MaskVisualizer(L.Callback):
 
 
 class ExportOfficial(L.Callback):
-    """At the end of training, write the encoder, target encoder and predictor in the official ``.pt`` layout
-    (``<log dir>/export/vjepa2.pt`` unless ``path`` is given), loadable by ``lit_jepa.hub`` and the official
-    code."""
+    """At the end of training, write the encoder, target encoder and predictor in the official ``.pt`` layout,
+    loadable by ``lit_jepa.hub`` and the official code.
+
+    Args:
+        path: the file written (default: ``<log dir>/export/vjepa2.pt``).
+    """
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path

@@ -106,7 +106,7 @@ def read_error(path: PathLike, err: Exception) -> CheckpointReadError:
         return UnsafeCheckpointError(
             f"{path}: refused to load: it needs the Python object {refused.group(1)}, which the safe "
             "loader torch.load(weights_only=True) does not allow (unpickling it could run code). If you trust this "
-            "file, pass trust_checkpoint=True (lit-jepa plan: --trust-checkpoint)")
+            "file, pass trust_checkpoint=True (lit-jepa plan: --trust_checkpoint)")
     # torch's own first line suggests weights_only=False; the unpickler's reason follows "WeightsUnpickler error:"
     text = str(err).split("WeightsUnpickler error:")[-1].strip()
     detail = text.splitlines()[0] if text else type(err).__name__

@@ -51,7 +51,7 @@ def test_data_commands_dispatch(capsys):
         main(["data", "toyworld", "--help"])
     assert done.value.code == 0 and "--task" in capsys.readouterr().out
     assert main(["nonsense"]) == 2
-    assert "usage: lit-jepa" in capsys.readouterr().err
+    assert "lit-jepa: error: unknown command 'nonsense'; the commands: fit, " in capsys.readouterr().err
 
 
 def test_linked_arguments_follow_the_data_and_the_encoder():

@@ -15,10 +15,10 @@ import torch
 
 from lit_jepa import hub
 from lit_jepa.checkpoint_io import AtomicCheckpointIO
+from lit_jepa.cli import dispatch
 from lit_jepa.masks.multiblock import MaskSpec
 from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
 from lit_jepa.nn.ac_predictor import ACPredictor
-from lit_jepa.planning.cli import main as plan_main
 from lit_jepa.tasks import AttentiveProbe, JepaPretrain, VideoQA
 from lit_jepa.tasks.world_model import ACWorldModel
 
@@ -116,13 +116,13 @@ def test_plan_cli(tmp_path, marker):
                   tmp_path / "wm.pt", marker)
     out = tmp_path / "plan.json"
     args = ["--checkpoint", str(path), "--env", "tabletop", "--episodes", "1", "--budget", "1", "--samples", "4",
-            "--iterations", "1", "--elites", "2", "--landscape-trajectories", "1", "--device", "cpu",
+            "--iterations", "1", "--elites", "2", "--landscape_trajectories", "1", "--device", "cpu",
             "--out", str(out), "--logdir", str(tmp_path / "tb")]
     with pytest.raises(hub.UnsafeCheckpointError) as err:
-        plan_main(args)
+        dispatch(["plan", *args])
     refused(marker, path, err.value)
     assert not out.exists()
-    assert plan_main([*args, "--trust-checkpoint"]) == 0
+    assert dispatch(["plan", *args, "--trust_checkpoint"]) == 0
     assert marker.exists() and json.loads(out.read_text())["episodes"] == 1
 
 

@@ -30,11 +30,15 @@ class ClipDataModule(L.LightningDataModule):
     """Unlabelled clips (pretraining) and the base of every flavour.
 
     Args:
-        train_dataset, val_dataset, test_dataset: datasets per stage (``None``: no such loader).
+        train_dataset: the training dataset (``None``: no training loader).
+        val_dataset: the validation dataset (``None``: no validation loader).
+        test_dataset: the test dataset (``None``: no test loader).
         batch_size: per-device batch size.
         num_workers: loader worker processes.
         seed: seed of the epoch order (datasets carry their own sample seed).
         drop_last: drop the last incomplete training batch.
+        pin_memory: pin the batches in page-locked memory (faster copies to a GPU).
+        persistent_workers: keep the worker processes alive between epochs.
         batch_transform: the device-side stage (default: normalisation only).
     """
 
@@ -139,7 +143,11 @@ class TrajectoryDataModule(ClipDataModule):
 
 class SkippedSamplesReport(L.Callback):
     """At each train/validation epoch end: log ``data/skipped_<stage>`` and warn with the skipped files and
-    reasons (the first ``max_listed``)."""
+    reasons.
+
+    Args:
+        max_listed: skipped files listed per warning (the first ones).
+    """
 
     def __init__(self, max_listed: int = 20) -> None:
         self.max_listed = max_listed

@@ -2,8 +2,9 @@
 which fail and why.
 
 The format is inferred from the file when ``--format`` is omitted (the official CSV list by default). By default every
-clip window training or evaluation can place in each entry under the clip spec (``--frames``, ``--frame-step`` or
-``--fps``, ``--segments``) is read, each as its own seek and decode, as a training draw would; ``--windows ends``
+clip window training or evaluation can place in each entry under the clip spec (``--spec.frames_per_clip``,
+``--spec.frame_step`` or ``--spec.fps``, ``--spec.num_segments``: the ``spec`` of a recipe's dataset) is read, each
+as its own seek and decode, as a training draw would; ``--windows ends``
 reads only the first, the centred and the last one. The cost per window is reported (with the whole scan's estimate
 under ``--windows ends``). Failures are grouped by reason (missing, unreadable header, corrupt, too short for the clip
 spec) and listed with the first failing window (the first 50, then a count). Exit status 0 once the scan completed,
@@ -13,16 +14,17 @@ entry's evaluation sample.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
 from collections import Counter
+from typing import Literal
 
 import numpy as np
 
-from lit_jepa.data.datasets import AnnotationError, add_annotation_arguments, open_annotation, spec_from_arguments
-from lit_jepa.data.decode import READERS, REASONS, SampleError
+from lit_jepa.data.datasets import AnnotationError, open_annotation
+from lit_jepa.data.decode import REASONS, SampleError
+from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.progress import progress_bar
 
 MAX_LISTED = 50
@@ -53,18 +55,23 @@ def _read_windows(dataset, index: int, which: str, seconds: list[float]) -> int:
     return len(windows)
 
 
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lit-jepa data check", description=__doc__.split("\n\n")[0])
-    p.add_argument("path", help="annotation file (or image folder)")
-    add_annotation_arguments(p)
-    p.add_argument("--reader", default="pyav", choices=sorted(READERS), help="video reader")
-    p.add_argument("--windows", default="all", choices=("all", "ends"),
-                   help="clip windows read per entry: every one training can place, or the first, centred and last")
-    p.add_argument("--clip", action="store_true", help="print the frame indices and shapes of one sample")
-    a = p.parse_args(argv)
+def check(path: str, format: str | None = None, video_root: str | None = None, spec: ClipSpec | None = None,
+          reader: str = "pyav", windows: Literal["all", "ends"] = "all", clip: bool = False) -> int:
+    """``lit-jepa data check``: read every entry of an annotation file as training would (module docstring).
+
+    Args:
+        path: annotation file (or image folder).
+        format: annotation format (csv, ssv2, diving48, ek100, droid, image_folder; default: inferred).
+        video_root: folder relative video paths are resolved against.
+        spec: the clip spec, as a recipe's dataset takes it (default: 16 frames, frame step 4, one segment and view).
+        reader: video reader (:data:`lit_jepa.data.decode.READERS`).
+        windows: clip windows read per entry: every one training can place (``all``), or the first, centred and
+            last (``ends``).
+        clip: print the frame indices and shapes of one sample.
+    """
     try:
-        spec = spec_from_arguments(a)
-        dataset = open_annotation(a.path, a.format, spec=spec, video_root=a.video_root, train=False, reader=a.reader)
+        dataset = open_annotation(path, format, spec=spec or ClipSpec(), video_root=video_root, train=False,
+                                  reader=reader)
     except (AnnotationError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -72,19 +79,19 @@ def main(argv: list[str]) -> int:
     readable: list[int] = []
     seconds: list[float] = []
     total_windows = 0
-    for i in progress_bar(len(dataset), f"checking {a.path}", "entry", iterable=range(len(dataset))):
+    for i in progress_bar(len(dataset), f"checking {path}", "entry", iterable=range(len(dataset))):
         try:
-            total_windows += _read_windows(dataset, i, a.windows, seconds)
+            total_windows += _read_windows(dataset, i, windows, seconds)
             readable.append(i)
         except SampleError as e:
             failed.append((dataset.entries[i].source, e))
     n = len(dataset)
-    print(f"{a.path} ({type(dataset).__name__}, {n} entries): {n - len(failed)} readable, {len(failed)} failed")
+    print(f"{path} ({type(dataset).__name__}, {n} entries): {n - len(failed)} readable, {len(failed)} failed")
     if seconds:
         per_window = statistics.median(seconds)
-        line = (f"  {len(seconds)} clip windows read ({a.windows}): {1000 * per_window:.1f} ms per window (median), "
+        line = (f"  {len(seconds)} clip windows read ({windows}): {1000 * per_window:.1f} ms per window (median), "
                 f"{sum(seconds):.1f} s in all")
-        if a.windows == "ends":
+        if windows == "ends":
             line += f"; all {total_windows} windows of the readable entries: about {per_window * total_windows:.0f} s"
         print(line)
     counts = Counter(e.reason for _, e in failed)
@@ -95,7 +102,7 @@ def main(argv: list[str]) -> int:
         print(f"  {source}: {e}")
     if len(failed) > MAX_LISTED:
         print(f"  ... and {len(failed) - MAX_LISTED} more")
-    if a.clip:
+    if clip:
         example = dataset.load(readable[0], None) if readable else None
         print("one sample:\n" + _describe(example) if example else "one sample: none is readable")
     return 0

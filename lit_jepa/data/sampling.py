@@ -25,7 +25,18 @@ from lit_jepa.data.decode import TOO_SHORT, SampleError
 @dataclass
 class ClipSpec:
     """Temporal sampling of one sample: ``num_segments`` clips of ``frames_per_clip`` frames, each seen in
-    ``num_views`` spatial views. Set exactly one of ``frame_step`` and ``fps``."""
+    ``num_views`` spatial views. Set exactly one of ``frame_step`` and ``fps``.
+
+    Args:
+        frames_per_clip: frames of each clip.
+        frame_step: decoded frames between two clip frames (``null`` when ``fps`` is set).
+        fps: target frame rate instead of ``frame_step``; the stride follows each video's rate.
+        num_segments: clips per sample, spread over the video (the official ``num_segments``).
+        num_views: spatial views of each clip (the transform makes them).
+        random_eval_placement: place evaluation clips at random, as the official validation does, instead of
+            centred.
+        pad_short: repeat the last frame of a range shorter than one clip instead of raising "too short".
+    """
 
     frames_per_clip: int = 16
     frame_step: int | None = 4

@@ -11,16 +11,16 @@ Entries that fail are skipped and listed. :class:`StreamingClips` reads the chun
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from lit_jepa.data.datasets import VideoClipDataset, add_annotation_arguments, open_annotation, spec_from_arguments
+from lit_jepa.data.datasets import VideoClipDataset, open_annotation
 from lit_jepa.data.decode import SampleError
 from lit_jepa.data.loader import collate_clips
+from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ShortSideResize
 from lit_jepa.progress import progress_bar
 
@@ -108,22 +108,26 @@ class StreamingClipLoader(StreamingDataLoader):
             yield batch
 
 
-def main(argv: list[str]) -> int:
-    """``lit-jepa data materialize``: see the module docstring."""
-    p = argparse.ArgumentParser(prog="lit-jepa data materialize", description=__doc__.split("\n\n")[0])
-    p.add_argument("annotation", help="annotation file (or image folder)")
-    p.add_argument("output_dir", help="litdata output folder (overwritten)")
-    add_annotation_arguments(p)
-    p.add_argument("--size", type=int, default=256, help="short side resize and square crop size")
-    p.add_argument("--train", action="store_true", help="seeded random clip placement instead of centred")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=0, help="decoding worker processes")
-    a = p.parse_args(argv)
-    spec = spec_from_arguments(a)
-    dataset = open_annotation(a.annotation, a.format, spec=spec, transform=ShortSideResize(a.size),
-                              video_root=a.video_root, train=a.train, seed=a.seed)
-    written, failures = materialize(dataset, a.output_dir, a.workers)
-    print(f"{written} of {len(dataset)} samples written to {os.path.abspath(a.output_dir)}; {len(failures)} skipped")
+def materialize_annotation(annotation: str, output_dir: str, format: str | None = None, video_root: str | None = None,
+                           spec: ClipSpec | None = None, size: int = 256, train: bool = False, seed: int = 0,
+                           workers: int = 0) -> int:
+    """``lit-jepa data materialize``: decode an annotation file's clips into litdata chunks (module docstring).
+
+    Args:
+        annotation: annotation file (or image folder).
+        output_dir: litdata output folder (new or empty).
+        format: annotation format (csv, ssv2, diving48, ek100, droid, image_folder; default: inferred).
+        video_root: folder relative video paths are resolved against.
+        spec: the clip spec, as a recipe's dataset takes it (default: 16 frames, frame step 4, one segment and view).
+        size: short side resize and square crop size.
+        train: seeded random clip placement instead of centred.
+        seed: seed of the random clip placement.
+        workers: decoding worker processes.
+    """
+    dataset = open_annotation(annotation, format, spec=spec or ClipSpec(), transform=ShortSideResize(size),
+                              video_root=video_root, train=train, seed=seed)
+    written, failures = materialize(dataset, output_dir, workers)
+    print(f"{written} of {len(dataset)} samples written to {os.path.abspath(output_dir)}; {len(failures)} skipped")
     for failure in failures:
         print(f"  {failure}")
     return 0

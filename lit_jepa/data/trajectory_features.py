@@ -67,8 +67,10 @@ class FeatureDataModule(L.LightningDataModule):
         source: a DataModule whose ``datasets["train"]`` / ``["val"]`` return whole trajectories (e.g.
             ``ToyWorldDataModule(task="tabletop", spec={frames_per_clip: 51, frame_step: 1})`` or DROID).
             They are encoded once, with the LightningModule's frozen encoder, when a loader is first asked for.
-        frames: frames per training clip (official 8); frame_step: trajectory frames between clip frames (one
-            model step; DINO-WM's frameskip, 1 = every frame); batch_size, num_workers: loaders of the windows.
+        frames: frames per training clip (official 8).
+        frame_step: trajectory frames between clip frames (one model step; DINO-WM's frameskip, 1 = every frame).
+        batch_size: clips per batch.
+        num_workers: loader worker processes.
     """
 
     def __init__(self, source: L.LightningDataModule, frames: int = 8, frame_step: int = 1, batch_size: int = 8,

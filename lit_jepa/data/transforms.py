@@ -46,7 +46,13 @@ class ClipTransform(ABC):
 
 class RandAugment:
     """RandAugment-style colour and geometry ops (timm ``rand-m{magnitude}-n{num_ops}-mstd{magnitude_std}``),
-    one draw per clip applied identically to every frame of float ``(T, C, H, W)`` in ``[0, 1]``."""
+    one draw per clip applied identically to every frame of float ``(T, C, H, W)`` in ``[0, 1]``.
+
+    Args:
+        num_ops: ops applied per clip.
+        magnitude: mean strength of each op (timm's scale, 0 to 10).
+        magnitude_std: standard deviation of the strength drawn per op.
+    """
 
     OPS = ("identity", "autocontrast", "equalize", "rotate", "solarize", "color", "posterize", "contrast",
            "brightness", "sharpness", "shear_x", "shear_y", "translate_x", "translate_y")
@@ -118,8 +124,16 @@ def random_resized_box(
 
 
 class RandomResizedCrop(ClipTransform):
-    """Training views: an independent random resized crop (then an optional horizontal flip with probability
-    ``hflip`` and optional RandAugment) per view. V-JEPA 2 pretraining flips (0.5); the probes do not (0)."""
+    """Training views: an independent random resized crop (then an optional horizontal flip and optional
+    RandAugment) per view.
+
+    Args:
+        size: output frame size in pixels (square).
+        scale: range of the crop's area as a fraction of the frame's.
+        ratio: range of the crop's aspect ratio.
+        rand_augment: RandAugment applied after the crop (``None``: none).
+        hflip: probability of a horizontal flip (V-JEPA 2 pretraining: 0.5; the probes: 0).
+    """
 
     def __init__(
         self,
@@ -149,8 +163,13 @@ class RandomResizedCrop(ClipTransform):
 
 
 class ShortSideResize(ClipTransform):
-    """Evaluation views: resize the short side to ``short_side`` (default ``size``), then ``num_views`` square crops
-    of ``size`` evenly spaced along the long side (1 view: the centre crop)."""
+    """Evaluation views: resize the short side, then ``num_views`` square crops evenly spaced along the long side
+    (1 view: the centre crop).
+
+    Args:
+        size: size of the square crops in pixels.
+        short_side: the short side after resizing (default: ``size``).
+    """
 
     def __init__(self, size: int = 224, short_side: int | None = None) -> None:
         self.size, self.short_side = size, short_side or size
@@ -183,6 +202,14 @@ class BatchTransform(nn.Module):
     In training, ``crop_size`` enables the kornia random resized crop (the GPU path; the dataset then only resizes
     to a fixed load size), ``rand_augment`` runs RandAugment per clip and ``erase_prob`` applies random erasing.
     In evaluation only the conversion and normalisation run.
+
+    Args:
+        crop_size: output size of the training random resized crop (``None``: no crop on the device).
+        scale: range of the crop's area as a fraction of the frame's.
+        ratio: range of the crop's aspect ratio.
+        rand_augment: RandAugment per training clip (``None``: none).
+        erase_prob: probability of random erasing per training clip.
+        seed: seed of the device-side random draws.
     """
 
     def __init__(

@@ -32,10 +32,19 @@ class ACPredictor(nn.Module):
     ``(B, T * H * W, D_enc)`` predictions for frames ``1 .. T``.
 
     Args:
-        img_size, patch_size: frame grid (tokens per frame = ``(img_size // patch_size) ** 2``).
-        embed_dim: encoder width; predictor_embed_dim, depth, num_heads, mlp_ratio: predictor shape.
+        img_size: frame size of the token grid (tokens per frame = ``(img_size // patch_size) ** 2``).
+        patch_size: spatial patch size of that grid.
+        embed_dim: encoder width (the predictor's input and output).
+        predictor_embed_dim: width of the predictor's tokens.
+        depth: predictor blocks.
+        num_heads: attention heads per block.
+        mlp_ratio: hidden width of each block's MLP relative to ``predictor_embed_dim``.
+        qkv_bias: learn biases in the query, key and value projections.
+        norm_eps: epsilon of the layer norms.
         action_dim: action and state size (7 for DROID: xyz, Euler xyz, gripper); extrinsics have one less.
         use_extrinsics: add a camera-extrinsics token per step (the released model does not).
+        use_activation_checkpointing: recompute each block in the backward pass to save memory.
+        init_std: standard deviation of the truncated-normal initialisation.
         residual: predict the change of each frame token (the output adds the input tokens, and the output
             projection starts at zero, so an untrained predictor copies the last frame). Not in V-JEPA 2-AC; it
             makes small world models learn action effects within CPU-sized budgets.

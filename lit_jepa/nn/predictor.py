@@ -28,10 +28,21 @@ class VisionTransformerPredictor(nn.Module):
     the official code, unless ``grid_hw`` gives the input's ``(H, W)`` patch grid (any resolution or shape).
 
     Args:
-        img_size, patch_size: the square grid used to decode token positions.
-        num_frames, tubelet_size: nominal clip length (``num_patches``).
-        embed_dim: encoder width; predictor_embed_dim, depth, num_heads, mlp_ratio: predictor shape.
-        num_mask_tokens: released checkpoints carry 10; ``zero_init_mask_tokens`` as in the official recipe.
+        img_size: frame size of the square grid used to decode token positions.
+        patch_size: spatial patch size of that grid.
+        num_frames: nominal clip length (``num_patches``).
+        tubelet_size: temporal tubelet size in frames.
+        embed_dim: encoder width (the predictor's input and output).
+        predictor_embed_dim: width of the predictor's tokens.
+        depth: predictor blocks.
+        num_heads: attention heads per block.
+        mlp_ratio: hidden width of each block's MLP relative to ``predictor_embed_dim``.
+        qkv_bias: learn biases in the query, key and value projections.
+        norm_eps: epsilon of the layer norms.
+        num_mask_tokens: learned mask tokens, one per mask generator (released checkpoints carry 10).
+        zero_init_mask_tokens: start the mask tokens at zero, as the official recipe.
+        use_activation_checkpointing: recompute each block in the backward pass to save memory.
+        init_std: standard deviation of the truncated-normal initialisation.
     """
 
     def __init__(self, img_size: int = 256, patch_size: int = 16, num_frames: int = 16, tubelet_size: int = 2,

@@ -58,9 +58,17 @@ class VisionTransformer(FrozenEncoder):
     kept tokens keep their original (t, h, w) RoPE positions.
 
     Args:
-        img_size, num_frames: nominal input size (documentation and ``num_patches``; inputs may differ).
-        patch_size, tubelet_size: spatial patch and temporal tubelet sizes.
-        embed_dim, depth, num_heads, mlp_ratio, qkv_bias, norm_eps: transformer shape.
+        img_size: nominal frame size (documentation and ``num_patches``; inputs may differ).
+        num_frames: nominal clip length (documentation and ``num_patches``; inputs may differ).
+        patch_size: spatial patch size in pixels.
+        tubelet_size: temporal tubelet size in frames.
+        in_chans: input channels.
+        embed_dim: token width.
+        depth: transformer blocks.
+        num_heads: attention heads per block.
+        mlp_ratio: hidden width of each block's MLP relative to ``embed_dim``.
+        qkv_bias: learn biases in the query, key and value projections.
+        norm_eps: epsilon of the layer norms.
         out_layers: default block indices for multi-level outputs (``None``: last layer only).
         use_activation_checkpointing: recompute each block in the backward pass to save memory.
         init_std: standard deviation of the truncated-normal initialisation.

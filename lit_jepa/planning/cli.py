@@ -2,12 +2,13 @@
 
     lit-jepa plan --checkpoint model.pt --env tabletop --task reach --episodes 50 --budget 25 --out plan.json
     lit-jepa plan --checkpoint model.pt --env two_rooms --solver mppi --cost sum --budget 200 --out plan.json
-    lit-jepa plan --checkpoint model.pt --env my_package.envs:MyEnv --env-arg size=64 --out plan.json
-    lit-jepa plan --checkpoint model.pt --goal-npz franka_example_traj.npz --out plan.json
-    lit-jepa plan --checkpoint a.pt b.pt c.pt --env tabletop --task reach --out plan.json   # an ensemble
+    lit-jepa plan --checkpoint model.pt --env my_package.envs:MyEnv --env_kwargs.size 64 --out plan.json
+    lit-jepa plan --checkpoint model.pt --goal_npz franka_example_traj.npz --out plan.json
+    lit-jepa plan --checkpoint [a.pt,b.pt,c.pt] --env tabletop --task reach --out plan.json   # an ensemble
+    lit-jepa plan --config plan.yaml                  # the same keys (:class:`PlanConfig`); --print_config writes one
 
 Env mode runs closed-loop MPC in a goal-image environment (:mod:`lit_jepa.planning.env`: a built-in name, a
-registered gymnasium id or ``module:Class``; episode ``i`` resets with seed ``--seed + i``; success at the end of the
+registered gymnasium id or ``module:Class``; episode ``i`` resets with seed ``seed + i``; success at the end of the
 budget and at any time, Wilson 95 % intervals); the action bounds come from the env's ``action_space``. Goal mode
 (an npz with ``observations`` ``(1, T, H, W, 3)`` uint8 and ``states`` ``(1, T, 7)``, the official
 ``franka_example_traj.npz`` layout) plans one action from frame 0 toward the last frame. Both write a results
@@ -20,11 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 import torch
-import yaml
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_jepa.atomic import atomic_write_json
@@ -35,71 +36,108 @@ from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.env import action_bounds, draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape, heatmap
 from lit_jepa.planning.model import LatentWorldModel, resize_frames
-from lit_jepa.planning.mpc import COSTS, LatentPlanner, check_coarse_to_fine, run_mpc, summarise
-from lit_jepa.planning.mppi import SOLVERS, MPPIConfig
+from lit_jepa.planning.mpc import LatentPlanner, check_coarse_to_fine, run_mpc, summarise
+from lit_jepa.planning.mppi import MPPIConfig
 
 DROID_SCALE = (0.05, 0.05, 0.05, 1.0, 1.0, 1.0, 0.75)
 DROID_FREE_DIMS = (0, 1, 2, 6)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lit-jepa plan", description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", required=True, nargs="+",
-                   help="export or Lightning checkpoint with encoder + AC predictor; several (one encoder, "
-                        "different predictors) plan as an ensemble with the mean of their energies; the landscape "
-                        "uses the first")
-    p.add_argument("--trust-checkpoint", action="store_true",
-                   help="load pickled checkpoints with weights_only=False, which lets the file run code: only for "
-                        "files you trust (files lit_jepa writes and official releases never need it)")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--env", help="plan in an environment: tabletop, two_rooms, a registered gymnasium id or "
-                     "module:Class (lit_jepa.planning.env)")
-    src.add_argument("--goal-npz", help="plan toward the last frame of a recorded trajectory")
-    p.add_argument("--task", help="the env's task keyword (tabletop: reach, push, pick_place; default: the env's)")
-    p.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="keyword argument of the env (value parsed as YAML); repeatable")
-    p.add_argument("--episodes", type=int, default=50)
-    p.add_argument("--budget", type=int, default=25, help="environment steps per episode")
-    p.add_argument("--seed", type=int, default=1_000_000, help="first goal seed (held out from training data)")
-    p.add_argument("--solver", choices=sorted(SOLVERS), default="cem")
-    p.add_argument("--temperature", type=float, default=0.1, help="MPPI elite-weight temperature (units of the "
-                   "elites' energy range)")
-    p.add_argument("--cost", choices=COSTS, default="final", help="energy of the final imagined frame or the sum "
-                   "over all imagined frames (env mode)")
-    p.add_argument("--samples", type=int, default=32)
-    p.add_argument("--iterations", type=int, default=3)
-    p.add_argument("--elites", type=int, default=6)
-    p.add_argument("--horizon", type=int, default=1, help="model steps planned (env mode: shrunk to the budget left)")
-    p.add_argument("--frame-step", type=int, default=1,
-                   help="environment steps per model step (the world model's training frame_step; env mode)")
-    p.add_argument("--replan-every", type=int,
-                   help="environment steps between CEM replans, 1..frame-step (default: frame-step, once per model "
-                        "step; env mode)")
-    p.add_argument("--momentum-mean", type=float, default=0.15)
-    p.add_argument("--momentum-std", type=float, default=0.15)
-    p.add_argument("--bound", type=float, default=1.0, help="action bound in normalised units")
-    p.add_argument("--bound-kind", choices=["box", "l1"], default="box")
-    p.add_argument("--scale", type=float, nargs="+",
-                   help="physical units per normalised unit, per action dimension (goal mode default: DROID's 0.05 "
-                        "0.05 0.05 1 1 1 0.75; env mode default: half the env's action range times --frame-step)")
-    p.add_argument("--free-dims", type=int, nargs="+",
-                   help="action dimensions searched (goal mode default: 0 1 2 6; env mode: those with a range)")
-    p.add_argument("--proprio-weight", type=float, default=0.0)
-    p.add_argument("--blur-sigmas", type=float, nargs="+", default=[0.0],
-                   help="multi-scale energy: sum of the L1 between token maps blurred at each sigma (token units); "
-                        "0 alone is the paper's plain L1")
-    add_coarse_to_fine_arguments(p)
-    p.add_argument("--landscape-dims", type=int, nargs=2, default=[0, 1])
-    p.add_argument("--landscape-radius", type=float, default=0.05)
-    p.add_argument("--landscape-points", type=int, default=7)
-    p.add_argument("--landscape-trajectories", type=int, default=20,
-                   help="held-out random trajectories recorded in the env (env mode)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    p.add_argument("--device", default="auto", help="where the world model runs: auto (cuda when available), cpu, "
-                   "cuda, cuda:N")
-    p.add_argument("--out", default="plan.json")
-    p.add_argument("--logdir", default="runs/plan")
-    return p
+@dataclass
+class PlanConfig:
+    """The options of ``lit-jepa plan`` (``--config plan.yaml`` takes the same keys).
+
+    Args:
+        checkpoint: export or Lightning checkpoint with encoder + AC predictor; a list (one encoder, different
+            predictors) plans as an ensemble with the mean of their energies; the landscape uses the first.
+        trust_checkpoint: load pickled checkpoints with ``weights_only=False``, which lets the file run code: only
+            for files you trust (files lit_jepa writes and official releases never need it).
+        env: plan in an environment: tabletop, two_rooms, a registered gymnasium id or module:Class
+            (:mod:`lit_jepa.planning.env`); set exactly one of ``env`` and ``goal_npz``.
+        goal_npz: plan toward the last frame of a recorded trajectory (npz in the official layout).
+        task: the env's task keyword (tabletop: reach, push, pick_place; default: the env's).
+        env_kwargs: further keyword arguments of the env (``--env_kwargs.size 64``).
+        episodes: episodes planned (env mode); episode ``i`` resets with seed ``seed + i``.
+        budget: environment steps per episode.
+        seed: first goal seed (held out from training data).
+        solver: the sampling planner: ``cem`` or ``mppi``.
+        temperature: MPPI elite-weight temperature (units of the elites' energy range).
+        cost: energy of the final imagined frame or the sum over all imagined frames (env mode).
+        samples: action sequences sampled per planner iteration.
+        iterations: planner refinement iterations per plan.
+        elites: best samples the sampling distribution is refitted to.
+        horizon: model steps planned (env mode: shrunk to the budget left).
+        frame_step: environment steps per model step (the world model's training frame_step; env mode).
+        replan_every: environment steps between replans, 1..frame_step (default: frame_step, once per model
+            step; env mode).
+        momentum_mean: momentum of the sampling mean's updates.
+        momentum_std: momentum of the sampling std's updates.
+        bound: action bound in normalised units.
+        bound_kind: shape of the bound: ``box`` or ``l1``.
+        scale: physical units per normalised unit, per action dimension (goal mode default: DROID's
+            ``[0.05, 0.05, 0.05, 1, 1, 1, 0.75]``; env mode default: half the env's action range times
+            ``frame_step``).
+        free_dims: action dimensions searched (goal mode default: ``[0, 1, 2, 6]``; env mode: those with a range).
+        proprio_weight: weight of the L1 between the imagined final pose and the goal pose in the energy.
+        blur_sigmas: multi-scale energy: sum of the L1 between token maps blurred at each sigma (token units);
+            ``[0]`` alone is the paper's plain L1.
+        coarse_blur_sigmas: coarse-to-fine energy: these sigmas (e.g. ``[1, 2]``) for plans made before
+            ``coarse_until`` (closed-loop planning).
+        coarse_until: environment step from which plans use ``blur_sigmas`` again (with ``coarse_blur_sigmas``).
+        landscape_dims: the two action dimensions of the energy-landscape figure.
+        landscape_radius: half-width of the landscape grid, in physical action units.
+        landscape_points: grid points per landscape axis.
+        landscape_trajectories: held-out random trajectories recorded in the env for the landscape (env mode).
+        threads: torch CPU threads (0: torch's default).
+        device: where the world model runs: auto (cuda when available), cpu, cuda, cuda:N.
+        out: the results JSON written.
+        logdir: TensorBoard folder of the figures.
+    """
+
+    checkpoint: str | list[str]
+    trust_checkpoint: bool = False
+    env: str | None = None
+    goal_npz: str | None = None
+    task: str | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    episodes: int = 50
+    budget: int = 25
+    seed: int = 1_000_000
+    solver: Literal["cem", "mppi"] = "cem"
+    temperature: float = 0.1
+    cost: Literal["final", "sum"] = "final"
+    samples: int = 32
+    iterations: int = 3
+    elites: int = 6
+    horizon: int = 1
+    frame_step: int = 1
+    replan_every: int | None = None
+    momentum_mean: float = 0.15
+    momentum_std: float = 0.15
+    bound: float = 1.0
+    bound_kind: Literal["box", "l1"] = "box"
+    scale: list[float] | None = None
+    free_dims: list[int] | None = None
+    proprio_weight: float = 0.0
+    blur_sigmas: list[float] = field(default_factory=lambda: [0.0])
+    coarse_blur_sigmas: list[float] = field(default_factory=list)
+    coarse_until: int = 0
+    landscape_dims: tuple[int, int] = (0, 1)
+    landscape_radius: float = 0.05
+    landscape_points: int = 7
+    landscape_trajectories: int = 20
+    threads: int = 0
+    device: str = "auto"
+    out: str = "plan.json"
+    logdir: str = "runs/plan"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.checkpoint, str):
+            self.checkpoint = [self.checkpoint]
+        if (self.env is None) == (self.goal_npz is None):
+            raise ValueError(f"PlanConfig: set exactly one of env and goal_npz, got env={self.env!r}, "
+                             f"goal_npz={self.goal_npz!r}")
+        check_coarse_to_fine(self.coarse_blur_sigmas, self.coarse_until)
 
 
 def add_coarse_to_fine_arguments(p: argparse.ArgumentParser) -> None:
@@ -150,8 +188,7 @@ def landscape_figures(writer: SummaryWriter, out: dict) -> dict:
     return out
 
 
-def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Namespace,
-              writer: SummaryWriter) -> dict:
+def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: PlanConfig, writer: SummaryWriter) -> dict:
     model = models[0]
     frames, states = load_npz(args.goal_npz, model.encoder.img_size)
     z = model.encode(frames)
@@ -170,33 +207,27 @@ def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Nam
             "landscape": landscape_figures(writer, land)}
 
 
-def env_kwargs(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
-    """The env's keyword arguments from ``--env-arg KEY=VALUE`` (YAML values) and ``--task``."""
-    out = {} if args.task is None else {"task": args.task}
-    for item in args.env_arg:
-        key, sep, value = item.partition("=")
-        if not sep or not key.isidentifier():
-            p.error(f"--env-arg {item!r}: expected KEY=VALUE")
-        out[key] = yaml.safe_load(value)
-    return out
+def env_kwargs(args: PlanConfig) -> dict:
+    """The env's keyword arguments: ``env_kwargs`` and ``task``."""
+    return {**args.env_kwargs, **({} if args.task is None else {"task": args.task})}
 
 
-def env_cem_config(cfg: CEMConfig, low: np.ndarray, high: np.ndarray, args: argparse.Namespace) -> CEMConfig:
-    """``cfg`` with the env's action bounds as defaults: scale half the range times ``--frame-step`` (a model step
+def env_cem_config(cfg: CEMConfig, low: np.ndarray, high: np.ndarray, args: PlanConfig) -> CEMConfig:
+    """``cfg`` with the env's action bounds as defaults: scale half the range times ``frame_step`` (a model step
     spans that many env steps), free dims those with a range; ``ValueError`` for asymmetric bounds or an explicit
-    ``--scale`` of another size."""
+    ``scale`` of another size."""
     if not np.allclose(low, -high):
-        raise ValueError(f"--env {args.env}: CEM samples around 0 and needs symmetric action bounds, got low {low} "
+        raise ValueError(f"env {args.env}: CEM samples around 0 and needs symmetric action bounds, got low {low} "
                          f"high {high}")
     scale = tuple(args.scale) if args.scale else tuple(float(h) * args.frame_step for h in high)
     if len(scale) != len(high):
-        raise ValueError(f"--scale has {len(scale)} values, the env's actions {len(high)} dimensions")
+        raise ValueError(f"scale has {len(scale)} values, the env's actions {len(high)} dimensions")
     free = tuple(args.free_dims) if args.free_dims else tuple(int(d) for d in np.flatnonzero(high > 0))
     return replace(cfg, scale=scale, free_dims=free)
 
 
-def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: argparse.Namespace,
-             writer: SummaryWriter, kwargs: dict) -> dict:
+def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: PlanConfig, writer: SummaryWriter,
+             kwargs: dict) -> dict:
     model = models[0]
     envs = [make_env(args.env, **kwargs) for _ in range(args.episodes)]
     cfg = env_cem_config(cfg, *action_bounds(envs[0]), args)
@@ -235,14 +266,12 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def main(argv: list[str]) -> int:
-    p = parser()
-    args = p.parse_args(argv)
-    coarse_to_fine_arguments(p, args)
+def plan(args: PlanConfig) -> int:
+    """Plan as ``args`` says (module docstring), write the results JSON and print its summary; returns 0."""
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    kwargs = env_kwargs(p, args) if args.env else {}
+    kwargs = env_kwargs(args) if args.env else {}
     models = [LatentWorldModel.load(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
     cfg = MPPIConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
                      momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,

@@ -57,7 +57,8 @@ class LatentPlanner:
     paper's plain L1. ``coarse_sigmas`` with ``coarse_until`` makes the energy coarse-to-fine: plans made before
     environment step ``coarse_until`` use the sigmas ``coarse_sigmas`` instead (e.g. ``(1, 2)``, without the sharp
     level), later ones ``blur_sigmas``. Far from the goal the sharp level of a learned model's energy is mostly noise
-    (``benchmarks/toy_energy_fidelity.py``), so the coarse levels steer the arm there and the sharp one places it.
+    (``experiments/toy-energy/toy_energy_fidelity.py``), so the coarse levels steer the arm there and the sharp one
+    places it.
 
     ``model`` may be a list of world models that share one encoder (the same weights and token pooling), e.g.
     predictors trained with different seeds: the energy is then the mean of their energies (an ensemble, as in

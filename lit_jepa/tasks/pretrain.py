@@ -35,15 +35,22 @@ class JepaPretrain(L.LightningModule):
         predictor: the predictor; its RoPE grid follows the input clip, so one predictor serves every stage
             of progressive resolution.
         masks: mask generators (default: the official 8 x 0.15 short-range and 2 x 0.7 long-range tubes).
-            Masks are drawn from a generator seeded by ``mask_seed`` and the batch's sample indices, so a
+        mask_seed: seed of the mask generator; masks are drawn from it and the batch's sample indices, so a
             resumed run draws the same masks.
-        lr, start_lr, final_lr, warmup_steps: learning rate. ``schedule="warmup_cosine"``: linear warmup from
-            ``start_lr`` to ``lr`` then cosine to ``final_lr`` (``final_lr == lr``: constant, V-JEPA 2 phase 1);
-            ``"linear_decay"``: the cooldown, ``lr`` to ``final_lr`` over ``decay_scale`` times the run
-            (``decay_scale=1.25`` reproduces the official code, which stops at about 1.06e-4).
-        weight_decay, final_weight_decay: cosine weight-decay schedule (constant 0.04 in V-JEPA 2); biases and
-            norms are not decayed.
+        lr: peak learning rate.
+        start_lr: learning rate at the start of the warmup (``schedule="warmup_cosine"``).
+        final_lr: learning rate at the end of the run (``final_lr == lr``: constant, V-JEPA 2 phase 1).
+        warmup_steps: steps of the linear warmup from ``start_lr`` to ``lr``.
+        schedule: ``"warmup_cosine"``: linear warmup then cosine to ``final_lr``; ``"linear_decay"``: the cooldown,
+            ``lr`` to ``final_lr`` over ``decay_scale`` times the run.
+        decay_scale: length of the linear decay in runs (``1.25`` reproduces the official code, which stops at
+            about 1.06e-4).
+        weight_decay: weight decay at the start of the cosine weight-decay schedule (constant 0.04 in V-JEPA 2);
+            biases and norms are not decayed.
+        final_weight_decay: weight decay at the end of the run.
         ema: EMA momentum, linear from ``ema[0]`` to ``ema[1]`` over the run (constant 0.99925).
+        betas: AdamW's betas.
+        eps: AdamW's epsilon.
         loss_exp: exponent of the regression loss (1: L1).
         init_from: checkpoint of a previous stage (any format ``lit_jepa.hub`` reads) whose encoder, target
             encoder and predictor weights start this run, e.g. a cooldown with longer clips or larger frames

@@ -91,21 +91,32 @@ class AttentiveProbe(L.LightningModule):
             only for files you trust.
         task: ``classification`` (one query, top-1) or ``anticipation`` (EK100: three queries, focal loss,
             mean-class recall@5 of verb, noun and action).
-        num_classes: classes (anticipation: actions); num_verbs, num_nouns: anticipation vocabularies. Unset
-            counts are read from the DataModule's attributes of the same name in ``setup``.
+        num_classes: classes (anticipation: actions); unset, read from the DataModule's attribute of the same name
+            in ``setup`` (as are ``num_verbs`` and ``num_nouns``).
+        num_verbs: the anticipation verb vocabulary's size.
+        num_nouns: the anticipation noun vocabulary's size.
         num_segments: temporal segments per sample (the data's ``ClipSpec.num_segments``); views are the rest of V.
         out_layers: encoder blocks whose normed outputs are concatenated along tokens (Diving-48: the last of
             each quarter); ``None``: the final output.
-        lrs, weight_decays: the head grid (their product, lr-major, as the official ``multihead_kwargs``).
-        start_lr, warmup_epochs, final_lr: per-head linear warmup from ``start_lr`` (default: the head's lr) then
-            cosine to ``final_lr``; weight decay is constant per head.
-        num_heads, depth: probe attention heads and blocks (depth - 1 self-attention + 1 cross-attention).
+        lrs: learning rates of the head grid (the grid is ``lrs x weight_decays``, lr-major, as the official
+            ``multihead_kwargs``).
+        weight_decays: weight decays of the head grid (constant per head).
+        start_lr: learning rate at the start of each head's linear warmup (default: the head's lr).
+        warmup_epochs: epochs of the linear warmup, then cosine.
+        final_lr: learning rate at the end of the cosine.
+        betas: AdamW's betas.
+        num_heads: attention heads of the probe.
+        depth: probe blocks (depth - 1 self-attention + 1 cross-attention).
         use_activation_checkpointing: recompute the probe blocks in the backward pass (official: on).
-        predictor_ckpt, predictor_key, predictor: the frozen predictor for anticipation (default: ``encoder_ckpt``;
-            ``predictor`` alone: random initialisation).
-        anticipation_s, fps: the predicted slot starts ``int(anticipation_s * fps / tubelet)`` tubelets after the
-            context (official ``anticipation_steps``), one tubelet long.
-        focal_alpha, focal_gamma: focal loss of anticipation (official: 0.25, 2, summed).
+        predictor_ckpt: checkpoint of the frozen predictor for anticipation (default: ``encoder_ckpt``).
+        predictor_key: which predictor of that file.
+        predictor: the predictor's architecture (alone, without a checkpoint: random initialisation).
+        anticipation_s: seconds between the context and the predicted slot, which starts
+            ``int(anticipation_s * fps / tubelet)`` tubelets after the context (official ``anticipation_steps``),
+            one tubelet long.
+        fps: frame rate of the clips, for ``anticipation_s``.
+        focal_alpha: alpha of the anticipation focal loss (official: 0.25, summed).
+        focal_gamma: gamma of the anticipation focal loss (official: 2).
         embedding_samples: pooled features of the last validation dumped to TensorBoard's projector when ``fit``
             ends (0: off).
     """

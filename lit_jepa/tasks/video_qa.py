@@ -45,18 +45,33 @@ class VideoQA(L.LightningModule):
     Args:
         lm_path: local folder of any ``AutoModelForCausalLM`` and its tokenizer (``save_pretrained`` layout).
         build_toy_lm: when ``lm_path`` holds no model, build the tiny ToyWorld LM there (random init, word-level
-            tokenizer over the ToyWorld VQA vocabulary; ``toy_lm_hidden`` wide, ``toy_lm_layers`` deep).
-        encoder_ckpt, checkpoint_key, encoder: the video encoder: a V-JEPA 2 checkpoint ``lit_jepa.hub`` reads,
-            loaded into the ``VisionTransformer`` ``encoder`` when given; ``encoder`` alone: random initialisation,
-            or any frozen-encoder adapter of :mod:`lit_jepa.encoders` (which loads its own weights).
+            tokenizer over the ToyWorld VQA vocabulary).
+        toy_lm_hidden: width of the tiny ToyWorld LM.
+        toy_lm_layers: depth of the tiny ToyWorld LM.
+        encoder_ckpt: a V-JEPA 2 checkpoint ``lit_jepa.hub`` reads, loaded into the ``VisionTransformer``
+            ``encoder``.
+        checkpoint_key: which encoder of that file.
+        encoder: the video encoder; alone: random initialisation, or any frozen-encoder adapter of
+            :mod:`lit_jepa.encoders` (which loads its own weights).
         trust_checkpoint: let a pickled ``encoder_ckpt`` run code (``weights_only=False``); only for files you trust.
-        projector: ``pooler`` (attentive pooler to ``num_queries`` tokens, ``pooler_depth`` blocks,
-            ``pooler_heads`` heads, ``pooler_pos_embed``: a learned position embedding over the encoder's
-            ``num_tokens()`` tokens first) or ``mlp`` (per token).
-        train_encoder, lm_tuning, lora_rank, lora_alpha, lora_targets: the alignment stage (module docstring).
+        projector: ``pooler`` (attentive pooler to ``num_queries`` tokens) or ``mlp`` (per token).
+        num_queries: visual tokens the pooler gives the LM.
+        pooler_depth: blocks of the pooler.
+        pooler_heads: attention heads of the pooler.
+        pooler_pos_embed: add a learned position embedding over the encoder's ``num_tokens()`` tokens before
+            pooling.
+        train_encoder: train the encoder too (the projector always trains).
+        lm_tuning: ``frozen``, ``lora`` (a minimal LoRA on ``lora_targets``) or ``full`` (needed for the toy LM,
+            which starts from random weights).
+        lora_rank: rank of the LoRA updates.
+        lora_alpha: scale of the LoRA updates (``alpha / rank``).
+        lora_targets: names of the LM's linear layers that get LoRA.
         use_video: ``False`` removes the visual tokens (text-only baseline: measures answer priors).
         template: prompt with ``{video}``, ``{question}``, ``{choices}`` (options joined by `` ; ``).
-        lr, final_lr, warmup_steps, weight_decay: AdamW, linear warmup then cosine to ``final_lr``.
+        lr: AdamW's peak learning rate, after a linear warmup.
+        final_lr: learning rate at the end of the cosine.
+        warmup_steps: steps of the linear warmup.
+        weight_decay: AdamW's weight decay.
         length_normalize: score options by mean instead of summed token log-probability.
         generate_max_tokens: > 0: also greedy-generate answers at test time (``test/exact_match``).
     """

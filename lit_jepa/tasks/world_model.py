@@ -32,10 +32,11 @@ class ACWorldModel(L.LightningModule):
     """Frozen encoder + trainable AC predictor.
 
     Args:
-        encoder: the frozen encoder (:mod:`lit_jepa.nn.encoder` contract, with a token grid); for a
-            ``VisionTransformer``, ``encoder_path`` (any ``lit_jepa.hub`` checkpoint, ``encoder_key`` inside it)
-            gives its weights, and without a path it keeps its random initialisation (the control); an adapter of
-            :mod:`lit_jepa.encoders` loads its own weights.
+        encoder: the frozen encoder (:mod:`lit_jepa.nn.encoder` contract, with a token grid); a
+            ``VisionTransformer`` without ``encoder_path`` keeps its random initialisation (the control); an adapter
+            of :mod:`lit_jepa.encoders` loads its own weights.
+        encoder_path: any ``lit_jepa.hub`` checkpoint that gives a ``VisionTransformer`` encoder its weights.
+        encoder_key: which encoder of that file.
         trust_checkpoint: let a pickled ``encoder_path`` run code (``weights_only=False``); only for files you trust.
         predictor: the AC predictor; its grid is the encoder grid divided by ``pool``, its ``embed_dim`` the encoder
             width (times ``pool ** 2`` for ``pool_mode="stack"``).
@@ -43,9 +44,15 @@ class ACWorldModel(L.LightningModule):
         pool_mode: ``avg`` averages each window; ``stack`` concatenates its tokens along features, so the L1 loss
             and planning energy stay those of the full grid (:func:`lit_jepa.planning.model.merge_tokens`).
         rollout_steps: frames predicted autoregressively in the rollout loss (official ``auto_steps`` 2).
-        lr, start_lr, final_lr, warmup_steps, decay_steps: warmup-stable-decay schedule; the stable phase fills
-            the rest of the run.
-        weight_decay, betas, eps: AdamW (constant weight decay 0.04 officially); loss_exp: 1 = L1.
+        lr: learning rate of the stable phase of the warmup-stable-decay schedule (which fills the rest of the run).
+        start_lr: learning rate at the start of the warmup.
+        final_lr: learning rate at the end of the decay.
+        warmup_steps: steps of the linear warmup.
+        decay_steps: steps of the final linear decay.
+        weight_decay: AdamW's weight decay (constant, 0.04 officially).
+        betas: AdamW's betas.
+        eps: AdamW's epsilon.
+        loss_exp: exponent of the regression loss (1: L1).
         loss_blur_sigmas: the loss is summed over copies of predicted and target token maps blurred at each sigma
             (token units, :func:`lit_jepa.planning.energy.gaussian_blur`; ``stack`` tokens are unstacked to the
             encoder grid first), like the planner's multi-scale energy; ``(0,)``, the default, is the plain loss.

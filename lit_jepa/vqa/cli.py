@@ -1,12 +1,11 @@
 """``lit-jepa data toyvqa --out DIR --num N --seed S``: write the ToyWorld VQA dataset (JSONL + MP4) to disk.
 
 Writes ``train.jsonl``, ``val.jsonl``, the videos under ``videos/<split>/`` and ``toyvqa.json`` (the parameters)
-into ``--out`` (see :mod:`lit_jepa.data.vqa.toy`), then prints the JSONL paths and the questions per kind.
+into ``out`` (see :mod:`lit_jepa.data.vqa.toy`), then prints the JSONL paths and the questions per kind.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import Counter
 
@@ -15,25 +14,24 @@ from lit_jepa.data.vqa.formats import read_jsonl
 from lit_jepa.data.vqa.toy import generate_toyvqa
 
 
-def main(argv: list[str]) -> int:
-    """Parse ``argv`` (the arguments after ``toyvqa``), generate, print the files and kind counts; returns 0."""
-    parser = argparse.ArgumentParser(prog="lit-jepa data toyvqa", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", "--root", dest="out", required=True,
-                        help="output folder: absent or empty (created in one step)")
-    parser.add_argument("--num", type=int, default=960, help="training questions, one video each (default 960)")
-    parser.add_argument("--num-val", type=int, default=None, help="validation questions (default num // 4)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resolution", type=int, default=64, help="frame size in pixels (even)")
-    args = parser.parse_args(argv)
-    if args.num < 1 or (args.num_val is not None and args.num_val < 1):
-        parser.error("--num and --num-val must be at least 1")
+def toyvqa(out: str, num: int = 960, num_val: int | None = None, seed: int = 0, resolution: int = 64) -> int:
+    """``lit-jepa data toyvqa``: generate the ToyWorld VQA dataset, print the files and kind counts; returns 0.
+
+    Args:
+        out: output folder: absent or empty (created in one step).
+        num: training questions, one video each.
+        num_val: validation questions (default ``num // 4``).
+        seed: generator seed.
+        resolution: frame size in pixels (even).
+    """
+    if num < 1 or (num_val is not None and num_val < 1):
+        raise ValueError(f"lit-jepa data toyvqa: num and num_val must be at least 1, got {num} and {num_val}")
     start = time.perf_counter()
-    out = generate_toyvqa(args.out, args.num, args.num_val, args.seed, args.resolution)
-    total = sum(split_counts(args.num, args.num_val).values())
-    print(f"wrote {total} questions and videos in {time.perf_counter() - start:.1f} s to {out}")
+    folder = generate_toyvqa(out, num, num_val, seed, resolution)
+    total = sum(split_counts(num, num_val).values())
+    print(f"wrote {total} questions and videos in {time.perf_counter() - start:.1f} s to {folder}")
     for split in ("train", "val"):
-        path = out / f"{split}.jsonl"
+        path = folder / f"{split}.jsonl"
         kinds = Counter(item.kind for item in read_jsonl(path))
         print(f"  {split}: {path} ({sum(kinds.values())} questions: "
               + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) + ")")

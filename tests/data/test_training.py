@@ -95,13 +95,15 @@ def test_map_style_resume_mid_epoch_is_exact(tmp_path, videos, num_workers):
 
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_litdata_materialise_and_resume_mid_epoch(tmp_path, videos, bad_files, num_workers):
-    from lit_jepa.data.streaming import StreamingClips, main
+    from lit_jepa.cli import dispatch
+    from lit_jepa.data.streaming import StreamingClips
 
     lst = _video_list(tmp_path, videos, n=12)
     with open(lst, "a") as f:
         f.write(f"{bad_files['text']} 1\n")
     out = tmp_path / "chunks"
-    assert main([lst, str(out), "--frames", "4", "--frame-step", "2", "--size", "16", "--train", "--seed", "1"]) == 0
+    assert dispatch(["data", "materialize", lst, str(out), "--spec.frames_per_clip", "4", "--spec.frame_step", "2",
+                     "--size", "16", "--train", "--seed", "1"]) == 0
     stream = StreamingClips(str(out), shuffle=False)
     assert len(stream) == 12  # the text file was skipped
     s = stream[5]

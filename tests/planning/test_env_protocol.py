@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from lit_jepa import hub
+from lit_jepa.cli import dispatch
 from lit_jepa.data.datamodule import TrajectoryDataModule
 from lit_jepa.data.env_trajectories import EnvTrajectories
 from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
@@ -21,13 +22,17 @@ from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.nn.blocks import trunc_normal_
 from lit_jepa.planning.cem import CEMConfig
-from lit_jepa.planning.cli import main
 from lit_jepa.planning.env import GoalEnv, SimulatableEnv, action_bounds, draw_goals, make_env
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc
 from lit_jepa.tasks.world_model import ACWorldModel
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str]) -> int:
+    """``lit-jepa plan ARGV`` with bad input raised, not reported."""
+    return dispatch(["plan", *argv])
 
 
 class PointMass:
@@ -103,8 +108,8 @@ def test_point_mass_env_plans_end_to_end_through_the_cli(tmp_path):
     out = tmp_path / "plan.json"
     assert main(["--checkpoint", str(ckpt), "--env", spec, "--episodes", "2", "--budget", "3", "--samples", "6",
                  "--iterations", "2", "--elites", "2", "--horizon", "2", "--solver", "mppi", "--cost", "sum",
-                 "--landscape-trajectories", "1", "--landscape-radius", "1", "--device", "cpu", "--env-arg",
-                 "size=16", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
+                 "--landscape_trajectories", "1", "--landscape_radius", "1", "--device", "cpu",
+                 "--env_kwargs.size", "16", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["env"] == spec and rec["solver"] == "mppi" and rec["cost"] == "sum" and rec["episodes"] == 2
     assert rec["cem"]["scale"] == [1.0, 1.0] and rec["cem"]["free_dims"] == [0, 1]  # from the env's bounds

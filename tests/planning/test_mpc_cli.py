@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +12,22 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lit_jepa import hub
-from lit_jepa.data.toyworld.env import Tabletop
+from lit_jepa.cli import dispatch
 from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
 from lit_jepa.data.toyworld.tasks.tabletop import make_goal
-from lit_jepa.nn import FrozenEncoder, VisionTransformer
+from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
-from lit_jepa.planning.cli import main, resolve_device
+from lit_jepa.planning.cli import resolve_device
 from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy
 from lit_jepa.planning.env import Observation
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, run_mpc, summarise
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def main(argv: list[str]) -> int:
+    """``lit-jepa plan ARGV`` with bad input raised, not reported."""
+    return dispatch(["plan", *argv])
 
 
 def export_random_model(path: Path, img: int, patch: int, pool: int = 1, stack: bool = False,
@@ -78,8 +78,8 @@ def test_plan_cli_tabletop(tmp_path):
     ckpt = export_random_model(tmp_path / "wm.pt", 64, 8, pool=2)
     out = tmp_path / "plan.json"
     assert main(["--checkpoint", str(ckpt), "--env", "tabletop", "--task", "reach", "--episodes", "3",
-                 "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free-dims", "0", "1",
-                 "--landscape-trajectories", "1", "--device", "cpu", "--coarse-blur-sigmas", "1", "--coarse-until",
+                 "--budget", "2", "--samples", "8", "--iterations", "2", "--elites", "2", "--free_dims", "[0, 1]",
+                 "--landscape_trajectories", "1", "--device", "cpu", "--coarse_blur_sigmas", "[1]", "--coarse_until",
                  "1", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["device"] == "cpu" and rec["episodes"] == 3 and len(rec["success_over_time"]) == 3
@@ -90,17 +90,17 @@ def test_plan_cli_tabletop(tmp_path):
     assert rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50
     other = export_random_model(tmp_path / "wm2.pt", 64, 8, pool=2, predictor_seed=1)
-    assert main(["--checkpoint", str(ckpt), str(other), "--env", "tabletop", "--episodes", "2", "--budget", "4",
-                 "--samples", "4", "--iterations", "1", "--elites", "2", "--free-dims", "0", "1", "--frame-step", "2",
-                 "--horizon", "2", "--replan-every", "1", "--blur-sigmas", "0", "1", "--landscape-trajectories", "1",
+    assert main(["--checkpoint", f"[{ckpt}, {other}]", "--env", "tabletop", "--episodes", "2", "--budget", "4",
+                 "--samples", "4", "--iterations", "1", "--elites", "2", "--free_dims", "[0, 1]", "--frame_step", "2",
+                 "--horizon", "2", "--replan_every", "1", "--blur_sigmas", "[0, 1]", "--landscape_trajectories", "1",
                  "--out", str(out), "--logdir", str(tmp_path / "tb2")]) == 0
     rec = json.loads(out.read_text())
     assert rec["blur_sigmas"] == [0.0, 1.0] and rec["replan_every"] == 1 and rec["coarse_until"] == 0
     assert rec["checkpoints"] == [str(ckpt), str(other)] and rec["checkpoint"] == str(ckpt)
     assert rec["landscape"]["transitions"] == 49 and len(rec["success_over_time"]) == 5  # 2-step transitions
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
-    with pytest.raises(SystemExit):  # a coarse step without coarse sigmas
-        main(["--checkpoint", str(ckpt), "--env", "tabletop", "--coarse-until", "5", "--out", str(out)])
+    with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):  # a coarse step without coarse sigmas
+        main(["--checkpoint", str(ckpt), "--env", "tabletop", "--coarse_until", "5", "--out", str(out)])
 
 
 def test_plan_cli_franka_real_trajectory(tmp_path, shared_dir):
@@ -109,9 +109,9 @@ def test_plan_cli_franka_real_trajectory(tmp_path, shared_dir):
         pytest.skip(f"{npz} is absent")
     ckpt = export_random_model(tmp_path / "wm.pt", 256, 32)
     out = tmp_path / "franka.json"
-    assert main(["--checkpoint", str(ckpt), "--goal-npz", str(npz), "--samples", "25", "--iterations", "2",
-                 "--elites", "10", "--horizon", "2", "--scale", "0.075", "0.075", "0.075", "1", "1", "1", "0.75",
-                 "--landscape-dims", "0", "2", "--landscape-radius", "0.075", "--landscape-points", "5",
+    assert main(["--checkpoint", str(ckpt), "--goal_npz", str(npz), "--samples", "25", "--iterations", "2",
+                 "--elites", "10", "--horizon", "2", "--scale", "[0.075, 0.075, 0.075, 1, 1, 1, 0.75]",
+                 "--landscape_dims", "[0, 2]", "--landscape_radius", "0.075", "--landscape_points", "5",
                  "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["action_dim"] == 7 and rec["frames"] == [2, 256, 256, 3] and rec["within_bounds"]
@@ -126,7 +126,7 @@ def test_plan_cli_rejects_bad_npz(tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, observations=np.zeros((1, 2, 64, 64, 3), np.uint8))
     with pytest.raises(KeyError, match="states"):
-        main(["--checkpoint", str(ckpt), "--goal-npz", str(bad), "--out", str(tmp_path / "x.json")])
+        main(["--checkpoint", str(ckpt), "--goal_npz", str(bad), "--out", str(tmp_path / "x.json")])
 
 
 @pytest.mark.parametrize("key", ["observations", "states", "actions"])
@@ -141,7 +141,7 @@ def test_plan_rejects_non_finite_goal_npz_in_one_line(tmp_path, capfd, monkeypat
     npz = tmp_path / "goal.npz"
     np.savez(npz, **arrays)
     out = tmp_path / "x.json"
-    assert lit_jepa(["plan", "--checkpoint", str(ckpt), "--goal-npz", str(npz), "--out", str(out)]) == 2
+    assert lit_jepa(["plan", "--checkpoint", str(ckpt), "--goal_npz", str(npz), "--out", str(out)]) == 2
     err = capfd.readouterr().err
     assert "lit_jepa/planning" not in err and [line for line in err.splitlines() if line.startswith("lit-jepa")] == [
         f"lit-jepa plan: error: {npz}: {key} holds 1 non-finite values (NaN or inf) (--debug or LIT_JEPA_DEBUG=1 "
@@ -155,97 +155,6 @@ def test_plan_cli_device(tmp_path):
         ckpt = export_random_model(tmp_path / "wm.pt", 64, 8)
         with pytest.raises(SystemExit, match="--device cuda, but this torch build sees no CUDA device"):
             main(["--checkpoint", str(ckpt), "--env", "tabletop", "--device", "cuda"])
-
-
-def toy_planning_benchmark(tmp_path: Path):
-    spec = importlib.util.spec_from_file_location("toy_planning", ROOT / "benchmarks/toy_planning.py")
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["toy_planning"] = bench
-    spec.loader.exec_module(bench)
-    encoder = hub.export_official(tmp_path / "enc.pt", target_encoder=VisionTransformer(
-        img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1, num_heads=2))
-    return bench, encoder
-
-
-def test_toy_planning_benchmark_smoke(tmp_path):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    rec = bench.run(smoke=True, encoder=str(encoder), write=False,
-                    logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(), argv=["--smoke"])
-    for task in ("reach", "push"):
-        names = set(rec["planning"][task])
-        assert names == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder",
-                         "world_model_random_encoder"}
-        assert all(r["episodes"] == 4 and len(r["sr_final_wilson95"]) == 2 for r in rec["planning"][task].values())
-    assert rec["landscape"]["random_encoder"]["transitions"] > 0 and rec["complete"] is True
-
-
-def test_toy_planning_benchmark_one_stacked_world_model(tmp_path):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    rec = bench.run(smoke=True, encoder=str(encoder), write=False, export=True, logdir=str(tmp_path / "runs"),
-                    threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",), pool_mode="stack",
-                    loss_exp=2.0, argv=["--smoke"])
-    assert set(rec["planning"]["reach"]) == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder"}
-    assert set(rec["training"]) == {"pretrained_encoder"}
-    assert rec["world_model"]["pool_mode"] == "stack" and rec["world_model"]["loss_exp"] == 2.0
-    model = LatentWorldModel.load(rec["training"]["pretrained_encoder"]["export"])
-    assert model.pool_mode == "stack" and model.predictor.predictor_embed.in_features == 4 * 32
-    assert rec["world_model"]["train_seed"] == 0
-    other = bench.run(smoke=True, encoder=str(encoder), write=False, export=True, logdir=str(tmp_path / "seed1"),
-                      threads=torch.get_num_threads(), tasks=(), encoders=("pretrained",), pool_mode="stack",
-                      loss_exp=2.0, train_seed=1, argv=["--smoke"])
-    assert other["world_model"]["train_seed"] == 1 and other["planning"] == {}
-    seeded = LatentWorldModel.load(other["training"]["pretrained_encoder"]["export"])
-    w0, w1 = (m.predictor.predictor_embed.weight for m in (model, seeded))
-    assert not torch.equal(w0, w1)  # another initialisation and batch order ...
-    assert all(torch.equal(x, y) for x, y in zip(model.encoder.state_dict().values(),
-                                                 seeded.encoder.state_dict().values()))  # ... on the same encoder
-    with pytest.raises(ValueError, match="encoders must be"):
-        bench.run(smoke=True, encoder=str(encoder), write=False, encoders=("toy",))
-
-
-def test_toy_planning_benchmark_coarse_to_fine_energy(tmp_path, record_instances):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    built = record_instances(bench, "LatentPlanner")
-    rec = bench.run(smoke=True, encoder=str(encoder), write=False, logdir=str(tmp_path / "runs"),
-                    threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",),
-                    blur_sigmas=(0, 1), coarse_sigmas=(2,), coarse_until=2, argv=["--smoke"])
-    assert [(p.coarse_sigmas, p.coarse_until, p.blur_sigmas) for p in built] == [((2.0,), 2, (0.0, 1.0))]
-    assert [built[0].sigmas_at(step) for step in range(3)] == [(2.0,), (2.0,), (0.0, 1.0)]  # smoke budget: 3
-    assert rec["protocol"]["coarse_blur_sigmas"] == [2.0] and rec["protocol"]["coarse_until"] == 2
-    assert "instead for plans made before env step 2" in rec["protocol"]["energy"]
-    assert rec["world_model"]["encoder_sha256"] == hashlib.sha256(encoder.read_bytes()).hexdigest()
-    with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):  # refused before any training
-        bench.run(smoke=True, encoder=str(encoder), write=False, coarse_until=5)
-    with pytest.raises(SystemExit):
-        bench.main(["--smoke", "--coarse-blur-sigmas", "1", "2"])
-
-
-def test_toy_planning_benchmark_cli_plans_with_the_given_encoder(tmp_path, monkeypatch):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-    seen = {}
-    monkeypatch.setattr(bench, "run", lambda **kwargs: seen.update(kwargs))
-    bench.main(["--smoke", "--encoder", str(encoder)])
-    assert seen["encoder"] == encoder
-    bench.main(["--smoke"])
-    assert seen["encoder"] is None  # the toy recipe's encoder
-
-
-def test_toy_planning_benchmark_keeps_a_partial_record_when_interrupted(tmp_path, monkeypatch):
-    bench, encoder = toy_planning_benchmark(tmp_path)
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(bench, "plan_task", interrupted)
-    out = tmp_path / "partial"
-    with pytest.raises(KeyboardInterrupt):
-        bench.run(smoke=True, encoder=str(encoder), logdir=str(tmp_path / "runs"), threads=torch.get_num_threads(),
-                  tasks=("reach",), encoders=("pretrained",), max_minutes=5.0, record_name=str(out),
-                  argv=["--smoke"])
-    rec = json.loads(out.with_suffix(".json").read_text())
-    assert rec["complete"] is False and rec["planning"] == {}
-    assert rec["training"]["pretrained_encoder"]["steps_done"] == 10 and rec["world_model"]["max_minutes"] == 5.0
-    assert rec["landscape"]["pretrained_encoder"]["transitions"] > 0
 
 
 def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_budget(tmp_path):
@@ -359,36 +268,3 @@ def test_latent_planner_coarse_to_fine_energy(tmp_path):
     for bad in ({"coarse_sigmas": coarse}, {"coarse_until": 10}):
         with pytest.raises(ValueError, match="coarse_sigmas and coarse_until"):
             LatentPlanner(model, cfg, images, **bad)
-
-
-class PixelEncoder(FrozenEncoder):
-    """A stand-in encoder whose tokens are the 8 x 8-pixel cells' mean colours: the arm shows as one bright cell."""
-
-    embed_dim, img_size, num_frames, patch_size = 3, 64, 1, 8
-
-    def forward(self, x: torch.Tensor, out_layers: list[int] | None = None) -> torch.Tensor:
-        return torch.nn.functional.avg_pool2d(x.mean(2), 8).flatten(2).transpose(1, 2)
-
-    def config(self) -> dict:
-        return {}
-
-
-def test_simulator_image_oracle_prefers_the_plan_that_reaches_the_goal():
-    spec = importlib.util.spec_from_file_location("toy_energy_ceiling", ROOT / "benchmarks/toy_energy_ceiling.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    goal = make_goal("reach", 1_000_000)
-    envs = [Tabletop()]
-    envs[0].set_full_state(goal.start)
-    cfg = CEMConfig(samples=4, iterations=1, elites=2, horizon=5, scale=(0.25, 0.25, 0, 0, 0, 0, 0), free_dims=(0, 1))
-    planner = bench.SimulatorImagePlanner(PixelEncoder(), 1, (0.0, 1.0, 2.0), envs, goal.image[None], cfg,
-                                          frame_step=5, budget=25)
-    replay = torch.from_numpy(goal.actions).float().view(1, 1, 5, 5, 7).sum(3)  # 5 model steps of 5 env steps
-    energies = planner.energy(torch.cat([replay, torch.zeros_like(replay)], dim=1))
-    assert energies.shape == (1, 2) and energies[0, 0] < 0.5 * energies[0, 1]  # the replayed plan lands on the goal
-    np.testing.assert_array_equal(envs[0].full_state, goal.start)  # scoring never moves the live environment
-    obs = Observation(goal.image[None], envs[0].state[None])
-    first = planner.plan(obs, 0)
-    assert np.array_equal(planner.plan(obs, 3), first) and np.abs(first[0, :2]).max() <= 0.05 + 1e-9
-    out = bench.cem_oracle(PixelEncoder(), 1, (0.0, 1.0), "reach", episodes=2, budget=5, frame_step=5, horizon=1)
-    assert out["episodes"] == 2 and 0 <= out["sr_final"] <= out["sr_any"] <= 1 and len(out["wilson95"]) == 2

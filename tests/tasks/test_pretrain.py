@@ -178,7 +178,6 @@ def test_mask_strip_tints_targets():
 
 DDP_SCRIPT = r"""
 import sys, torch, lightning as L
-sys.path.insert(0, {root!r})
 from tests.tasks.test_pretrain import tiny_module, tiny_data
 class Record(L.Callback):
     def __init__(self): self.seen = []
@@ -204,7 +203,7 @@ if t.global_rank == 0:
 def test_two_process_ddp_matches_global_batch(tmp_path):
     """2 processes x batch 2 consume, per optimizer step, the same 4 samples as 1 process x batch 4."""
     script = tmp_path / "ddp.py"
-    script.write_text(DDP_SCRIPT.format(root=str(ROOT)))
+    script.write_text(DDP_SCRIPT)  # PYTHONPATH below makes tests/ importable
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     outs = []
     for devices, batch in ((2, 2), (1, 4)):

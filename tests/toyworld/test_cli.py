@@ -10,19 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from lit_jepa.cli import dispatch
 from lit_jepa.data.toyworld import ensure_generated, generate
-from lit_jepa.data.toyworld.cli import main
 from lit_jepa.data.toyworld.writers import WRITERS
 
 
 def test_cli_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--task", "fine", "--out", str(tmp_path / "fine"), "--num", "3", "--seed", "1"]) == 0
+    assert dispatch(["data", "toyworld", "--task", "fine", "--out", str(tmp_path / "fine"), "--num", "3",
+                     "--seed", "1"]) == 0
     manifest = json.loads((tmp_path / "fine" / "toyworld.json").read_text())
     assert manifest["num"] == {"train": 3, "val": 1} and manifest["seed"] == 1
     assert len(json.loads((tmp_path / "fine" / "Diving48_V2_train.json").read_text())) == 3
     assert "frames/s" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        main(["--task", "nope", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="unknown ToyWorld task 'nope'"):
+        dispatch(["data", "toyworld", "--task", "nope", "--out", str(tmp_path)])
 
 
 def test_ensure_generated_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +65,7 @@ def test_generate_refuses_an_occupied_folder_and_leaves_nothing_half_written(
 def test_concurrent_generations_into_one_folder_give_one_dataset_or_a_refusal(tmp_path: Path) -> None:
     out = tmp_path / "fine"
     runs = _run_all(*([sys.executable, "-m", "lit_jepa.cli", "data", "toyworld", "--task", "fine", "--out", str(out),
-                       "--num", "3", "--num-val", "1", "--resolution", "32", "--seed", str(seed)] for seed in (1, 2)))
+                       "--num", "3", "--num_val", "1", "--resolution", "32", "--seed", str(seed)] for seed in (1, 2)))
     assert sorted(r.returncode for r in runs) == [0, 2], [r.stderr for r in runs]
     refused = next(r for r in runs if r.returncode == 2)
     error = refused.stderr.strip().splitlines()[-1]

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from lit_jepa.data.doctor import main as check
+from lit_jepa.cli import dispatch
 from lit_jepa.data.toyworld import ANNOTATIONS
 
 CLIP_ARGS = {
-    "motion": ["--frames", "16", "--frame-step", "1"],
-    "fine": ["--frames", "16", "--frame-step", "2"],
-    "anticipation": ["--frames", "16", "--fps", "8"],
-    "tabletop": ["--frames", "8", "--frame-step", "2"],
+    "motion": ["--spec.frames_per_clip", "16", "--spec.frame_step", "1"],
+    "fine": ["--spec.frames_per_clip", "16", "--spec.frame_step", "2"],
+    "anticipation": ["--spec.frames_per_clip", "16", "--spec.frame_step", "null", "--spec.fps", "8"],
+    "tabletop": ["--spec.frames_per_clip", "8", "--spec.frame_step", "2"],
 }
 
 
@@ -23,6 +23,6 @@ def test_data_check_reads_everything(
     task: str, split: str, toy_root: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = toy_root[task] / ANNOTATIONS[task][split]
-    assert check([str(path), *CLIP_ARGS[task]]) == 0
+    assert dispatch(["data", "check", str(path), *CLIP_ARGS[task]]) == 0
     out = capsys.readouterr().out
     assert " 0 failed" in out and " 0 readable" not in out, out

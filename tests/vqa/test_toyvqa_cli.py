@@ -12,7 +12,7 @@ from lit_jepa.data.vqa.formats import read_jsonl
 
 def test_toyvqa_command_writes_readable_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "toyvqa"
-    assert main(["data", "toyvqa", "--root", str(out), "--num", "3", "--num-val", "2", "--seed", "1"]) == 0
+    assert main(["data", "toyvqa", "--out", str(out), "--num", "3", "--num_val", "2", "--seed", "1"]) == 0
     train, val = read_jsonl(out / "train.jsonl"), read_jsonl(out / "val.jsonl")
     assert len(train) == 3 and len(val) == 2 and all(Path(i.video).is_file() for i in train + val)
     assert (out / "toyvqa.json").is_file()

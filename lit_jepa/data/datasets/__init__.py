@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import inspect
 import os
@@ -19,7 +18,6 @@ from lit_jepa.data.datasets.ek100 import EK100
 from lit_jepa.data.datasets.image_folder import ImageFolder
 from lit_jepa.data.datasets.mixture import WeightedMixture
 from lit_jepa.data.datasets.ssv2 import SSv2
-from lit_jepa.data.sampling import ClipSpec
 
 FORMATS: dict[str, type[VideoClipDataset]] = {
     "csv": CsvVideoList,
@@ -31,8 +29,8 @@ FORMATS: dict[str, type[VideoClipDataset]] = {
 }
 
 __all__ = ["FORMATS", "AnnotationError", "ClipEntry", "CsvVideoList", "Diving48", "DroidTrajectories", "EK100",
-           "ImageFolder", "SSv2", "VideoClipDataset", "WeightedMixture", "add_annotation_arguments", "infer_format",
-           "open_annotation", "spec_from_arguments"]
+           "ImageFolder", "SSv2", "VideoClipDataset", "WeightedMixture", "infer_format",
+           "open_annotation"]
 
 
 def infer_format(path: str) -> str:
@@ -63,19 +61,3 @@ def open_annotation(path: str, format: str | None = None, **kwargs) -> VideoClip
     cls = FORMATS[fmt]
     accepted = inspect.signature(cls.__init__).parameters
     return cls(path, **{k: v for k, v in kwargs.items() if k in accepted})
-
-
-def add_annotation_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options the data commands share: the annotation format, the video root and the clip spec."""
-    parser.add_argument("--format", choices=sorted(FORMATS), help="annotation format (default: inferred)")
-    parser.add_argument("--video-root", help="folder relative video paths are resolved against")
-    parser.add_argument("--frames", type=int, default=16, help="frames per clip")
-    parser.add_argument("--frame-step", type=int, default=4)
-    parser.add_argument("--fps", type=int, help="target fps instead of --frame-step")
-    parser.add_argument("--segments", type=int, default=1)
-    parser.add_argument("--views", type=int, default=1)
-
-
-def spec_from_arguments(args: argparse.Namespace) -> ClipSpec:
-    """The :class:`ClipSpec` of options added by :func:`add_annotation_arguments`."""
-    return ClipSpec(args.frames, None if args.fps else args.frame_step, args.fps, args.segments, args.views)

@@ -45,7 +45,12 @@ def read_video_list(path: str, root: str | None = None) -> list[ClipEntry]:
 
 
 class CsvVideoList(VideoClipDataset):
-    """Clips from the official ``path label`` list. ``num_classes`` is ``max(label) + 1``."""
+    """Clips from the official ``path label`` list. ``num_classes`` is ``max(label) + 1``.
+
+    Args:
+        annotation: the list file, one ``path label`` per line.
+        video_root: folder relative video paths are resolved against (default: the list's folder).
+    """
 
     def __init__(
         self,

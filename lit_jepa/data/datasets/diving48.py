@@ -16,7 +16,14 @@ KEYS = ("vid_name", "label", "start_frame", "end_frame")
 
 
 class Diving48(VideoClipDataset):
-    """Diving-48 clips: 48 classes, or as many as the ``vocab`` file lists (ToyWorld ``fine`` has 24)."""
+    """Diving-48 clips: 48 classes, or as many as the ``vocab`` file lists (ToyWorld ``fine`` has 24).
+
+    Args:
+        annotation: the official JSON annotation file.
+        video_root: video folder (default: the annotation's folder).
+        vocab: the class vocabulary file (``Diving48_vocab.json``; default: 48 classes).
+        extension: video file extension.
+    """
 
     def __init__(
         self,

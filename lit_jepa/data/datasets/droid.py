@@ -47,7 +47,12 @@ def read_states(directory: str) -> np.ndarray:
 
 
 class DroidTrajectories(VideoClipDataset):
-    """DROID clips with ``states`` and ``actions``; ``label`` is -1."""
+    """DROID clips with ``states`` and ``actions``; ``label`` is -1.
+
+    Args:
+        annotation: a list of DROID episode folders (each with ``trajectory.h5``).
+        camera_view: the camera's key in the episode metadata.
+    """
 
     def __init__(
         self,

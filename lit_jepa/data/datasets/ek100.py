@@ -71,7 +71,20 @@ def anticipation_end(start: int, stop: int, seconds: float, point: float, fps: f
 
 
 class EK100(VideoClipDataset):
-    """EK100 anticipation clips with ``verb``, ``noun`` and ``action`` targets."""
+    """EK100 anticipation clips with ``verb``, ``noun`` and ``action`` targets (module docstring).
+
+    Args:
+        annotation: the official CSV (``EPIC_100_train.csv``, ``EPIC_100_validation.csv``).
+        video_root: video folder (default: the annotation's folder).
+        layout: ``0``: ``{video_root}/{P01}/videos/{P01_01}.MP4``; ``1``: ``{video_root}/{P01}/{P01_01}.MP4``.
+        protocol: the anticipation window: ``paper`` (before the action starts) or ``official_code``.
+        anticipation_s: seconds between the context's end and the anticipated point in evaluation.
+        train_anticipation_s: range that training draws the anticipation seconds from.
+        train_anticipation_point: range that training draws the anticipated point (fraction of the action) from.
+        vocabulary: the CSV the verb, noun and action classes are built from (default: ``annotation``).
+        vocab_order: class order: ``sorted`` by original id or ``official`` (to reuse released probes).
+        extension: video file extension.
+    """
 
     targets = ("verb", "noun", "action")
 

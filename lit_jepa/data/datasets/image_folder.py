@@ -19,7 +19,11 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 class ImageFolder(VideoClipDataset):
-    """Static clips from ``root/<class>/*.jpg``."""
+    """Static clips from ``root/<class>/*.jpg``.
+
+    Args:
+        root: the image folder, one subfolder per class.
+    """
 
     def __init__(
         self,

@@ -17,7 +17,12 @@ from torch.utils.data import Dataset
 
 
 class WeightedMixture(Dataset):
-    """Concatenation of ``datasets`` drawn with probabilities proportional to ``weights``."""
+    """Concatenation of ``datasets`` drawn with probabilities proportional to ``weights``.
+
+    Args:
+        datasets: the member datasets.
+        weights: relative sampling weight of each member (>= 0, positive sum).
+    """
 
     epoch_keys = True  # passes (index, epoch) keys on to members that accept them
 

@@ -18,7 +18,14 @@ LABELS_FILE = "something-something-v2-labels.json"
 
 
 class SSv2(VideoClipDataset):
-    """SSv2 clips; ``labels`` defaults to ``something-something-v2-labels.json`` beside ``annotation``."""
+    """SSv2 clips.
+
+    Args:
+        annotation: the official JSON annotation file.
+        video_root: video folder (default: the annotation's folder).
+        labels: the class-name file (default: ``something-something-v2-labels.json`` beside ``annotation``).
+        extension: video file extension.
+    """
 
     def __init__(
         self,

@@ -21,11 +21,17 @@ class ToyWorldDataModule(AnticipationDataModule):
 
     Args:
         task: ``motion``, ``anticipation``, ``fine`` or ``tabletop``.
-        num, num_val, seed, resolution, root: generation parameters (see ``lit-jepa data toyworld``); without
-            ``root`` the files go to ``$LIT_JEPA_CACHE/toyworld`` (default ``~/.cache/lit_jepa``).
+        num: training videos generated (as ``lit-jepa data toyworld``).
+        num_val: validation videos generated (default ``num // 4``).
+        seed: generator seed, also the seed of the epoch order.
+        resolution: frame size in pixels (even).
+        root: folder of the generated files (default: ``$LIT_JEPA_CACHE/toyworld``, ``~/.cache/lit_jepa``).
         spec: clip sampling (default: 16 frames at step 1, the whole toy clip).
-        train_transform, eval_transform: CPU clip transforms (default: none, frames stay at ``resolution``).
-        batch_size, num_workers, batch_transform: as in :class:`~lit_jepa.data.datamodule.ClipDataModule`.
+        train_transform: CPU transform of training clips (default: none, frames stay at ``resolution``).
+        eval_transform: CPU transform of validation clips (default: none).
+        batch_size: per-device batch size.
+        num_workers: loader worker processes.
+        batch_transform: the device-side stage (default: normalisation only).
     """
 
     def __init__(self, task: str = "motion", num: int = 960, num_val: int | None = None, seed: int = 0,

@@ -16,12 +16,17 @@ class VideoQADataModule(ClipDataModule):
     """Video-QA splits (no augmentation: alignment sees the evaluation view).
 
     Args:
-        train_annotations, val_annotations, test_annotations: annotation files (``None``: no such split).
+        train_annotations: annotation file of the training split (``None``: none).
+        val_annotations: annotation file of the validation split (``None``: none).
+        test_annotations: annotation file of the test split (``None``: none).
         format: ``jsonl``, ``perception_test``, ``tempcompass`` or ``mvp``.
         video_root: video folder (``jsonl``: default each file's folder).
         spec: clip sampling (default 16 frames at step 4).
         crop_size: short-side resize and centre crop to this size (``None``: frames as decoded).
-        batch_size, num_workers, seed, batch_transform: as :class:`~lit_jepa.data.datamodule.ClipDataModule`.
+        batch_size: per-device batch size.
+        num_workers: loader worker processes.
+        seed: seed of the epoch order.
+        batch_transform: the device-side stage (default: normalisation only).
     """
 
     def __init__(self, train_annotations: str | None = None, val_annotations: str | None = None,
@@ -42,7 +47,17 @@ class VideoQADataModule(ClipDataModule):
 
 class ToyVQADataModule(VideoQADataModule):
     """ToyWorld VQA (:mod:`lit_jepa.data.vqa.toy`) under ``root``, generated in ``prepare_data`` when missing; the
-    ``val`` questions serve as validation and test split. Clips: 16 frames at step 1, 64 px."""
+    ``val`` questions serve as validation and test split. Clips: 16 frames at step 1.
+
+    Args:
+        root: folder of the generated questions and videos.
+        num: training questions generated (as ``lit-jepa data toyvqa``).
+        num_val: validation questions generated (default ``num // 4``).
+        seed: generator seed, also the seed of the epoch order.
+        resolution: frame size in pixels (even).
+        batch_size: per-device batch size.
+        num_workers: loader worker processes.
+    """
 
     def __init__(self, root: str = "runs/toy/vqa-data", num: int = 960, num_val: int | None = None, seed: int = 0,
                  resolution: int = 64, batch_size: int = 16, num_workers: int = 0) -> None:

@@ -1,0 +1,182 @@
+"""The toy suite's kinds ``probe``, ``plan`` and ``vqa`` at smoke sizes through ``run_suite``, and their
+leaderboard sections and plots from hand-made records."""
+
+import time
+
+import pytest
+import torch
+
+from lit_jepa import hub
+from lit_jepa.bench import records, runner, tables
+from lit_jepa.bench.kinds import KINDS
+from lit_jepa.nn import VisionTransformer
+
+VITT = {"img_size": 64, "num_frames": 16, "patch_size": 8, "tubelet_size": 2, "embed_dim": 192, "depth": 6,
+        "num_heads": 3}  # the toy recipes' encoder
+TINY = {"img_size": 64, "num_frames": 2, "patch_size": 8, "embed_dim": 32, "depth": 1, "num_heads": 2}
+TINY_PROBE = ["--data.init_args.data.init_args.root", "{workdir}/data/probe-motion",
+              "--data.init_args.data.init_args.num", "8", "--data.init_args.data.init_args.num_val", "4",
+              "--data.init_args.data.init_args.batch_size", "4", "--trainer.max_epochs", "1"]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Kind ``encoder`` (a stand-in for pretraining: exports a random encoder of ``arch``), and a log of the
+    runs each kind actually ran."""
+    log = []
+
+    def encoder(params, ctx):
+        torch.manual_seed(params.get("seed", 0))
+        path = hub.export_official(ctx.workdir / params["name"] / "vjepa2.pt",
+                                   target_encoder=VisionTransformer(**params["arch"]))
+        return {"metrics": {}, "protocol": "random encoder export", "checkpoint": path}
+
+    monkeypatch.setitem(KINDS, "encoder", encoder)
+    for kind in ("encoder", "probe", "plan", "vqa"):
+        monkeypatch.setitem(KINDS, kind, lambda p, c, f=KINDS[kind]: log.append(p["name"]) or f(p, c))
+    return log
+
+
+def suite(*runs):
+    return {"suite": "t", "runs": [{"name": n, "kind": k, "params": p} for n, k, p in runs]}
+
+
+def test_probe_kind_pretrained_and_random_then_reused(tmp_path, calls):
+    probe = {"recipe": "toy/probe-motion-vitt-64px-16f", "metric": "top1", "overrides": TINY_PROBE}
+    s = suite(("enc", "encoder", {"arch": VITT, "seed": 1}), ("probe-pre", "probe", {**probe, "encoder_from": "enc"}),
+              ("probe-rand", "probe", {**probe, "encoder_from": None}))
+    out = runner.run_suite(s, tmp_path / "records", tmp_path / "work")
+    assert [r["status"] for r in out] == ["done"] * 3 and calls == ["enc", "probe-pre", "probe-rand"]
+    pre, rand = out[1:]
+    for r in (pre, rand):
+        assert set(r["metrics"]) == {"top1"} and r["extra"]["task"] == "motion" and r["extra"]["n_val"] == 4
+        lo, hi = r["extra"]["interval"]
+        assert lo <= r["metrics"]["top1"] <= hi and "Wilson 95 % interval over n = 4" in r["protocol"]
+        assert r["selection_rule"].startswith("best of 4 heads") and r["checkpoint_sha256"]
+        assert (tmp_path / "work" / "runs" / r["name"] / "bench" / "probe_results.json").is_file()
+    assert pre["upstream"] == {"enc": out[0]["checkpoint_sha256"]} and rand["upstream"] == {}
+    assert "checkpoint of run enc" in pre["protocol"] and "random initialisation" in rand["protocol"]
+    assert pre["extra"]["encoder_sha256"] != rand["extra"]["encoder_sha256"]
+    assert any((tmp_path / "work" / "feature_cache").iterdir())
+    again = runner.run_suite(s, tmp_path / "records", tmp_path / "work")
+    assert calls == ["enc", "probe-pre", "probe-rand"] and again[1]["metrics"] == pre["metrics"]
+    assert pre["extra"]["per_sample"]["index"] == rand["extra"]["per_sample"]["index"] == [0, 1, 2, 3]
+    hits = pre["extra"]["per_sample"]["hit"]
+    assert sum(hits) / 4 == pytest.approx(pre["metrics"]["top1"])  # the best head's per-sample hits
+    board = tables.leaderboard(records.load_records(tmp_path / "records"))
+    assert "motion, top1: pretrained minus random:" in board and "paired 95 % bootstrap interval" in board
+
+
+def test_plan_kind_smoke(tmp_path, calls):
+    s = suite(("enc", "encoder", {"arch": TINY}),
+              ("plan", "plan", {"encoder_from": "enc", "smoke": True, "tasks": ["reach"], "threads": 1}))
+    rec = runner.run_suite(s, tmp_path / "records", tmp_path / "work")[1]
+    assert rec["status"] == "done", rec.get("error")
+    planners = ("replay", "random", "simulator_cem", "world_model_pretrained_encoder", "world_model_random_encoder")
+    assert set(rec["metrics"]) == {f"reach.{p}.{k}" for p in planners for k in ("sr_final", "sr_any")} | {
+        "reach.plan_s_per_env_step"}
+    assert all(len(rec["extra"]["intervals"][k]) == 2 for k in rec["metrics"] if ".sr_" in k)
+    assert "4 episodes per task" in rec["protocol"] and "run enc" in rec["protocol"]
+    assert rec["checkpoint"] is None  # smoke: no world-model export
+    assert "| plan | reach | world_model_pretrained_encoder |" in tables.leaderboard([rec])
+
+
+def test_plan_kind_two_rooms_solvers_and_costs(tmp_path, calls):
+    s = suite(("enc", "encoder", {"arch": TINY}),
+              ("rooms", "plan", {"encoder_from": "enc", "smoke": True, "world": "two_rooms", "threads": 1,
+                                 "encoders": ["pretrained"], "solvers": ["cem", "mppi"], "costs": ["final", "sum"]}),
+              ("rooms-random", "plan", {"encoder_from": None, "smoke": True, "world": "two_rooms", "threads": 1,
+                                        "encoders": ["random"]}))
+    rooms, rooms_random = runner.run_suite(s, tmp_path / "records", tmp_path / "work")[1:]
+    assert rooms["status"] == rooms_random["status"] == "done", (rooms.get("error"), rooms_random.get("error"))
+    planners = ("replay", "random", "simulator_cem", "world_model_pretrained_encoder",
+                "world_model_pretrained_encoder_cem_sum", "world_model_pretrained_encoder_mppi_final",
+                "world_model_pretrained_encoder_mppi_sum")
+    assert set(rooms["metrics"]) == {f"two_rooms.{p}.{k}" for p in planners for k in ("sr_final", "sr_any")} | {
+        "two_rooms.plan_s_per_env_step"}
+    assert "Two-Rooms" in rooms["protocol"] and "solvers cem/mppi, costs final/sum" in rooms["protocol"]
+    assert rooms["extra"]["world_model"]["recipe"] == "toy/ac-two-rooms-64px-6f"  # the world's recipe
+    assert "recipe toy/ac-two-rooms-64px-6f --trainer.max_steps 10: 10 steps on 4 trajectories" in rooms["protocol"]
+    assert "two_rooms.world_model_random_encoder.sr_final" in rooms_random["metrics"]
+    assert rooms_random["extra"]["world_model"]["encoder"] is None
+
+
+def test_vqa_kind_smoke(tmp_path, calls):
+    s = suite(("enc", "encoder", {"arch": VITT}),
+              ("vqa", "vqa", {"encoder_from": "enc", "num": 8, "num_val": 4, "epochs": 1, "batch_size": 4}))
+    rec = runner.run_suite(s, tmp_path / "records", tmp_path / "work")[1]
+    assert rec["status"] == "done", rec.get("error")
+    settings = ("pretrained", "random", "text_only", "answer_code_control")
+    assert set(rec["metrics"]) == {f"acc_{k}" for k in settings} | {"n"} and rec["metrics"]["n"] == 4
+    assert set(rec["extra"]["intervals"]) == set(settings) and "checkpoint of run enc" in rec["protocol"]
+    assert (tmp_path / "work" / "vqa" / "tiny-lm").is_dir()
+
+
+def record(name, kind, params, metrics, extra, protocol="p"):
+    result = {"metrics": metrics, "protocol": protocol, "selection_rule": "rule", "extra": extra}
+    return records.make_record("toy", name, kind, params, result, time.time())
+
+
+def hand_made():
+    probe = [record("motion-pre", "probe", {"encoder_from": "pretrain"}, {"top1": 0.6},
+                    {"task": "motion", "headline": "top1", "interval": [0.55, 0.65]}),
+             record("motion-rand", "probe", {"encoder_from": None}, {"top1": 0.45},
+                    {"task": "motion", "headline": "top1", "interval": [0.4, 0.5]}),
+             record("ant-pre", "probe", {"encoder_from": "pretrain"}, {"action_recall5": 0.3, "verb_top1": 0.5},
+                    {"task": "anticipation", "headline": "action_recall5", "interval": None}),
+             record("ant-rand", "probe", {"encoder_from": None}, {"action_recall5": 0.35, "verb_top1": 0.4},
+                    {"task": "anticipation", "headline": "action_recall5", "interval": None})]
+    plan = record("plan", "plan", {"encoder_from": "pretrain"},
+                  {"reach.replay.sr_final": 1.0, "reach.replay.sr_any": 1.0,
+                   "reach.world_model_pretrained_encoder.sr_final": 0.2,
+                   "reach.world_model_pretrained_encoder.sr_any": 0.3, "reach.plan_s_per_env_step": 0.05},
+                  {"intervals": {"reach.replay.sr_final": [0.93, 1.0], "reach.replay.sr_any": [0.93, 1.0],
+                                 "reach.world_model_pretrained_encoder.sr_final": [0.11, 0.33],
+                                 "reach.world_model_pretrained_encoder.sr_any": [0.19, 0.44]}}, "plan protocol")
+    vqa = record("vqa", "vqa", {"encoder_from": "pretrain"}, {"acc_pretrained": 0.7, "acc_text_only": 0.4, "n": 480},
+                 {"intervals": {"pretrained": [0.66, 0.74], "text_only": [0.36, 0.44]}}, "vqa protocol")
+    return [*probe, plan, vqa]
+
+
+def test_tables_of_probes_planning_and_vqa(tmp_path):
+    recs = hand_made()
+    board = tables.leaderboard(recs)
+    assert "| motion | pretrain | - | top1 | 60.0 | [55.0, 65.0] | - | p | rule |" in board
+    assert "| motion | random init | - | top1 | 45.0 | [40.0, 50.0] |" in board
+    assert "| anticipation | random init | - | action_recall5 | 35.0 | - | verb_top1 40.0 |" in board
+    assert "- motion, top1: pretrained minus random: +15.0 points" in board
+    assert "- anticipation, action_recall5: pretrained minus random: -5.0 points" in board
+    assert "| plan | reach | replay | 1.00 [0.93, 1.00] | 1.00 [0.93, 1.00] | - |" in board
+    assert "| plan | reach | world_model_pretrained_encoder | 0.20 [0.11, 0.33] | 0.30 [0.19, 0.44] | 0.050 |" in board
+    assert "| vqa | pretrained | 70.0 | [66.0, 74.0] | 480 |" in board and "| vqa | text_only | 40.0 |" in board
+    assert "- plan: plan protocol." in board and "- vqa: vqa protocol." in board
+    assert board.index("## Frozen-encoder probes") < board.index("## Planning") < board.index("## Video QA")
+    paths = tables.plot_probes(recs, tmp_path) + tables.plot_planning(recs, tmp_path)
+    assert [p.name for p in paths] == ["probes.png", "plan-planning.png"] and all(p.stat().st_size for p in paths)
+
+
+def test_per_sample_hits_of_the_best_head_for_a_mean_class_metric(tmp_path):
+    import numpy as np
+
+    from lit_jepa.bench.kinds import per_sample_hits
+
+    top = np.zeros((2, 3, 5), np.int64)
+    top[1, :, 0] = [4, 0, 0]  # head 1 ranks class 4 first for sample 0 only
+    labels = np.array([4, 2, 7])
+    np.savez_compressed(tmp_path / "val_predictions.npz", index=np.arange(3), action_label=labels, action_top5=top)
+    result = {"predictions": "val_predictions.npz", "metrics": {"action_recall5": {"head": 1, "value": 1 / 3}}}
+    assert per_sample_hits(tmp_path, result, "action_recall5") == {"index": [0, 1, 2], "label": [4, 2, 7],
+                                                                "hit": [1, 0, 0]}
+    assert per_sample_hits(tmp_path, {"predictions": None}, "action_recall5") is None
+
+
+def test_planning_suite_runs_match_the_benchmark_signature():
+    import inspect
+
+    from lit_jepa.bench import planning
+
+    suite = runner.load_suite("planning")
+    plans = [r for r in suite["runs"] if r["kind"] == "plan"]
+    accepted = set(inspect.signature(planning.run).parameters) | {"name", "encoder_from"}
+    assert plans and all(set(r["params"]) <= accepted for r in plans)
+    assert {r["params"]["world"] for r in plans} == {"two_rooms"}
