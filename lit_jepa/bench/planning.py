@@ -113,6 +113,7 @@ def train_world_model(recipe: Path, overrides: Sequence[str], arch: dict, encode
     args = ["--config", str(recipe), "--seed_everything", str(seed), "--model.init_args.encoder", json.dumps(encoder),
             "--model.init_args.encoder_path", str(encoder_path) if encoder_path else "null",
             "--trainer.accelerator", accelerator, "--trainer.enable_progress_bar", "false",
+            "--trainer.callbacks+=lit_jepa.callbacks.StatusLine",
             "--trainer.enable_model_summary", "false", "--trainer.logger.init_args.save_dir", str(logdir),
             "--trainer.logger.init_args.name", name,
             *(["--trainer.max_time", json.dumps({"seconds": round(max_minutes * 60)})] if max_minutes else []),
