@@ -57,8 +57,9 @@ DATA_COMMANDS: dict[str, tuple[str, str]] = {
 POSITIONAL = ("check", "materialize")
 DATA_HELP = "Dataset tools: check, materialize, toyworld, toyvqa."
 # imported before LightningCLI parses, so that --model/--data/encoders/callbacks take lit_jepa classes by short name
-CLI_MODULES = ("lit_jepa.tasks", "lit_jepa.data.datamodule", "lit_jepa.data.toyworld.datamodule", "lit_jepa.features",
-               "lit_jepa.vqa", "lit_jepa.encoders", "lit_jepa.callbacks")
+CLI_MODULES = ("lit_jepa.tasks", "lit_jepa.data.datamodule", "lit_jepa.data.toyworld.datamodule",
+               "lit_jepa.data.features", "lit_jepa.data.trajectory_features", "lit_jepa.data.vqa", "lit_jepa.encoders",
+               "lit_jepa.callbacks")
 # (source, target) config keys: the target follows the source wherever both exist in a recipe, after command-line
 # overrides. Class counts are read from the DataModule by the task modules at setup (they are known only once
 # the annotation files are read).

@@ -129,3 +129,19 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
+    """Counts ``(num_classes, num_classes)`` int64: row = true class, column = predicted class.
+
+    Args:
+        labels: true classes ``(N,)``.
+        predicted: predicted classes ``(N,)``.
+        num_classes: the number of classes (rows and columns).
+    """
+    labels, predicted = np.asarray(labels, np.int64), np.asarray(predicted, np.int64)
+    if labels.shape != predicted.shape:
+        raise ValueError(f"confusion_matrix: {labels.shape[0]} labels but {predicted.shape[0]} predictions")
+    out = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(out, (labels, predicted), 1)
+    return out

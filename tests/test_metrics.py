@@ -180,3 +180,12 @@ def test_predictions_and_qa_scores_gather_over_two_gloo_processes():
         assert index == [0, 1, 2] and labels == [3, 7, 5] and first == [0, 7, 5]
         assert summary["num_questions"] == 3 and summary["acc"] == pytest.approx(2 / 3)
         assert summary["paired_acc"] == pytest.approx(0.5)  # g0 = {0, 1} right; g1 = {2} wrong
+
+
+def test_confusion_matrix_counts_true_rows_and_predicted_columns():
+    from lit_jepa.metrics import confusion_matrix
+
+    m = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], 3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    with pytest.raises(ValueError, match="3 labels but 2 predictions"):
+        confusion_matrix([0, 1, 2], [0, 1], 3)

@@ -57,7 +57,7 @@ def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     overrides = _overrides(params, ctx)
     args = ["fit", "--config", str(resolve(params["recipe"])), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", "bench",
-            "--trainer.enable_progress_bar", "false", *overrides]
+            "--trainer.enable_progress_bar", "false", "--trainer.callbacks+=lit_jepa.callbacks.StatusLine", *overrides]
     main(args)
     log_dir = save_dir / name / "bench"
     curves = _scalars(log_dir, ["train/loss", "val/loss", "collapse/target_effective_rank"])
@@ -112,7 +112,8 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     from lit_jepa.metrics import bootstrap_interval, metric_spec, wilson
 
     encoder, metric = frozen_encoder(params, ctx), params["metric"]
-    extra_args = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir",
+    extra_args = ["--trainer.enable_progress_bar", "false", "--trainer.callbacks+=lit_jepa.callbacks.StatusLine",
+                  "--data.init_args.cache_dir",
                   str(ctx.workdir / "feature_cache"), *_overrides(params, ctx)]
     if params.get("checkpoint_key"):
         extra_args += ["--model.init_args.checkpoint_key", params["checkpoint_key"]]

@@ -37,6 +37,7 @@ from lit_jepa.data.datamodule import TrajectoryDataModule
 from lit_jepa.data.env_trajectories import EnvTrajectories
 from lit_jepa.data.toyworld.env import Tabletop
 from lit_jepa.data.toyworld.memory import ToyTrajectories
+from lit_jepa.data.trajectory_features import FeatureDataModule
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.env import draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape
@@ -52,7 +53,6 @@ from lit_jepa.planning.mpc import (
 )
 from lit_jepa.planning.mppi import MPPIConfig
 from lit_jepa.recipes import resolve
-from lit_jepa.tasks.world_model import FeatureDataModule
 
 TOY_CEM = dict(horizon=1, momentum_mean=0.15, momentum_std=0.15, init_std=1.0, bound=1.0, bound_kind="box",
                scale=(0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 1.0), free_dims=(0, 1))
@@ -113,6 +113,7 @@ def train_world_model(recipe: Path, overrides: Sequence[str], arch: dict, encode
     args = ["--config", str(recipe), "--seed_everything", str(seed), "--model.init_args.encoder", json.dumps(encoder),
             "--model.init_args.encoder_path", str(encoder_path) if encoder_path else "null",
             "--trainer.accelerator", accelerator, "--trainer.enable_progress_bar", "false",
+            "--trainer.callbacks+=lit_jepa.callbacks.StatusLine",
             "--trainer.enable_model_summary", "false", "--trainer.logger.init_args.save_dir", str(logdir),
             "--trainer.logger.init_args.name", name,
             *(["--trainer.max_time", json.dumps({"seconds": round(max_minutes * 60)})] if max_minutes else []),

@@ -19,12 +19,13 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
+from lit_jepa.callbacks import StatusLine
 from lit_jepa.data.loader import collate_clips
+from lit_jepa.data.vqa import ToyVQADataModule
+from lit_jepa.data.vqa.dataset import qa_fields
 from lit_jepa.metrics import wilson
 from lit_jepa.recipes import resolve
 from lit_jepa.tasks import VideoQA
-from lit_jepa.vqa import ToyVQADataModule
-from lit_jepa.vqa.dataset import qa_fields
 from lit_jepa.vqa.scoring import QAScores
 
 RECIPE = "vqa/toy-vitt-64px-16f"
@@ -83,7 +84,8 @@ def train_and_score(module: VideoQA, train: list[dict], test: list[dict], epochs
     loader = DataLoader(train, batch_size=batch_size, shuffle=True, collate_fn=collate, drop_last=True,
                         generator=torch.Generator().manual_seed(seed))
     trainer = L.Trainer(accelerator="cpu", max_epochs=epochs, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, deterministic=True)
+                        enable_progress_bar=False, enable_model_summary=False, deterministic=True,
+                        callbacks=[StatusLine()])
     start = time.perf_counter()
     module.train()  # token caching left it in eval mode, which Lightning would keep
     trainer.fit(module, loader)

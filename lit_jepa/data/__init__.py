@@ -23,5 +23,7 @@ into ``batch["failures"]`` and the DataModule counts and removes. After the batc
 ``(B, V, C, T, H, W)`` normalised with ImageNet mean and std.
 
 Modules: ``decode`` (readers), ``sampling`` (:class:`ClipSpec`), ``datasets/`` (one per format), ``transforms``,
-``loader`` (resumable batching), ``datamodule`` (Lightning), ``streaming`` (litdata), ``doctor`` (data check).
+``loader`` (resumable batching), ``datamodule`` (Lightning), ``streaming`` (litdata), ``doctor`` (data check),
+``features`` (frozen-feature cache for probes), ``trajectory_features`` (encoded trajectories for the world
+model), ``vqa/`` (video-QA formats, ToyWorld VQA and DataModules), ``toyworld/`` (the procedural toy world).
 """

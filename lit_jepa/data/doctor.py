@@ -21,11 +21,11 @@ from collections import Counter
 from typing import Literal
 
 import numpy as np
-from tqdm import tqdm
 
 from lit_jepa.data.datasets import AnnotationError, open_annotation
 from lit_jepa.data.decode import REASONS, SampleError
 from lit_jepa.data.sampling import ClipSpec
+from lit_jepa.progress import progress_bar
 
 MAX_LISTED = 50
 
@@ -79,7 +79,7 @@ def check(path: str, format: str | None = None, video_root: str | None = None, s
     readable: list[int] = []
     seconds: list[float] = []
     total_windows = 0
-    for i in tqdm(range(len(dataset)), desc=f"checking {path}", unit="entry", file=sys.stderr):
+    for i in progress_bar(len(dataset), f"checking {path}", "entry", iterable=range(len(dataset))):
         try:
             total_windows += _read_windows(dataset, i, windows, seconds)
             readable.append(i)

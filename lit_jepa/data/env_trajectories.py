@@ -1,7 +1,7 @@
 """Trajectories recorded from any goal-image planning environment (:class:`lit_jepa.planning.env.GoalEnv`), as
 world-model training data: ``EnvTrajectories`` is a map-style dataset of whole episodes in the sample layout of the
 DROID reader, so ``TrajectoryDataModule(train_dataset=EnvTrajectories(...))`` feeds
-:class:`~lit_jepa.tasks.world_model.FeatureDataModule`.
+:class:`~lit_jepa.data.trajectory_features.FeatureDataModule`.
 
 Each episode resets the env with its own seed and runs a policy for ``num_steps`` steps: the default random policy
 draws Ornstein-Uhlenbeck-correlated actions (theta 0.15, sigma 0.3, in units of the half action range, clipped to

@@ -12,18 +12,17 @@ Entries that fail are skipped and listed. :class:`StreamingClips` reads the chun
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
 from lit_jepa.data.datasets import VideoClipDataset, open_annotation
 from lit_jepa.data.decode import SampleError
 from lit_jepa.data.loader import collate_clips
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ShortSideResize
+from lit_jepa.progress import progress_bar
 
 try:
     from litdata import StreamingDataLoader, StreamingDataset
@@ -67,7 +66,7 @@ def materialize(
     writer = BinaryWriter(output_dir, chunk_bytes=chunk_bytes)
     loader = DataLoader(_Encoded(dataset), batch_size=None, num_workers=num_workers)
     written, failures = 0, []
-    for item in tqdm(loader, desc=f"materialising {output_dir}", unit="sample", file=sys.stderr):
+    for item in progress_bar(len(loader), f"materialising {output_dir}", "sample", iterable=loader):
         if isinstance(item, str):
             failures.append(item)
         else:

@@ -12,7 +12,8 @@ registered gymnasium id or ``module:Class``; episode ``i`` resets with seed ``se
 budget and at any time, Wilson 95 % intervals); the action bounds come from the env's ``action_space``. Goal mode
 (an npz with ``observations`` ``(1, T, H, W, 3)`` uint8 and ``states`` ``(1, T, 7)``, the official
 ``franka_example_traj.npz`` layout) plans one action from frame 0 toward the last frame. Both write a results
-JSON and TensorBoard figures (success over time, the energy landscape around the true action).
+JSON and TensorBoard figures (success over time, the energy landscape around the true action; env mode: each
+episode's start, reached and goal images, ``plan/rollouts``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from torch.utils.tensorboard import SummaryWriter
 from lit_jepa.atomic import atomic_write_json
 from lit_jepa.data.env_trajectories import EnvTrajectories
 from lit_jepa.geometry import poses_to_actions, state_differences
+from lit_jepa.pictures import rollout_grid
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.env import action_bounds, draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape, heatmap
@@ -239,6 +241,7 @@ def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: PlanConfig, w
     out = summarise(result)
     for step, rate in enumerate(out["success_over_time"]):
         writer.add_scalar("plan/success_rate", rate, step)
+    writer.add_image("plan/rollouts", rollout_grid(result["start"], result["reached"], goals.images), 0)
     trajs = [EnvTrajectories(args.env, args.landscape_trajectories, seed=args.seed + 1, env_kwargs=kwargs)[i]
              for i in range(args.landscape_trajectories)]
     k = args.frame_step  # transitions one model step apart

@@ -7,7 +7,6 @@ read by the runner after each executed step and never fed back. Every planner pl
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,7 +14,6 @@ from typing import Literal, Protocol
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from lit_jepa.metrics import wilson
 from lit_jepa.planning.cem import CEMConfig
@@ -23,6 +21,7 @@ from lit_jepa.planning.energy import blur_levels, multiscale_l1_energy, proprio_
 from lit_jepa.planning.env import GoalEnv, Observation, SimulatableEnv
 from lit_jepa.planning.model import LatentWorldModel, check_ensemble
 from lit_jepa.planning.mppi import SOLVERS
+from lit_jepa.progress import progress_bar
 
 COSTS = ("final", "sum")
 
@@ -214,15 +213,17 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
     """Reset each env with its seed (one env per episode) and run ``budget`` closed-loop steps.
 
     Returns ``success`` ``(E, budget + 1)`` (the envs' ``is_success`` per step, step 0 = start), per-episode
-    ``final`` and ``any`` success, and ``plan_seconds`` (total time inside the planner; all episodes are planned
-    together). ``progress`` shows a bar of the steps with the current success rate on stderr.
+    ``final`` and ``any`` success, ``plan_seconds`` (total time inside the planner; all episodes are planned
+    together) and the ``start`` and ``reached`` images ``(E, H, W, 3)`` (first and last observation). ``progress``
+    shows a bar of the steps with the current success rate on stderr.
     """
     infos = [env.reset(seed=seed)[1] for env, seed in zip(envs, seeds, strict=True)]
     executed = [np.zeros(np.shape(env.action_space.low)) for env in envs]  # the dead-reckoned proprio
     ok = np.zeros((len(envs), budget + 1), bool)
     ok[:, 0] = [bool(info["is_success"]) for info in infos]
     plan_seconds = 0.0
-    bar = tqdm(total=budget, desc="planning", unit="step", file=sys.stderr, disable=not progress)
+    start = np.stack([env.render() for env in envs])
+    bar = progress_bar(budget, "planning", "step", disable=not progress)
     for step in range(budget):
         states = np.stack([info.get("proprio", done) for info, done in zip(infos, executed)])
         obs = Observation(np.stack([env.render() for env in envs]), states)
@@ -237,8 +238,8 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
         bar.set_postfix(success=f"{ok[:, step + 1].mean():.2f}")
         bar.update()
     bar.close()
-    return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1),
-            "plan_seconds": plan_seconds, "budget": budget}
+    return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1), "plan_seconds": plan_seconds,
+            "budget": budget, "start": start, "reached": np.stack([env.render() for env in envs])}
 
 
 def summarise(result: dict) -> dict:

@@ -3,6 +3,6 @@
 from lit_jepa.tasks.pretrain import JepaPretrain
 from lit_jepa.tasks.probe import AttentiveProbe
 from lit_jepa.tasks.video_qa import VideoQA
-from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule
+from lit_jepa.tasks.world_model import ACWorldModel
 
-__all__ = ["ACWorldModel", "AttentiveProbe", "FeatureDataModule", "JepaPretrain", "VideoQA"]
+__all__ = ["ACWorldModel", "AttentiveProbe", "JepaPretrain", "VideoQA"]

@@ -14,17 +14,16 @@ per head (the official code) at a fraction of the bookkeeping. Evaluation averag
 over heads of the last validation epoch's metric (``SELECTION_RULE``), each metric maximised independently.
 The last validation of ``fit`` (whether it stops on ``max_epochs`` or ``max_steps``) also keeps every head's top-5
 classes per sample (gathered over ranks, by sample index), written with ``probe_results.json`` as
-``val_predictions.npz`` for offline intervals.
+``val_predictions.npz`` for offline intervals (:class:`lit_jepa.callbacks.ProbeResults` writes the files).
 
 Batches may also carry precomputed ``"features"`` ``(B, V, N, D)`` instead of ``"video"``: see
-:class:`lit_jepa.features.FeatureCacheDataModule`.
+:class:`lit_jepa.data.features.FeatureCacheDataModule`.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
@@ -36,7 +35,7 @@ from torch import Tensor, nn
 from torchmetrics import SumMetric
 
 from lit_jepa import hub
-from lit_jepa.atomic import atomic_open, atomic_write_json
+from lit_jepa.callbacks import ProbeResults
 from lit_jepa.encoders import encoder_metadata, task_encoder
 from lit_jepa.losses import sigmoid_focal_loss
 from lit_jepa.metrics import ANTICIPATION_TARGETS, anticipation_metrics, classification_metrics
@@ -49,9 +48,9 @@ from lit_jepa.nn import (
 )
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
+from lit_jepa.tasks.frozen import expect_eval_mode
 
 TOP_K = 5  # per-sample predictions keep each head's 5 best classes (top-1 and recall@5 follow from them)
-PREDICTIONS = "val_predictions.npz"
 SELECTION_RULE = ("best of {n} heads on val (protocol: max over heads of the last-epoch val metric, each metric "
                   "maximised independently, as the official code)")
 
@@ -169,7 +168,7 @@ class AttentiveProbe(L.LightningModule):
             self._build_heads()
         self.selection_rule = SELECTION_RULE.format(n=len(self.grid))
         self._embeddings: list[tuple[Tensor, Tensor]] = []
-        self._last_embeddings: list[tuple[Tensor, Tensor]] = []
+        self.last_embeddings: list[tuple[Tensor, Tensor]] = []
         self._predictions: list[dict[str, Tensor]] = []
         self.predictions: dict[str, np.ndarray] | None = None
 
@@ -219,6 +218,9 @@ class AttentiveProbe(L.LightningModule):
             return classification_metrics(self.hparams.num_classes)
         h = self.hparams
         return anticipation_metrics({"verb": h.num_verbs, "noun": h.num_nouns, "action": h.num_classes})
+
+    def on_fit_start(self) -> None:
+        expect_eval_mode(self.encoder, self.predictor)
 
     def train(self, mode: bool = True) -> AttentiveProbe:
         """The frozen encoder and predictor stay in eval mode."""
@@ -342,17 +344,8 @@ class AttentiveProbe(L.LightningModule):
         self.log_dict(logged, prog_bar=False)
         if self._fit_validation():
             self.predictions = gather_predictions(self._predictions)
-            self._last_embeddings = self._embeddings
+            self.last_embeddings = self._embeddings
         self._embeddings, self._predictions = [], []
-
-    def _dump_embeddings(self) -> None:
-        experiment = getattr(self.logger, "experiment", None)
-        if self.global_rank != 0 or not hasattr(experiment, "add_embedding") or not self._last_embeddings:
-            return
-        feats, labels = (torch.cat(t)[: self.hparams.embedding_samples] for t in zip(*self._last_embeddings))
-        names = getattr(getattr(self.trainer, "datamodule", None), "class_names", None)
-        meta = [names[i] if names and i < len(names) else str(i) for i in labels.tolist()]
-        experiment.add_embedding(feats, metadata=meta, tag="val/pooled_frozen_features", global_step=self.global_step)
 
     # ------------------------------------------------------------------------------------------ optimisation
     def configure_optimizers(self) -> torch.optim.Optimizer:
@@ -373,33 +366,11 @@ class AttentiveProbe(L.LightningModule):
             group["lr"] = self.lr_schedules[group["head"]](step)
 
     # ------------------------------------------------------------------------------------------ results
-    def on_train_end(self) -> None:
-        """Write ``probe_results.json`` (best head per metric with the selection rule) and the heads in the
-        official layout (``export/probe.pt``, ``classifiers`` in grid order, loadable by ``hub.load_probe``)."""
-        if self.global_rank != 0 or not getattr(self, "best", None):
-            return
-        folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
-        h = self.hparams
-        data = getattr(self.trainer, "datamodule", None)
-        data = getattr(data, "data", data)  # the clips behind a FeatureCacheDataModule
-        folder.mkdir(parents=True, exist_ok=True)
-        if self.predictions is not None:
-            with atomic_open(folder / PREDICTIONS) as f:
-                np.savez_compressed(f, **self.predictions)
-        record = {"metrics": self.best, "selection_rule": self.selection_rule, "heads": self.head_values,
-                  "num_val_samples": self.num_val_samples, "data_task": getattr(data, "task", None),
-                  "task": h.task, "encoder_ckpt": h.encoder_ckpt, "checkpoint_key": h.checkpoint_key,
-                  "encoder_sha256": module_sha256(self.encoder), "encoder_class": self.encoder.class_path(),
-                  "grid": self.grid, "epochs": self.trainer.max_epochs,
-                  "num_segments": h.num_segments, "out_layers": h.out_layers, "depth": h.depth,
-                  "predictions": PREDICTIONS if self.predictions is not None else None}
-        atomic_write_json(folder / "probe_results.json", record, indent=2)
-        self._dump_embeddings()
-        hub.export_official(folder / "export" / "probe.pt", classifiers=list(self.classifiers))
-        if self.logger is not None:
-            self.logger.log_hyperparams(dict(h), {f"hp/{k}": v["value"] for k, v in self.best.items()})
-            if hasattr(self.logger.experiment, "add_text"):
-                self.logger.experiment.add_text("val/selection_rule", self.selection_rule, self.global_step)
+    def configure_callbacks(self) -> list[L.Callback]:
+        """:class:`~lit_jepa.callbacks.ProbeResults` writes the results when ``fit`` ends (unless the Trainer
+        already has one)."""
+        present = self._trainer is not None and any(isinstance(c, ProbeResults) for c in self._trainer.callbacks)
+        return [] if present else [ProbeResults()]
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Architectures for ``lit_jepa.hub`` (the frozen encoder is saved but never optimised; an adapter is

@@ -20,17 +20,18 @@ import lightning as L
 import torch
 from torch import Tensor
 
+from lit_jepa.data.vqa.dataset import qa_fields
+from lit_jepa.data.vqa.toy import toy_vocabulary
 from lit_jepa.encoders import task_encoder
 from lit_jepa.nn.encoder import FrozenEncoder
 from lit_jepa.optim import named_param_groups
 from lit_jepa.schedules import WarmupCosine
-from lit_jepa.vqa.dataset import qa_fields
+from lit_jepa.tasks.frozen import expect_eval_mode
 from lit_jepa.vqa.lora import add_lora
 from lit_jepa.vqa.projector import build_projector
 from lit_jepa.vqa.scoring import QAScores
 from lit_jepa.vqa.sequence import PromptEncoder, answer_logprob, answer_loss, assemble
 from lit_jepa.vqa.tiny_lm import build_tiny_lm, load_lm
-from lit_jepa.vqa.toy import toy_vocabulary
 
 
 def _squash(text: str) -> str:
@@ -110,6 +111,7 @@ class VideoQA(L.LightningModule):
             if build_toy_lm and not Path(lm_path, "config.json").is_file():
                 build_tiny_lm(lm_path, toy_vocabulary(), toy_lm_hidden, toy_lm_layers)
             self.lm, self.tokenizer = load_lm(lm_path)
+            self.lm.train(lm_tuning != "frozen")  # from_pretrained gives eval mode; a tuned LM trains in train mode
             self.encoder = task_encoder(encoder_ckpt, encoder, checkpoint_key, "VideoQA: encoder_ckpt or encoder",
                                         trust_checkpoint).requires_grad_(train_encoder)
         self.encoder.train(train_encoder)  # Lightning keeps the modes it finds: a frozen encoder stays in eval
@@ -130,10 +132,16 @@ class VideoQA(L.LightningModule):
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
         self.scores: dict[str, QAScores] = {}
 
+    def on_fit_start(self) -> None:
+        h = self.hparams
+        expect_eval_mode(None if h.train_encoder else self.encoder, self.lm if h.lm_tuning == "frozen" else None)
+
     def train(self, mode: bool = True) -> VideoQA:
         super().train(mode)
         if not self.hparams.train_encoder:
             self.encoder.eval()
+        if self.hparams.lm_tuning == "frozen":
+            self.lm.eval()
         return self
 
     # ------------------------------------------------------------------------------------------ forward

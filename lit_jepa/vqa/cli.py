@@ -1,7 +1,7 @@
 """``lit-jepa data toyvqa --out DIR --num N --seed S``: write the ToyWorld VQA dataset (JSONL + MP4) to disk.
 
 Writes ``train.jsonl``, ``val.jsonl``, the videos under ``videos/<split>/`` and ``toyvqa.json`` (the parameters)
-into ``out`` (see :mod:`lit_jepa.vqa.toy`), then prints the JSONL paths and the questions per kind.
+into ``out`` (see :mod:`lit_jepa.data.vqa.toy`), then prints the JSONL paths and the questions per kind.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import time
 from collections import Counter
 
 from lit_jepa.data.toyworld.writers import split_counts
-from lit_jepa.vqa.formats import read_jsonl
-from lit_jepa.vqa.toy import generate_toyvqa
+from lit_jepa.data.vqa.formats import read_jsonl
+from lit_jepa.data.vqa.toy import generate_toyvqa
 
 
 def toyvqa(out: str, num: int = 960, num_val: int | None = None, seed: int = 0, resolution: int = 64) -> int:

@@ -41,12 +41,14 @@ def suite(*runs):
     return {"suite": "t", "runs": [{"name": n, "kind": k, "params": p} for n, k, p in runs]}
 
 
-def test_probe_kind_pretrained_and_random_then_reused(tmp_path, calls):
+def test_probe_kind_pretrained_and_random_then_reused(tmp_path, calls, capsys):
     probe = {"recipe": "toy/probe-motion-vitt-64px-16f", "metric": "top1", "overrides": TINY_PROBE}
     s = suite(("enc", "encoder", {"arch": VITT, "seed": 1}), ("probe-pre", "probe", {**probe, "encoder_from": "enc"}),
               ("probe-rand", "probe", {**probe, "encoder_from": None}))
     out = runner.run_suite(s, tmp_path / "records", tmp_path / "work")
     assert [r["status"] for r in out] == ["done"] * 3 and calls == ["enc", "probe-pre", "probe-rand"]
+    err = capsys.readouterr().err  # progress bars are off: status lines say what runs
+    assert "[probe-pre/bench] training started at step 0/" in err and "[probe-rand/bench] training ended" in err
     pre, rand = out[1:]
     for r in (pre, rand):
         assert set(r["metrics"]) == {"top1"} and r["extra"]["task"] == "motion" and r["extra"]["n_val"] == 4

@@ -17,6 +17,7 @@ from lit_jepa.cli import dispatch
 from lit_jepa.data.datamodule import TrajectoryDataModule
 from lit_jepa.data.env_trajectories import EnvTrajectories
 from lit_jepa.data.toyworld.goal_env import TabletopGoalEnv
+from lit_jepa.data.trajectory_features import FeatureDataModule
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.nn.blocks import trunc_normal_
@@ -24,7 +25,7 @@ from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.env import GoalEnv, SimulatableEnv, action_bounds, draw_goals, make_env
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc
-from lit_jepa.tasks.world_model import ACWorldModel, FeatureDataModule
+from lit_jepa.tasks.world_model import ACWorldModel
 
 ROOT = Path(__file__).resolve().parents[2]
 

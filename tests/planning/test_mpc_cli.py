@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lit_jepa import hub
 from lit_jepa.cli import dispatch
@@ -82,6 +83,9 @@ def test_plan_cli_tabletop(tmp_path):
                  "1", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
     rec = json.loads(out.read_text())
     assert rec["device"] == "cpu" and rec["episodes"] == 3 and len(rec["success_over_time"]) == 3
+    events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"images": 0}).Reload()
+    rollouts = events.Images("plan/rollouts")[0]  # a row per episode: start, reached, goal
+    assert (rollouts.height, rollouts.width) == (3 * 64 + 2 * 2, 3 * 64 + 2 * 2)
     assert rec["coarse_blur_sigmas"] == [1.0] and rec["coarse_until"] == 1
     assert rec["plan_seconds_per_env_step"] > 0
     assert len(rec["landscape"]["landscape"]) == 7 and rec["landscape"]["transitions"] == 50

@@ -1,6 +1,7 @@
 """Attentive probes: token layout, frozen encoder, feature cache, and tiny toy sweeps through `lit-jepa fit`."""
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,11 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from lit_jepa import hub
+from lit_jepa._warnings import ignore_upstream_warnings
 from lit_jepa.cli import main
 from lit_jepa.data.datamodule import ClassificationDataModule
+from lit_jepa.data.features import FeatureCacheDataModule, check_no_augmentation
 from lit_jepa.data.transforms import RandomResizedCrop
-from lit_jepa.features import FeatureCacheDataModule, check_no_augmentation
 from lit_jepa.metrics import metric_from_hits, sample_hits
 from lit_jepa.nn import VisionTransformer, VisionTransformerPredictor
 from lit_jepa.tasks import AttentiveProbe
@@ -112,8 +114,15 @@ def run(tmp_path: Path, task: str, cached: bool, name: str, max_steps: int | Non
     return json.loads((folder / "probe_results.json").read_text()), folder
 
 
-def test_toy_sweep_through_cli_cached_equals_uncached(tmp_path):
-    cached, folder = run(tmp_path, "motion", True, "cached")
+def test_toy_sweep_through_cli_cached_equals_uncached(tmp_path, capsys):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ignore_upstream_warnings()  # what importing lit_jepa installs (pytest resets filters around each test)
+        cached, folder = run(tmp_path, "motion", True, "cached")
+    noise = [str(w.message) for w in seen if "in eval mode" in str(w.message) or "LeafSpec" in str(w.message)]
+    assert not noise, noise  # the frozen encoder's eval mode and Lightning's pytree use are not reported
+    err = capsys.readouterr().err
+    assert "caching train features: 4/4 batch" in err and "caching val features: 2/2 batch" in err
     uncached, _ = run(tmp_path, "motion", False, "uncached")
     assert len(cached["heads"]) == 4 and cached["selection_rule"].startswith("best of 4 heads on val")
     # same batches, same head initialisations: the cache changes nothing but the cost
@@ -123,9 +132,10 @@ def test_toy_sweep_through_cli_cached_equals_uncached(tmp_path):
     assert len(list((tmp_path / "cache").glob("*/rank0.npy"))) == 2  # train and val, computed once
     probe = hub.load_probe(folder / "export" / "probe.pt", key=f"classifiers.{best['head']}")
     assert probe.linear.out_features == 24
-    tags = EventAccumulator(str(folder), size_guidance={"scalars": 0}).Reload().Tags()["scalars"]
+    events = EventAccumulator(str(folder), size_guidance={"scalars": 0, "images": 0}).Reload()
     expected = {"val/head00/top1", "val/head03/top1", "val/best/top1", "val/best_head/top1", "train/head00/loss"}
-    assert expected <= set(tags)
+    assert expected <= set(events.Tags()["scalars"])
+    assert "val/confusion_matrix" in events.Tags()["images"]  # the best head's, written by ProbeResults
     assert list(folder.rglob("metadata.tsv")), "embedding projector dump missing"
     pred = np.load(folder / cached["predictions"])  # per-sample top-5 of every head, last validation epoch
     assert pred["index"].tolist() == list(range(8)) and pred["label_top5"].shape == (4, 8, 5)

@@ -11,14 +11,14 @@ import torch
 
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
+from lit_jepa.data.trajectory_features import FeatureDataModule, FeatureWindows
 from lit_jepa.geometry import poses_to_actions
 from lit_jepa.losses import jepa_loss
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.energy import l1_energy
 from lit_jepa.planning.model import LatentWorldModel, encode_frames, merge_tokens
-from lit_jepa.tasks import ACWorldModel, FeatureDataModule
-from lit_jepa.tasks.world_model import FeatureWindows
+from lit_jepa.tasks import ACWorldModel
 
 
 def tiny(img: int = 16, pool: int = 1, rollout_steps: int = 2, pool_mode: str = "avg", **kw) -> ACWorldModel:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from lit_jepa.data.datasets.base import AnnotationError
-from lit_jepa.vqa.formats import (
+from lit_jepa.data.vqa.formats import (
     READERS,
     QAItem,
     read_jsonl,

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from lit_jepa.data.vqa.toy import toy_vocabulary
 from lit_jepa.vqa.sequence import IGNORE, PromptEncoder, answer_logprob, answer_loss, assemble
 from lit_jepa.vqa.tiny_lm import build_tiny_lm, load_lm
-from lit_jepa.vqa.toy import toy_vocabulary
 
 TEMPLATE = "question : {question} {video} options : {choices} answer :"
 

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from lit_jepa.data.sampling import ClipSpec
-from lit_jepa.vqa import VideoQADataset, ensure_toyvqa, read_jsonl, write_jsonl
-from lit_jepa.vqa.toy import toy_question
+from lit_jepa.data.vqa import VideoQADataset, ensure_toyvqa, read_jsonl, write_jsonl
+from lit_jepa.data.vqa.toy import toy_question
 
 
 def test_questions_are_balanced_and_choices_do_not_give_the_answer():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lit_jepa.cli import main
-from lit_jepa.vqa.formats import read_jsonl
+from lit_jepa.data.vqa.formats import read_jsonl
 
 
 def test_toyvqa_command_writes_readable_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

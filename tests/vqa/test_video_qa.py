@@ -3,15 +3,16 @@
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
 from lit_jepa.cli import main
+from lit_jepa.data.vqa import ToyVQADataModule
 from lit_jepa.nn.vit import VisionTransformer
 from lit_jepa.tasks import VideoQA
-from lit_jepa.vqa import ToyVQADataModule
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "vqa" / "toy-vitt-64px-16f.yaml"
@@ -30,8 +31,11 @@ def test_toy_recipe_smoke_fit_and_test(tmp_path):
             "--data.init_args.root", str(tmp_path / "data"), "--data.init_args.num", "16",
             "--data.init_args.num_val", "4", "--data.init_args.batch_size", "4",
             "--trainer.logger.init_args.save_dir", str(tmp_path / "runs")]
-    main(["fit", *args, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
-          "--trainer.check_val_every_n_epoch", "1"])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        main(["fit", *args, "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2",
+              "--trainer.check_val_every_n_epoch", "1"])
+    assert not [w for w in seen if "in eval mode" in str(w.message)]  # frozen encoder only, tuned LM trains
     ckpt = next((tmp_path / "runs").rglob("last.ckpt"))
     state = torch.load(ckpt, map_location="cpu", weights_only=True)  # lit_jepa checkpoints run no code
     assert state["global_step"] == 2 and state["hyper_parameters"]["lm_tuning"] == "full"
@@ -55,6 +59,8 @@ def test_alignment_stages(tmp_path, stage, trainable):
     assert module.encoder.training == stage.get("train_encoder", False)  # as built, before any train() call
     module.eval().train()
     assert module.encoder.training == stage.get("train_encoder", False)
+    tuned = stage.get("lm_tuning", "frozen") != "frozen"  # from_pretrained's eval mode only for a frozen LM
+    assert all(m.training == tuned for m in module.lm.modules() if "lora_" not in type(m).__name__.lower())
 
 
 def test_building_the_toy_lm_in_the_run_does_not_change_the_projector_initialisation(tmp_path):
@@ -97,7 +103,7 @@ import sys
 import lightning as L
 from lit_jepa.nn.vit import VisionTransformer
 from lit_jepa.tasks import VideoQA
-from lit_jepa.vqa import ToyVQADataModule
+from lit_jepa.data.vqa import ToyVQADataModule
 devices, lm, data = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 L.seed_everything(0)  # every rank builds the same weights
 encoder = VisionTransformer(img_size=32, num_frames=16, patch_size=16, tubelet_size=2, embed_dim=24, depth=1,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lit_jepa.atomic import once
 from lit_jepa.data.toyworld.writers import ANNOTATIONS, MANIFEST, generate, split_counts
+from lit_jepa.progress import progress_bar
 
 FORMAT_VERSION = 1  # bump when generated content changes, so old caches are not reused
 
@@ -42,7 +43,9 @@ def ensure_generated(
     def make() -> None:
         if root is None and out.exists():  # left by a version that generated in place
             shutil.rmtree(out)
-        generate(task, out, num, seed, num_val, resolution)
+        counts = split_counts(num, num_val)
+        with progress_bar(sum(counts.values()), f"generating ToyWorld {task} in {out}", "video") as bar:
+            generate(task, out, num, seed, num_val, resolution, lambda frames: bar.update())
 
     once(out, MANIFEST, make)
     found = json.loads(manifest.read_text())

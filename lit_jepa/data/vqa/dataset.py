@@ -14,11 +14,11 @@ import numpy as np
 from lit_jepa.data.datasets.base import ClipEntry, VideoClipDataset
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import ClipTransform
-from lit_jepa.vqa.formats import READERS, QAItem
+from lit_jepa.data.vqa.formats import READERS, QAItem
 
 
 class VideoQADataset(VideoClipDataset):
-    """Questions read by one of :data:`lit_jepa.vqa.formats.READERS` (``jsonl``, ``perception_test``,
+    """Questions read by one of :data:`lit_jepa.data.vqa.formats.READERS` (``jsonl``, ``perception_test``,
     ``tempcompass``, ``mvp``); other arguments as :class:`VideoClipDataset`.
 
     Args:

@@ -32,7 +32,8 @@ from lit_jepa.data.toyworld.tasks.fine import SOMERSAULTS, FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
 from lit_jepa.data.toyworld.video import write_mp4
 from lit_jepa.data.toyworld.writers import split_counts
-from lit_jepa.vqa.formats import QAItem, write_jsonl
+from lit_jepa.data.vqa.formats import QAItem, write_jsonl
+from lit_jepa.progress import progress_bar
 
 FORMAT_VERSION = 1
 MANIFEST = "toyvqa.json"
@@ -107,7 +108,8 @@ def generate_toyvqa(out: str | Path, num: int = 960, num_val: int | None = None,
     (``FileExistsError``), and never holds half a dataset or the files of two runs.
     """
     counts = split_counts(num, num_val)
-    with staged_folder(out) as tmp:
+    bar = progress_bar(sum(counts.values()), f"generating ToyWorld VQA in {out}", "question")
+    with bar, staged_folder(out) as tmp:
         for split, n in counts.items():
             items = []
             for i in range(n):
@@ -115,6 +117,7 @@ def generate_toyvqa(out: str | Path, num: int = 960, num_val: int | None = None,
                 item.video = f"videos/{split}/toyqa_{split}_{i:06d}.mp4"
                 write_mp4(tmp / item.video, frames, 8)
                 items.append(item)
+                bar.update()
             write_jsonl(tmp / f"{split}.jsonl", items)
         manifest = {"seed": seed, "resolution": resolution, "num": counts, "format": FORMAT_VERSION}
         atomic_write_json(tmp / MANIFEST, manifest, indent=1)

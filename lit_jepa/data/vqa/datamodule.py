@@ -1,4 +1,4 @@
-"""DataModules for video QA: annotation files of any :data:`~lit_jepa.vqa.formats.READERS` format, or ToyWorld VQA
+"""DataModules for video QA: annotation files of any :data:`~lit_jepa.data.vqa.formats.READERS` format, or ToyWorld VQA
 generated on first use."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 from lit_jepa.data.datamodule import ClipDataModule
 from lit_jepa.data.sampling import ClipSpec
 from lit_jepa.data.transforms import BatchTransform, ShortSideResize
-from lit_jepa.vqa.dataset import VideoQADataset
-from lit_jepa.vqa.toy import ensure_toyvqa
+from lit_jepa.data.vqa.dataset import VideoQADataset
+from lit_jepa.data.vqa.toy import ensure_toyvqa
 
 
 class VideoQADataModule(ClipDataModule):
@@ -46,7 +46,7 @@ class VideoQADataModule(ClipDataModule):
 
 
 class ToyVQADataModule(VideoQADataModule):
-    """ToyWorld VQA (:mod:`lit_jepa.vqa.toy`) under ``root``, generated in ``prepare_data`` when missing; the
+    """ToyWorld VQA (:mod:`lit_jepa.data.vqa.toy`) under ``root``, generated in ``prepare_data`` when missing; the
     ``val`` questions serve as validation and test split. Clips: 16 frames at step 1.
 
     Args:

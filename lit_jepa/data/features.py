@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 from lit_jepa.data.datamodule import ClipDataModule
 from lit_jepa.data.loader import ResumableSampler, collate_clips
 from lit_jepa.data.transforms import RandomResizedCrop
+from lit_jepa.progress import progress_bar
 
 TARGETS = ("label", "verb", "noun", "action")
 
@@ -150,7 +151,8 @@ class FeatureCacheDataModule(L.LightningDataModule):
                             num_workers=self.num_workers, collate_fn=collate_clips)
         out, n = folder / f"rank{rank}.npy", len(loader.sampler)
         features, targets, indices, row, skipped = None, {}, [], 0, 0
-        for batch in loader:
+        bar = progress_bar(len(loader), f"caching {split} features", "batch", disable=rank != 0, iterable=loader)
+        for batch in bar:
             skipped += len(batch.pop("failures", []))
             video = self.data.batch_transform.to(module.device)(batch["video"].to(module.device), training=False)
             f = module.clip_features(video).cpu().numpy()
@@ -165,6 +167,7 @@ class FeatureCacheDataModule(L.LightningDataModule):
         if features is None:
             raise ValueError(f"{split}: rank {rank} got no samples to cache ({len(dataset)} samples, "
                              f"{replicas} ranks)")
+        bar.close()
         features.flush()
         np.savez(out.with_suffix(".targets.npz"), index=np.concatenate(indices),
                  **{k: np.concatenate(v) for k, v in targets.items()})
