@@ -40,11 +40,17 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--workdir", type=Path, default=Path("runs/exp27"))
     p.add_argument("--note", default="")
+    p.add_argument("--probe-key", default="target_encoder", choices=["target_encoder", "encoder"],
+                   help="which encoder of the export the probes read (a frozen teacher: the student, `encoder`)")
+    p.add_argument("--probe-num", type=int, help="labelled probe clips (default: the probe recipe's 480)")
+    p.add_argument("--probe-val", type=int, help="held-out probe clips (default: the probe recipe's 240)")
+    p.add_argument("--probe-seed", type=int, default=1, help="seed of the probe clips (the recipes use 1)")
     p.add_argument("overrides", nargs="*", help="lit-jepa fit overrides of the pretraining recipe")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     record = {"name": a.name, "recipe": a.recipe, "overrides": a.overrides, "note": a.note, "machine": machine(),
-              "threads": a.threads, "probes": {}}
+              "threads": a.threads, "probe_key": a.probe_key, "probe_num": a.probe_num, "probe_val": a.probe_val,
+              "probe_seed": a.probe_seed, "probes": {}}
     encoder = None
     if not a.random:
         start = time.perf_counter()
@@ -57,7 +63,12 @@ def main() -> None:
                               "final": {k: round(v, 4) for k, v in scalars(run).items()
                                         if k.split("/")[0] in ("train", "val", "collapse")}}
         encoder = run / "export" / "vjepa2.pt"
-    extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache")]
+    extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache"),
+             "--model.init_args.checkpoint_key", a.probe_key,
+             "--data.init_args.data.init_args.seed", str(a.probe_seed)]
+    for flag, value in (("num", a.probe_num), ("num_val", a.probe_val)):
+        if value is not None:
+            extra += [f"--data.init_args.data.init_args.{flag}", str(value)]
     for task in a.tasks:
         recipe, metric, _ = TASKS[task]
         result, wall, args, _ = probe(recipe, encoder, extra, a.workdir / a.name, f"probe-{task}", "probe")

@@ -2,7 +2,8 @@
 
 ``prepare_data`` generates the task's train and validation files into the cache (or ``root``) once, in the
 official format; ``setup`` reads them back with the same dataset classes as real data (official CSV list for
-``motion``, EK100 CSVs for ``anticipation``, Diving-48 JSON for ``fine``, DROID folders for ``tabletop``).
+``motion`` and ``dynamics``, EK100 CSVs for ``anticipation``, Diving-48 JSON for ``fine``, DROID folders for
+``tabletop``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class ToyWorldDataModule(AnticipationDataModule):
     """Train and validation data of one ToyWorld task.
 
     Args:
-        task: ``motion``, ``anticipation``, ``fine`` or ``tabletop``.
+        task: ``motion``, ``dynamics``, ``anticipation``, ``fine`` or ``tabletop``.
         num, num_val, seed, resolution, root: generation parameters (see ``lit-jepa data toyworld``); without
             ``root`` the files go to ``$LIT_JEPA_CACHE/toyworld`` (default ``~/.cache/lit_jepa``).
         spec: clip sampling (default: 16 frames at step 1, the whole toy clip).
