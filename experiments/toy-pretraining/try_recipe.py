@@ -9,6 +9,7 @@ target encoder, and write a record to ``experiments/toy-pretraining/records/<nam
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def main() -> None:
                               "final": {k: round(v, 4) for k, v in scalars(run).items()
                                         if k.split("/")[0] in ("train", "val", "collapse")}}
         encoder = run / "export" / "vjepa2.pt"
+        if (run / "probe_curve.json").exists():
+            record["pretrain"]["probe_curve"] = json.loads((run / "probe_curve.json").read_text())["points"]
     extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache"),
              "--model.init_args.checkpoint_key", a.probe_key,
              "--data.init_args.data.init_args.seed", str(a.probe_seed)]
