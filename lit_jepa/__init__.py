@@ -5,7 +5,8 @@ checks every import, lazy ones included):
 
 1. commands: ``cli``, ``bench``, ``planning.cli``, ``vqa.cli``, ``data.toyworld.cli``;
 2. tasks: ``tasks`` (the LightningModules);
-3. task parts: ``callbacks``, ``planning`` (world-model rollouts, CEM, MPC), ``vqa`` (language-model side);
+3. task parts: ``callbacks``, ``probe_curve``, ``planning`` (world-model rollouts, CEM, MPC), ``vqa``
+   (language-model side);
 4. data: ``data`` (decoding, datasets, DataModules, feature caches, ToyWorld, video-QA data);
 5. models: ``encoders`` (adapters to the frozen-encoder contract), ``hub``, ``checkpoint_io``,
    ``planning.env`` (the environment protocol);

@@ -15,7 +15,7 @@ LAYERS = [
     ("commands", ["lit_jepa.cli", "lit_jepa.bench", "lit_jepa.planning.cli", "lit_jepa.vqa.cli",
                   "lit_jepa.data.toyworld.cli"]),
     ("tasks", ["lit_jepa.tasks"]),
-    ("task parts", ["lit_jepa.callbacks", "lit_jepa.planning", "lit_jepa.vqa"]),
+    ("task parts", ["lit_jepa.callbacks", "lit_jepa.probe_curve", "lit_jepa.planning", "lit_jepa.vqa"]),
     ("data", ["lit_jepa.data"]),
     ("models", ["lit_jepa.encoders", "lit_jepa.hub", "lit_jepa.checkpoint_io", "lit_jepa.planning.env"]),
     ("foundations", ["lit_jepa.nn", "lit_jepa.masks", "lit_jepa.losses", "lit_jepa.metrics", "lit_jepa.monitors",

@@ -9,18 +9,24 @@ target encoder, and write a record to ``experiments/toy-pretraining/records/<nam
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine
-from benchmarks.toy_probes import TASKS, probe
 from lit_jepa.atomic import atomic_write_json
+from lit_jepa.bench.common import machine
+from lit_jepa.bench.probes import probe
 from lit_jepa.cli import main as cli
 
 HERE = Path(__file__).resolve().parent
 RECIPE = "recipes/toy/pretrain-vitt-64px-16f.yaml"
+TASKS = {  # task -> (probe recipe, headline metric)
+    "motion": ("recipes/toy/probe-motion-vitt-64px-16f.yaml", "top1"),
+    "anticipation": ("recipes/toy/probe-anticipation-vitt-64px-16f.yaml", "action_recall5"),
+    "fine": ("recipes/toy/probe-fine-vitt-64px-16f.yaml", "top1"),
+}
 
 
 def scalars(log_dir: Path) -> dict[str, float]:
@@ -40,11 +46,17 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--workdir", type=Path, default=Path("runs/exp27"))
     p.add_argument("--note", default="")
+    p.add_argument("--probe-key", default="target_encoder", choices=["target_encoder", "encoder"],
+                   help="which encoder of the export the probes read (a frozen teacher: the student, `encoder`)")
+    p.add_argument("--probe-num", type=int, help="labelled probe clips (default: the probe recipe's 480)")
+    p.add_argument("--probe-val", type=int, help="held-out probe clips (default: the probe recipe's 240)")
+    p.add_argument("--probe-seed", type=int, default=1, help="seed of the probe clips (the recipes use 1)")
     p.add_argument("overrides", nargs="*", help="lit-jepa fit overrides of the pretraining recipe")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     record = {"name": a.name, "recipe": a.recipe, "overrides": a.overrides, "note": a.note, "machine": machine(),
-              "threads": a.threads, "probes": {}}
+              "threads": a.threads, "probe_key": a.probe_key, "probe_num": a.probe_num, "probe_val": a.probe_val,
+              "probe_seed": a.probe_seed, "probes": {}}
     encoder = None
     if not a.random:
         start = time.perf_counter()
@@ -57,9 +69,16 @@ def main() -> None:
                               "final": {k: round(v, 4) for k, v in scalars(run).items()
                                         if k.split("/")[0] in ("train", "val", "collapse")}}
         encoder = run / "export" / "vjepa2.pt"
-    extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache")]
+        if (run / "probe_curve.json").exists():
+            record["pretrain"]["probe_curve"] = json.loads((run / "probe_curve.json").read_text())["points"]
+    extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache"),
+             "--model.init_args.checkpoint_key", a.probe_key,
+             "--data.init_args.data.init_args.seed", str(a.probe_seed)]
+    for flag, value in (("num", a.probe_num), ("num_val", a.probe_val)):
+        if value is not None:
+            extra += [f"--data.init_args.data.init_args.{flag}", str(value)]
     for task in a.tasks:
-        recipe, metric, _ = TASKS[task]
+        recipe, metric = TASKS[task]
         result, wall, args, _ = probe(recipe, encoder, extra, a.workdir / a.name, f"probe-{task}", "probe")
         record["probes"][task] = {"metric": metric, "value": round(100 * result["metrics"][metric]["value"], 1),
                                   "all": {k: round(100 * v["value"], 1) for k, v in result["metrics"].items()},

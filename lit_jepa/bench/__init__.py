@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def bench(suite: str = "toy", only: list[str] | str | None = None, workdir: str = "runs/bench", records: str | None = None,
-          out: str | None = None, force: bool = False, tables_only: bool = False) -> int:
+def bench(suite: str = "toy", only: list[str] | str | None = None, workdir: str = "runs/bench",
+          records: str | None = None, out: str | None = None, force: bool = False, tables_only: bool = False) -> int:
     """Run a benchmark suite, one record per run, then regenerate the leaderboard from the records.
 
     Every file it writes goes under ``workdir``, ``records`` and ``out``; a finished run with the same parameters is

@@ -2,7 +2,8 @@
 
 ``prepare_data`` generates the task's train and validation files into the cache (or ``root``) once, in the
 official format; ``setup`` reads them back with the same dataset classes as real data (official CSV list for
-``motion``, EK100 CSVs for ``anticipation``, Diving-48 JSON for ``fine``, DROID folders for ``tabletop``).
+``motion`` and ``dynamics``, EK100 CSVs for ``anticipation``, Diving-48 JSON for ``fine``, DROID folders for
+``tabletop``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class ToyWorldDataModule(AnticipationDataModule):
     """Train and validation data of one ToyWorld task.
 
     Args:
-        task: ``motion``, ``anticipation``, ``fine`` or ``tabletop``.
+        task: ``motion``, ``dynamics``, ``anticipation``, ``fine`` or ``tabletop``.
         num: training videos generated (as ``lit-jepa data toyworld``).
         num_val: validation videos generated (default ``num // 4``).
         seed: generator seed, also the seed of the epoch order.

@@ -12,11 +12,12 @@ from torch.utils.data import Dataset
 
 from lit_jepa.data.toyworld.tasks.anticipation import AnticipationTask
 from lit_jepa.data.toyworld.tasks.base import ClipTask, sample_rng
+from lit_jepa.data.toyworld.tasks.dynamics import DynamicsTask
 from lit_jepa.data.toyworld.tasks.fine import FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
 from lit_jepa.data.toyworld.tasks.tabletop import trajectory
 
-CLIP_TASKS: dict[str, type[ClipTask]] = {"motion": MotionTask, "fine": FineTask}
+CLIP_TASKS: dict[str, type[ClipTask]] = {"motion": MotionTask, "dynamics": DynamicsTask, "fine": FineTask}
 
 
 def _sample(frames: np.ndarray, index: int, frame_indices: np.ndarray) -> dict[str, torch.Tensor]:

@@ -2,8 +2,9 @@
 
 Layouts under ``out`` (``<split>`` is ``train`` or ``val``; file names follow each official dataset):
 
-- ``motion`` (SSv2 / official video list): ``videos/<split>/<index>.mp4``; ``train.csv`` and ``val.csv`` with
-  lines ``<absolute video path> <label>`` (space-separated, no header); ``classes.json`` (names by label).
+- ``motion`` and ``dynamics`` (SSv2 / official video list): ``videos/<split>/<index>.mp4``; ``train.csv`` and
+  ``val.csv`` with lines ``<absolute video path> <label>`` (space-separated, no header); ``classes.json`` (names
+  by label).
 - ``anticipation`` (EPIC-KITCHENS-100): ``<PID>/videos/<PID>_<NNN>.MP4``; ``EPIC_100_train.csv``,
   ``EPIC_100_validation.csv`` (official columns, frame numbers are 0-based decodable frame indices,
   ``stop_frame`` inclusive), ``EPIC_100_verb_classes.csv``, ``EPIC_100_noun_classes.csv``.
@@ -32,6 +33,7 @@ import numpy as np
 from lit_jepa.atomic import atomic_write_json, staged_folder
 from lit_jepa.data.toyworld.tasks.anticipation import NOUNS, VERBS, AnticipationTask
 from lit_jepa.data.toyworld.tasks.base import ClipTask
+from lit_jepa.data.toyworld.tasks.dynamics import DynamicsTask
 from lit_jepa.data.toyworld.tasks.fine import VOCAB, FineTask
 from lit_jepa.data.toyworld.tasks.motion import MotionTask
 from lit_jepa.data.toyworld.tasks.tabletop import trajectory
@@ -48,6 +50,7 @@ Writer = Callable[[Path, Path, str, int, int, int, Progress], None]  # (out, roo
 
 ANNOTATIONS: dict[str, dict[str, str]] = {
     "motion": {"train": "train.csv", "val": "val.csv"},
+    "dynamics": {"train": "train.csv", "val": "val.csv"},
     "anticipation": {"train": "EPIC_100_train.csv", "val": "EPIC_100_validation.csv"},
     "fine": {"train": "Diving48_V2_train.json", "val": "Diving48_V2_test.json"},
     "tabletop": {"train": "train_trajectories.csv", "val": "val_trajectories.csv"},
@@ -71,12 +74,17 @@ def _clips(task: ClipTask, out: Path, split: str, num: int, seed: int, progress:
     return rows
 
 
-def write_motion(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
-    task = MotionTask(resolution)
-    rows = _clips(task, out / "videos" / split, split, num, seed, progress)
-    videos = root / "videos" / split
-    _text(out / ANNOTATIONS["motion"][split], [f"{videos / stem}.mp4 {label}" for stem, label in rows])
-    (out / "classes.json").write_text(json.dumps(list(task.class_names), indent=1) + "\n")
+def video_list_writer(task_class: type[ClipTask]) -> Writer:
+    """A writer of ``task_class`` clips in the official video-list format (SSv2 style: ``path label`` lines)."""
+
+    def write(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
+        task = task_class(resolution)
+        rows = _clips(task, out / "videos" / split, split, num, seed, progress)
+        videos = root / "videos" / split
+        _text(out / ANNOTATIONS[task.name][split], [f"{videos / stem}.mp4 {label}" for stem, label in rows])
+        (out / "classes.json").write_text(json.dumps(list(task.class_names), indent=1) + "\n")
+
+    return write
 
 
 def write_fine(out: Path, root: Path, split: str, num: int, seed: int, resolution: int, progress: Progress) -> None:
@@ -164,7 +172,8 @@ def write_tabletop(out: Path, root: Path, split: str, num: int, seed: int, resol
 
 
 WRITERS: dict[str, Writer] = {
-    "motion": write_motion,
+    "motion": video_list_writer(MotionTask),
+    "dynamics": video_list_writer(DynamicsTask),
     "anticipation": write_anticipation,
     "fine": write_fine,
     "tabletop": write_tabletop,

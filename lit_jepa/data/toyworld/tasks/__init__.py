@@ -1,1 +1,2 @@
-"""ToyWorld tasks: ``motion`` (SSv2), ``anticipation`` (EK100), ``fine`` (Diving-48), ``tabletop`` (DROID)."""
+"""ToyWorld tasks: ``motion`` (SSv2), ``dynamics`` (direction and speed), ``anticipation`` (EK100), ``fine``
+(Diving-48), ``tabletop`` (DROID)."""
