@@ -60,7 +60,7 @@ def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "--trainer.enable_progress_bar", "false", "--trainer.callbacks+=lit_jepa.callbacks.StatusLine", *overrides]
     main(args)
     log_dir = save_dir / name / "bench"
-    curves = _scalars(log_dir, ["train/loss", "val/loss", "collapse/target_effective_rank"])
+    curves = _scalars(log_dir, ["train/loss", "val/loss", "collapse/target_effective_rank", "probe_curve/top1"])
     metrics = {f"final_{k.replace('/', '_')}": v[-1][1] for k, v in curves.items() if v}
     metrics.update({f"first_{k.replace('/', '_')}": v[0][1] for k, v in curves.items() if v})
     return {"metrics": metrics, "checkpoint": log_dir / "export" / "vjepa2.pt", "seed": params.get("seed", 0),

@@ -38,12 +38,19 @@ def _machine(r: dict) -> str:
     return f"{m.get('gpu') or m.get('cpu_model', m.get('processor'))}, {m.get('cpu_count')} cores"
 
 
+def _probe_curve(r: dict) -> str:
+    """``top-1 % at step s -> ...`` of the run's probe curve (``ProbeCurve``), or ``-``."""
+    points = r.get("extra", {}).get("curves", {}).get("probe_curve/top1") or []
+    return " -> ".join(f"{100 * v:.1f} @{s}" for s, v in points) or "-"
+
+
 def pretrain_section(recs: list[dict]) -> str:
     rows = [[r["name"], r["metrics"].get("first_train_loss"), r["metrics"].get("final_train_loss"),
              r["metrics"].get("final_val_loss"), r["metrics"].get("final_collapse_target_effective_rank"),
-             f"{r['wall_time_s']:.0f}", f"`{r['protocol']}`", _machine(r)] for r in recs]
+             _probe_curve(r), f"{r['wall_time_s']:.0f}", f"`{r['protocol']}`", _machine(r)] for r in recs]
     return "## Pretraining\n\n" + table(["run", "first train loss", "final train loss", "final val loss",
-                                         "target effective rank", "wall s", "command", "machine"], rows)
+                                         "target effective rank", "probe curve (ridge top-1 % @ step)", "wall s",
+                                         "command", "machine"], rows)
 
 
 def perf_section(recs: list[dict]) -> str:
@@ -218,7 +225,13 @@ def plot_training_curves(records: list[dict], out: Path) -> list[Path]:
                 steps, values = zip(*points)
                 ax.plot(steps, values, label=tag)
         ax.set(xlabel="optimizer step", ylabel="L1 loss", title=f"{r['name']} ({_machine(r)})")
-        ax.legend()
+        ax.legend(loc="upper left")
+        if curves.get("probe_curve/top1"):  # the probe curve on a second axis: learning, not only a loss
+            steps, values = zip(*curves["probe_curve/top1"])
+            twin = ax.twinx()
+            twin.plot(steps, [100 * v for v in values], "o-", color="tab:green", label="probe top-1 %")
+            twin.set_ylabel("ridge probe top-1 % (held-out)")
+            twin.legend(loc="upper right")
         paths.append(_save(fig, out / f"{r['name']}-curves.png"))
     return paths
 

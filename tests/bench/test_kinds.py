@@ -182,3 +182,16 @@ def test_planning_suite_runs_match_the_benchmark_signature():
     accepted = set(inspect.signature(planning.run).parameters) | {"name", "encoder_from"}
     assert plans and all(set(r["params"]) <= accepted for r in plans)
     assert {r["params"]["world"] for r in plans} == {"two_rooms"}
+
+
+def test_pretraining_rows_show_the_probe_curve_and_plot_it(tmp_path):
+    curves = {"train/loss": [[0, 0.5], [100, 0.2]], "probe_curve/top1": [[0, 0.25], [100, 0.375]]}
+    rec = {"name": "pre", "kind": "pretrain", "metrics": {"first_train_loss": 0.5, "final_train_loss": 0.2},
+           "wall_time_s": 10.0, "protocol": "p", "machine": {"cpu_model": "cpu", "cpu_count": 2},
+           "extra": {"curves": curves}}
+    board = tables.pretrain_section([rec])
+    assert "| 25.0 @0 -> 37.5 @100 |" in board
+    without = tables.pretrain_section([{**rec, "extra": {"curves": {"train/loss": curves["train/loss"]}}}])
+    assert "| - |" in without
+    (path,) = tables.plot_training_curves([rec], tmp_path)
+    assert path.name == "pre-curves.png" and path.stat().st_size > 0
