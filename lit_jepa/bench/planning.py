@@ -168,7 +168,7 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
     results = {}
     for name, planner in planners.items():
         t0 = time.perf_counter()
-        results[name] = summarise(run_mpc(planner, envs, seeds, budget))
+        results[name] = summarise(run_mpc(planner, envs, seeds, budget, progress=True, desc=f"{task} {name}"))
         results[name]["wall_seconds"] = round(time.perf_counter() - t0, 2)
         results[name]["seconds_per_episode"] = round(results[name]["wall_seconds"] / episodes, 3)
         r = results[name]

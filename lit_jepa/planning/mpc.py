@@ -209,13 +209,13 @@ class ReplayPlanner:
 
 
 def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], budget: int,
-            progress: bool = False) -> dict:
+            progress: bool = False, desc: str = "planning") -> dict:
     """Reset each env with its seed (one env per episode) and run ``budget`` closed-loop steps.
 
     Returns ``success`` ``(E, budget + 1)`` (the envs' ``is_success`` per step, step 0 = start), per-episode
     ``final`` and ``any`` success, ``plan_seconds`` (total time inside the planner; all episodes are planned
     together) and the ``start`` and ``reached`` images ``(E, H, W, 3)`` (first and last observation). ``progress``
-    shows a bar of the steps with the current success rate on stderr.
+    shows a bar of the steps with the current success rate on stderr, labelled ``desc``.
     """
     infos = [env.reset(seed=seed)[1] for env, seed in zip(envs, seeds, strict=True)]
     executed = [np.zeros(np.shape(env.action_space.low)) for env in envs]  # the dead-reckoned proprio
@@ -223,7 +223,7 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
     ok[:, 0] = [bool(info["is_success"]) for info in infos]
     plan_seconds = 0.0
     start = np.stack([env.render() for env in envs])
-    bar = progress_bar(budget, "planning", "step", disable=not progress)
+    bar = progress_bar(budget, desc, "step", disable=not progress)
     for step in range(budget):
         states = np.stack([info.get("proprio", done) for info, done in zip(infos, executed)])
         obs = Observation(np.stack([env.render() for env in envs]), states)

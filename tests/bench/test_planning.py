@@ -17,9 +17,11 @@ def encoder(tmp_path):
         img_size=64, num_frames=2, patch_size=8, embed_dim=32, depth=1, num_heads=2))
 
 
-def test_smoke_plans_every_task_with_every_planner(tmp_path, encoder):
+def test_smoke_plans_every_task_with_every_planner(tmp_path, encoder, capsys):
     rec = planning.run(smoke=True, encoder=str(encoder), logdir=str(tmp_path / "runs"),
                        threads=torch.get_num_threads())
+    err = capsys.readouterr().err  # every planner's episodes report progress (no silent stretch in a suite log)
+    assert all(f"{task} {name}" in err for task in ("reach", "push") for name in ("replay", "simulator_cem"))
     for task in ("reach", "push"):
         names = set(rec["planning"][task])
         assert names == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder",

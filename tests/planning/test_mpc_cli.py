@@ -63,9 +63,9 @@ def test_replay_reaches_every_goal_and_planners_see_only_observations():
 def test_mpc_progress_bar_reports_steps_and_success(capsys):
     goals = [make_goal("reach", 1_000_000 + i) for i in range(2)]
     run_mpc(ReplayPlanner(np.stack([g.actions for g in goals])), [TabletopGoalEnv("reach") for _ in goals],
-            [1_000_000, 1_000_001], 25, progress=True)
+            [1_000_000, 1_000_001], 25, progress=True, desc="reach replay")
     err = capsys.readouterr().err
-    assert "planning" in err and "25/25" in err and "success=1.00" in err
+    assert "reach replay" in err and "25/25" in err and "success=1.00" in err
 
 
 def test_random_planner_stays_in_bounds():
