@@ -125,7 +125,8 @@ def run_suite(suite: dict, records_dir: Path, workdir: Path, force: bool = False
     for run in suite["runs"]:
         name, params = run["name"], {**run.get("params", {}), "name": run["name"]}
         used = upstream(params, ctx)
-        previous = None if force else records.finished(records_dir, suite["suite"], name, params, used)
+        rerun = force and (not only or name in only)  # --force with --only reruns just those runs
+        previous = None if rerun else records.finished(records_dir, suite["suite"], name, params, used)
         missing = sorted(referenced(params) - set(ctx.previous))
         if previous is None and missing and not (only and name not in only):
             error = (f"needs the finished run(s) {', '.join(missing)} of suite {suite['suite']!r}, which have no "

@@ -58,6 +58,13 @@ def test_finished_runs_are_reused_and_changed_ones_rerun(tmp_path, counting_kind
     assert counting_kind[-2:] == ["a", "b"]
 
 
+def test_force_with_only_reruns_just_those_runs_on_their_finished_upstream(tmp_path, counting_kind):
+    s = suite(("a", {"x": 0.1}), ("b", {"uses": "a"}))
+    runner.run_suite(s, tmp_path, tmp_path / "work")
+    out = runner.run_suite(s, tmp_path, tmp_path / "work", force=True, only=["b"])
+    assert counting_kind == ["a", "b", "b"] and out[-1]["status"] == "done"
+
+
 def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, counting_kind):
     out = runner.run_suite(suite(("a", {"fail": True}), ("b", {})), tmp_path, tmp_path / "work")
     assert [r["status"] for r in out] == ["failed", "done"]
