@@ -42,10 +42,13 @@ def main() -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--recipe", default=RECIPE)
     p.add_argument("--random", action="store_true", help="probe the random-initialised encoder (no pretraining)")
-    p.add_argument("--tasks", nargs="+", default=["motion", "anticipation"], choices=list(TASKS))
+    p.add_argument("--tasks", nargs="*", default=["motion", "anticipation"], choices=list(TASKS),
+                   help="attentive probes to run after pretraining (none: only the probe curve)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--workdir", type=Path, default=Path("runs/exp27"))
     p.add_argument("--note", default="")
+    p.add_argument("--record-only", action="store_true",
+                   help="write the record of an existing pretraining run of this name (no training, no wall time)")
     p.add_argument("--probe-key", default="target_encoder", choices=["target_encoder", "encoder"],
                    help="which encoder of the export the probes read (a frozen teacher: the student, `encoder`)")
     p.add_argument("--probe-num", type=int, help="labelled probe clips (default: the probe recipe's 480)")
@@ -63,14 +66,17 @@ def main() -> None:
         args = ["fit", "--config", a.recipe, "--trainer.logger.init_args.save_dir", str(a.workdir),
                 "--trainer.logger.init_args.name", a.name, "--trainer.logger.init_args.version", "0",
                 "--trainer.enable_progress_bar", "false", *a.overrides]
-        cli(args)
+        if not a.record_only:
+            cli(args)
         run = a.workdir / a.name / "version_0"
-        record["pretrain"] = {"command": "lit-jepa " + " ".join(args), "wall_s": round(time.perf_counter() - start),
+        wall = None if a.record_only else round(time.perf_counter() - start)
+        record["pretrain"] = {"command": "lit-jepa " + " ".join(args), "wall_s": wall,
                               "final": {k: round(v, 4) for k, v in scalars(run).items()
                                         if k.split("/")[0] in ("train", "val", "collapse")}}
         encoder = run / "export" / "vjepa2.pt"
         if (run / "probe_curve.json").exists():
             record["pretrain"]["probe_curve"] = json.loads((run / "probe_curve.json").read_text())["points"]
+        write(record)  # the pretraining's record, before any probe
     extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache"),
              "--model.init_args.checkpoint_key", a.probe_key,
              "--data.init_args.data.init_args.seed", str(a.probe_seed)]
