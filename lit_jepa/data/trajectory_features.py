@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from lit_jepa.geometry import state_differences
+from lit_jepa.progress import progress_bar
 
 
 class FeatureWindows(Dataset):
@@ -47,11 +48,12 @@ class FeatureWindows(Dataset):
                 "actions": self.actions[m][t:end:k]}
 
 
-def encode_dataset(model: L.LightningModule, dataset: Dataset) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
-    """Encode every sample (``video`` uint8 ``(1, C, T, H, W)``, ``states``, ``actions``) once; features are
-    kept in float16 on the CPU."""
+def encode_dataset(model: L.LightningModule, dataset: Dataset, desc: str = "encoding trajectories"
+                   ) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
+    """Encode every sample (``video`` uint8 ``(1, C, T, H, W)``, ``states``, ``actions``) once, with a progress bar
+    labelled ``desc``; features are kept in float16 on the CPU."""
     features, states, actions = [], [], []
-    for i in range(len(dataset)):
+    for i in progress_bar(len(dataset), desc, "trajectory", iterable=range(len(dataset))):
         sample = dataset[i]
         frames = sample["video"][0].permute(1, 2, 3, 0)  # (T, H, W, C)
         features.append(model.encode(frames).half().cpu())
@@ -92,8 +94,8 @@ class FeatureDataModule(L.LightningDataModule):
             if not callable(getattr(model, "encode", None)):
                 raise RuntimeError("FeatureDataModule: encoding needs a LightningModule with an ``encode(frames)`` "
                                    "method (e.g. ACWorldModel) attached through the Trainer")
-            self.windows[name] = FeatureWindows(*encode_dataset(model, self.source.datasets[name]), self.frames,
-                                                self.frame_step)
+            encoded = encode_dataset(model, self.source.datasets[name], f"encoding {name} trajectories")
+            self.windows[name] = FeatureWindows(*encoded, self.frames, self.frame_step)
         return self.windows[name]
 
     def train_dataloader(self) -> DataLoader:

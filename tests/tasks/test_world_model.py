@@ -121,7 +121,7 @@ def test_stacked_pooling_needs_a_predictor_as_wide_as_the_stack():
 
 
 @pytest.mark.parametrize("pool_mode", ["avg", "stack"])
-def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path, pool_mode):
+def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path, pool_mode, capsys):
     model = tiny(img=64, pool=4, pool_mode=pool_mode)
     calls = []
     model.encoder.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
@@ -133,6 +133,8 @@ def test_fit_on_cached_tabletop_features_then_load_for_planning(tmp_path, pool_m
                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=1)
     trainer.fit(model, data)
     assert sum(calls) == 3 * 51  # every frame of the 2 + 1 trajectories encoded exactly once
+    err = capsys.readouterr().err  # the encoding reports progress
+    assert "encoding train trajectories" in err and "encoding val trajectories" in err
     assert all(torch.equal(v, frozen[k]) for k, v in model.encoder.state_dict().items())
     assert torch.isfinite(trainer.callback_metrics["train/loss"])
     ckpt = tmp_path / "wm.ckpt"
