@@ -117,15 +117,22 @@ class ProbeCurve(L.Callback):
             atomic_write_json(Path(trainer.log_dir) / f"{self.name}.json", {"encoder": self.encoder,
                                                                              "points": self.points}, indent=1)
 
+    def _new_step(self, trainer: L.Trainer) -> bool:
+        """Whether the current step has no point yet (the last step is often also an ``every_n_steps`` step, and
+        under gradient accumulation several batches share a step): each point's features are computed once."""
+        return not self.points or self.points[-1]["step"] != trainer.global_step
+
     @rank_zero_only
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.probe(trainer, pl_module)
+        if self._new_step(trainer):
+            self.probe(trainer, pl_module)
 
     @rank_zero_only
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx) -> None:
-        if trainer.global_step % self.every_n_steps == 0:
+        if trainer.global_step % self.every_n_steps == 0 and self._new_step(trainer):
             self.probe(trainer, pl_module)
 
     @rank_zero_only
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.probe(trainer, pl_module)
+        if self._new_step(trainer):
+            self.probe(trainer, pl_module)
