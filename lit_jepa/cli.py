@@ -25,6 +25,7 @@ import dataclasses
 import difflib
 import importlib
 import inspect
+import logging
 import os
 import pickle
 import sys
@@ -283,8 +284,19 @@ def one_line(err: BaseException) -> str:
     return str(message) or type(err).__name__
 
 
+class NoVendorTips(logging.Filter):
+    """Drops Lightning's "Tip" advertisement for its cloud logger, which every ``Trainer`` logs at INFO (a suite
+    would print it once per run); every other message of that logger passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("\N{ELECTRIC LIGHT BULB} Tip:")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a ``lit-jepa`` command; bad input is one line on stderr and exit status 2 (module docstring)."""
+    rank_zero_log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    if not any(isinstance(f, NoVendorTips) for f in rank_zero_log.filters):
+        rank_zero_log.addFilter(NoVendorTips())
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in argv:

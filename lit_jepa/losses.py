@@ -16,6 +16,21 @@ def jepa_loss(pred: Tensor, target: Tensor, p: float = 1.0, weights: Tensor | No
     return err.mean() / p
 
 
+def motion_token_weights(clips: Tensor, patch_size: int, tubelet_size: int, motion_weight: float) -> Tensor:
+    """Per-token loss weights ``(B, N)`` that favour what moves: ``1 - motion_weight + motion_weight * e``, with
+    ``e`` a token's pixel motion energy (the mean absolute difference of each of its frames from the previous
+    frame, over its tubelet) divided by the clip's mean energy, so the weights average 1 over a clip's tokens.
+    Tokens are in :class:`~lit_jepa.nn.VisionTransformer`'s ``(t, h, w)`` order. Motion-guided objectives
+    (MGMAE, Huang et al., ICCV 2023, masks moving regions) put the same emphasis on motion; a static clip gets
+    uniform weights."""
+    diff = (clips[:, :, 1:] - clips[:, :, :-1]).abs().mean(dim=1, keepdim=True)  # (B, 1, T - 1, H, W)
+    diff = F.pad(diff, (0, 0, 0, 0, 1, 0))  # frame 0 has no previous frame
+    energy = F.avg_pool3d(diff, (tubelet_size, patch_size, patch_size)).flatten(1)
+    mean = energy.mean(dim=1, keepdim=True)
+    energy = torch.where(mean > 1e-8, energy / mean.clamp_min(1e-8), torch.ones_like(energy))
+    return 1.0 - motion_weight + motion_weight * energy
+
+
 def normalize_targets(h: Tensor) -> Tensor:
     """Layer norm over the feature dimension without affine parameters (applied to the teacher's tokens)."""
     return F.layer_norm(h, h.shape[-1:])

@@ -18,10 +18,12 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torch import Tensor
 from torch.utils.data import DataLoader
+from tqdm import tqdm
 
 from lit_jepa.atomic import atomic_write_json
 from lit_jepa.data.datamodule import ClassificationDataModule
 from lit_jepa.nn.encoder import FrozenEncoder
+from lit_jepa.progress import progress_bar
 
 
 def time_pooled(encoder: FrozenEncoder, clips: Tensor) -> Tensor:
@@ -79,15 +81,14 @@ class ProbeCurve(L.Callback):
         self.points: list[dict[str, float]] = []
         self._ready = False
 
-    def _features(self, pl_module: L.LightningModule, split: str) -> tuple[Tensor, Tensor]:
-        dataset = self.data.datasets[split]
-        loader = DataLoader(dataset, batch_size=self.data.batch_size, shuffle=False, num_workers=0)
+    def _features(self, pl_module: L.LightningModule, loader: DataLoader, bar: tqdm) -> tuple[Tensor, Tensor]:
         encoder: FrozenEncoder = getattr(pl_module, self.encoder)
         feats, labels = [], []
         for batch in loader:
             video = self.data.batch_transform.to(pl_module.device)(batch["video"].to(pl_module.device), training=False)
             feats.append(time_pooled(encoder, video[:, 0]).double().cpu())  # the first view of each clip
             labels.append(batch["label"])
+            bar.update(len(batch["label"]))
         return torch.cat(feats), torch.cat(labels).long()
 
     @torch.no_grad()
@@ -99,10 +100,14 @@ class ProbeCurve(L.Callback):
             self._ready = True
         encoder = getattr(pl_module, self.encoder)
         was_training = encoder.training
+        loaders = [DataLoader(self.data.datasets[split], batch_size=self.data.batch_size, shuffle=False, num_workers=0)
+                   for split in ("train", "val")]
         encoder.eval()
         try:
-            train_x, train_y = self._features(pl_module, "train")
-            val_x, val_y = self._features(pl_module, "val")
+            with progress_bar(sum(len(loader.dataset) for loader in loaders),
+                              f"{self.name}: encoding clips at step {trainer.global_step}", "clip") as bar:
+                train_x, train_y = self._features(pl_module, loaders[0], bar)
+                val_x, val_y = self._features(pl_module, loaders[1], bar)
         finally:
             encoder.train(was_training)
         top1, ridge = ridge_top1(train_x, train_y, val_x, val_y, self.data.num_classes, self.ridges)

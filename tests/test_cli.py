@@ -205,3 +205,27 @@ def test_no_args_and_sys_argv_warning_and_argv_restored(monkeypatch: pytest.Monk
     assert not [w for w in caught if "args parameter" in str(w.message)]
     assert sys.argv == ["lit-jepa", "bench", "--suite", "toy"]
     assert built.trainer.max_steps == 1
+
+
+def test_lightnings_cloud_logger_tip_is_dropped_and_its_other_messages_kept(caplog, capsys) -> None:
+    import logging
+
+    import lightning as L
+
+    log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    log.filters = [f for f in log.filters if not isinstance(f, cli.NoVendorTips)]
+
+    def trainer_messages() -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=log.name):
+            L.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+            log.info("another message")
+        return [r.getMessage() for r in caplog.records]
+
+    assert any("Tip:" in m for m in trainer_messages())  # Lightning prints it without the filter
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            main(["--help"])  # main installs the filter (once) before it parses
+    messages = trainer_messages()
+    assert not any("Tip:" in m for m in messages) and "another message" in messages
+    assert sum(isinstance(f, cli.NoVendorTips) for f in log.filters) == 1

@@ -97,3 +97,16 @@ def test_jepa_loss_token_weights_scale_inside_the_plain_mean():
     w = torch.rand(2, 5)
     expected = ((pred - target).abs() * w[..., None]).mean()
     assert torch.allclose(jepa_loss(pred, target, weights=w), expected)
+
+
+def test_motion_token_weights_follow_pixel_change_and_average_one():
+    from lit_jepa.losses import motion_token_weights
+
+    clips = torch.zeros(2, 3, 4, 16, 16)
+    clips[1, :, 2:, :8, :8] = 1.0  # clip 1: the top-left patch lights up in frame 2 (second tubelet)
+    w = motion_token_weights(clips, patch_size=8, tubelet_size=2, motion_weight=0.9)
+    assert w.shape == (2, 8)
+    torch.testing.assert_close(w[0], torch.ones(8))  # nothing moves: uniform
+    torch.testing.assert_close(w.mean(dim=1), torch.ones(2))
+    assert w[1, 4] == w[1].max() and torch.allclose(w[1, [0, 1, 2, 3, 5, 6, 7]], torch.full((7,), 0.1))
+    torch.testing.assert_close(motion_token_weights(clips, 8, 2, 0.0), torch.ones(2, 8))

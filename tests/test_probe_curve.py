@@ -43,7 +43,7 @@ def test_time_pooled_features_keep_the_order_of_frames() -> None:
     assert not torch.allclose(feats, time_pooled(enc, clips.flip(2)), atol=1e-4)
 
 
-def test_curve_is_logged_before_during_and_after_training(tmp_path) -> None:
+def test_curve_is_logged_before_during_and_after_training(tmp_path, capsys) -> None:
     labelled = ClassificationDataModule(ToyClips("motion", num=24, resolution=32, num_frames=4, seed=5),
                                         ToyClips("motion", num=24, resolution=32, num_frames=4, seed=5, split="val"),
                                         batch_size=8)
@@ -59,6 +59,9 @@ def test_curve_is_logged_before_during_and_after_training(tmp_path) -> None:
     assert saved["points"] == curve.points and saved["encoder"] == "target_encoder"
     events = EventAccumulator(str(tmp_path / "run" / "version_0")).Reload()
     assert [e.step for e in events.Scalars("probe_curve/top1")] == [0, 2, 3]
+    # each point reports its encoding on stderr (a status line when not in a terminal), so a long probe is not silent
+    err = capsys.readouterr().err
+    assert all(f"probe_curve: encoding clips at step {s}: 48/48 clip" in err for s in (0, 2, 3)), err
     # probing the online encoder leaves it in training mode
     curve.encoder = "encoder"
     module.encoder.train()

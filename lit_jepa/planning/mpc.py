@@ -235,7 +235,7 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
             infos[e] = env.step(action)[4]
             executed[e] = executed[e] + action
             ok[e, step + 1] = bool(infos[e]["is_success"])
-        bar.set_postfix(success=f"{ok[:, step + 1].mean():.2f}")
+        bar.set_postfix(success=f"{ok[:, step + 1].mean():.2f}", refresh=False)  # update() refreshes at its pace
         bar.update()
     bar.close()
     return {"success": ok, "final": ok[:, -1], "any": ok.any(axis=1), "plan_seconds": plan_seconds,

@@ -18,7 +18,14 @@ from torch import Tensor
 
 from lit_jepa import hub
 from lit_jepa.data.masking import MaskCollator
-from lit_jepa.losses import jepa_loss, normalize_targets, sigreg, vicreg_covariance, vicreg_variance
+from lit_jepa.losses import (
+    jepa_loss,
+    motion_token_weights,
+    normalize_targets,
+    sigreg,
+    vicreg_covariance,
+    vicreg_variance,
+)
 from lit_jepa.masks import VJEPA2_MASKS, MaskSpec, context_weights
 from lit_jepa.monitors import feature_stats
 from lit_jepa.nn import AttentiveClassifier, VisionTransformer, VisionTransformerPredictor
@@ -75,6 +82,9 @@ class JepaPretrain(L.LightningModule):
         context_loss_weight: weight of V-JEPA 2.1's dense context loss: the predictor's outputs at the context
             positions regress the targets there, each token weighted ``1 / sqrt(d)``, ``d`` its grid distance to
             the nearest predicted token (0: off, the V-JEPA 2 objective).
+        motion_weight: emphasis of the prediction loss on moving content: each predicted token's loss is
+            weighted ``1 - motion_weight + motion_weight * e``, ``e`` its pixel motion energy relative to the
+            clip's mean (:func:`lit_jepa.losses.motion_token_weights`; 0: off, the V-JEPA 2 objective).
     """
 
     def __init__(
@@ -105,6 +115,7 @@ class JepaPretrain(L.LightningModule):
         regularizer_weight: float = 0.0,
         vicreg_covariance_weight: float = 0.04,
         context_loss_weight: float = 0.0,
+        motion_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["encoder", "predictor"])
@@ -165,6 +176,8 @@ class JepaPretrain(L.LightningModule):
         with torch.set_grad_enabled(h.target == "online" and torch.is_grad_enabled()):
             teacher = self.encoder if h.target == "online" else self.target_encoder
             targets = normalize_targets(teacher(clips))
+        motion = (motion_token_weights(clips, self.encoder.patch_size, self.encoder.tubelet_size, h.motion_weight)
+                  if h.motion_weight > 0 else None)
         losses, regs, contexts = [], [], []
         for j, (m_enc, m_pred) in enumerate(zip(masks_enc, masks_pred)):
             m_enc, m_pred = m_enc.to(self.device), m_pred.to(self.device)
@@ -176,7 +189,8 @@ class JepaPretrain(L.LightningModule):
                 z, z_ctx = z
                 weights = context_weights(m_enc, m_pred, self.masker.grid(clips.shape))
                 contexts.append(jepa_loss(z_ctx, gather_tokens(targets, m_enc), h.loss_exp, weights))
-            losses.append(jepa_loss(z, gather_tokens(targets, m_pred), h.loss_exp))
+            weights = gather_tokens(motion.unsqueeze(-1), m_pred)[..., 0] if motion is not None else None
+            losses.append(jepa_loss(z, gather_tokens(targets, m_pred), h.loss_exp, weights))
             if h.regularizer != "none":
                 regs.append(self.regularizer(context))
             self.log_dict({f"{prefix}/loss_mask{j}": losses[-1], f"{prefix}/context_tokens_mask{j}": m_enc.shape[1],

@@ -168,6 +168,23 @@ def test_objective_options_train_log_and_online_targets_mirror_the_encoder(tmp_p
     assert not torch.equal(before["encoder.norm.weight"], module.encoder.norm.weight)
 
 
+def test_motion_weight_reweights_the_prediction_loss(tmp_path, monkeypatch):
+    """``motion_weight`` passes :func:`motion_token_weights` of the clip, gathered at the predicted tokens, to the
+    prediction loss; 0 passes none (the paper's plain mean)."""
+    from lit_jepa.tasks import pretrain
+
+    seen = []
+    real = pretrain.jepa_loss
+    monkeypatch.setattr(pretrain, "jepa_loss", lambda z, t, p, w=None: seen.append(w) or real(z, t, p, w))
+    trainer(tmp_path / "plain", 1).fit(tiny_module(), tiny_data())
+    assert seen and all(w is None for w in seen)
+    seen.clear()
+    module = tiny_module(motion_weight=0.8)
+    trainer(tmp_path / "motion", 1).fit(module, tiny_data())
+    assert seen and all(w is not None and w.ndim == 2 and (w >= 0.2 - 1e-6).all() for w in seen)
+    assert any(not torch.allclose(w, torch.ones_like(w)) for w in seen)
+
+
 def test_mask_strip_tints_targets():
     clip = torch.zeros(3, 4, 16, 16)
     strip = mask_strip(clip, torch.tensor([0, 1]), patch_size=8, tubelet_size=2)
