@@ -3,6 +3,7 @@ pretraining clips, steps and batch as the toy recipe), then probed like every tr
 expected to beat this; if it sat at random initialisation's value, the probe could not tell encoders apart.
 
     python experiments/toy-pretraining/supervised_bound.py --steps 300 --out runs/exp27/supervised.pt
+    python experiments/toy-pretraining/supervised_bound.py --steps 1200 --curve-every 300 --lr 3e-4 --out ...
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 
 import torch
 import torch.nn.functional as F
+from ridge_probe import ridge_point  # this folder's script
 
 from lit_jepa import hub
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
@@ -24,7 +26,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--abs-pos", action="store_true", help="the encoder with abs_pos_embed (sine-cosine positions)")
     p.add_argument("--out", required=True)
+    p.add_argument("--curve-every", type=int, default=0, help="ridge-probe every this many steps (0: never)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -32,7 +36,7 @@ def main() -> None:
     data.prepare_data()
     data.setup("fit")
     encoder = VisionTransformer(img_size=64, num_frames=16, patch_size=8, tubelet_size=2, embed_dim=192, depth=6,
-                                num_heads=3)
+                                num_heads=3, abs_pos_embed=a.abs_pos)
     head = torch.nn.Linear(8 * 192, data.num_classes)  # the probe's own readout: time-pooled tokens, linear
     opt = torch.optim.AdamW([*encoder.parameters(), *head.parameters()], lr=a.lr, weight_decay=0.04)
     step, log = 0, []
@@ -46,6 +50,10 @@ def main() -> None:
             step += 1
             if step % 50 == 0:
                 log.append({"step": step, "loss": round(float(loss), 4)})
+                if a.curve_every and step % a.curve_every == 0:
+                    encoder.eval()
+                    log[-1]["ridge_motion_top1"] = ridge_point(encoder, "motion", 960, 480, 2)["top1"]
+                    encoder.train()
                 print(json.dumps(log[-1]), flush=True)
             if step == a.steps:
                 break

@@ -48,6 +48,22 @@ class PatchEmbed3D(nn.Module):
         return x.flatten(2).transpose(1, 2).contiguous(), grid
 
 
+def sincos_3d(grid: tuple[int, int, int], dim: int, device: torch.device | None = None) -> Tensor:
+    """Fixed 3D sine-cosine position embeddings ``(t * h * w, dim)`` in (t, h, w) raster order, as V-JEPA (1)
+    adds them to its tokens: a quarter of the channels for time, the rest split between height and width
+    (each part an even number of channels: ``sin(p * f_i)`` then ``cos(p * f_i)``, ``f_i = 10000^(-i / n)``)."""
+    dim_t = 2 * (dim // 8)
+    dim_h = 2 * ((dim - dim_t) // 4)
+    parts = []
+    for size, n in zip(grid, (dim_t, dim_h, dim - dim_t - dim_h)):
+        freqs = 1.0 / 10000 ** (torch.arange(n // 2, device=device, dtype=torch.float32) / max(n // 2, 1))
+        angles = torch.arange(size, device=device, dtype=torch.float32)[:, None] * freqs
+        parts.append(torch.cat([angles.sin(), angles.cos()], dim=1))
+    t, h, w = (len(p) for p in parts)
+    return torch.cat([parts[0][:, None, None].expand(t, h, w, -1), parts[1][None, :, None].expand(t, h, w, -1),
+                      parts[2][None, None, :].expand(t, h, w, -1)], dim=-1).reshape(t * h * w, -1)
+
+
 class VisionTransformer(FrozenEncoder):
     """V-JEPA 2 video encoder (implements the :class:`~lit_jepa.nn.encoder.FrozenEncoder` contract).
 
@@ -72,15 +88,19 @@ class VisionTransformer(FrozenEncoder):
         out_layers: default block indices for multi-level outputs (``None``: last layer only).
         use_activation_checkpointing: recompute each block in the backward pass to save memory.
         init_std: standard deviation of the truncated-normal initialisation.
+        abs_pos_embed: also add fixed 3D sine-cosine position embeddings to the patch embeddings (V-JEPA 1's
+            encoder; :func:`sincos_3d`), so the tokens carry their absolute position in their content. Off in
+            V-JEPA 2 (RoPE only) and in every official checkpoint; it adds no parameter.
     """
 
     def __init__(self, img_size: int = 256, num_frames: int = 16, patch_size: int = 16, tubelet_size: int = 2,
                  in_chans: int = 3, embed_dim: int = 1024, depth: int = 24, num_heads: int = 16,
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-6,
                  out_layers: list[int] | None = None, use_activation_checkpointing: bool = False,
-                 init_std: float = 0.02) -> None:
+                 init_std: float = 0.02, abs_pos_embed: bool = False) -> None:
         super().__init__()
         self.img_size, self.num_frames = img_size, num_frames
+        self.abs_pos_embed = abs_pos_embed
         self.patch_size, self.tubelet_size = patch_size, tubelet_size
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.out_layers = out_layers
@@ -105,13 +125,16 @@ class VisionTransformer(FrozenEncoder):
                 "tubelet_size": self.tubelet_size, "in_chans": self.patch_embed.proj.in_channels,
                 "embed_dim": self.embed_dim, "depth": len(self.blocks), "num_heads": self.num_heads,
                 "mlp_ratio": self.blocks[0].mlp.fc1.out_features / self.embed_dim,
-                "qkv_bias": self.blocks[0].attn.qkv.bias is not None, "norm_eps": self.norm.eps}
+                "qkv_bias": self.blocks[0].attn.qkv.bias is not None, "norm_eps": self.norm.eps,
+                **({"abs_pos_embed": True} if self.abs_pos_embed else {})}
 
     def forward(self, x: Tensor, masks: Masks | None = None,
                 out_layers: list[int] | None = None) -> Tensor | list[Tensor]:
         if x.ndim == 4:  # images are videos by temporal duplication
             x = x.unsqueeze(2).expand(-1, -1, self.tubelet_size, -1, -1)
-        x, (_, h, w) = self.patch_embed(x)
+        x, (t, h, w) = self.patch_embed(x)
+        if self.abs_pos_embed:
+            x = x + sincos_3d((t, h, w), x.shape[-1], x.device).to(x.dtype)
         ids = torch.arange(x.shape[1], device=x.device)
         if masks is not None:
             x = gather_tokens(x, masks)

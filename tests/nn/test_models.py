@@ -285,3 +285,27 @@ def test_cross_attention_pooling_first_is_the_same_function(queries, heads):
     (a, grads_a), (b, grads_b) = results
     assert torch.allclose(a, b, atol=1e-12)
     assert all(torch.allclose(g, h, atol=1e-12) for g, h in zip(grads_a, grads_b))
+
+
+def test_abs_pos_embed_puts_positions_in_tokens_and_round_trips(tmp_path):
+    from lit_jepa.nn.vit import sincos_3d
+
+    table = sincos_3d((2, 3, 4), 24)
+    assert table.shape == (24, 24) and len({tuple(row.tolist()) for row in table}) == 24  # one code per position
+    torch.manual_seed(0)
+    plain = VisionTransformer(img_size=32, num_frames=4, patch_size=8, embed_dim=48, depth=2, num_heads=3)
+    torch.manual_seed(0)
+    placed = VisionTransformer(img_size=32, num_frames=4, patch_size=8, embed_dim=48, depth=2, num_heads=3,
+                               abs_pos_embed=True)
+    assert "abs_pos_embed" not in plain.config() and plain.state_dict().keys() == placed.state_dict().keys()
+    uniform = torch.full((1, 3, 4, 32, 32), 0.5)  # every patch alike: only positions can tell tokens apart
+    with torch.no_grad():
+        same, differ = plain(uniform)[0], placed(uniform)[0]
+    torch.testing.assert_close(same, same[:1].expand_as(same), rtol=1e-4, atol=1e-5)  # RoPE alone: no position
+    assert (differ - differ[:1]).abs().amax(dim=1)[1:].min() > 1e-3  # every token differs from the first
+    path = hub.export_official(tmp_path / "abs.pt", target_encoder=placed)
+    loaded = hub.load_encoder(path)
+    assert loaded.abs_pos_embed
+    clip = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(clip), placed(clip))
