@@ -4,7 +4,8 @@ seconds otherwise (CI logs, ``nohup``, the benchmark runner), so a log never hol
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from tqdm import tqdm
@@ -48,3 +49,19 @@ def progress_bar(total: int | None, desc: str, unit: str = "it", every_s: float 
     if stream.isatty():
         return tqdm(iterable, file=stream, dynamic_ncols=True, **common)
     return tqdm(iterable, file=LineWriter(stream), mininterval=every_s, maxinterval=every_s, bar_format=LINE, **common)
+
+
+@contextmanager
+def transformers_bars_in_terminals_only() -> Iterator[None]:
+    """Turn ``transformers``' own progress bars (e.g. "Loading weights") off while stderr is not a terminal: they
+    redraw with ``\r``, which a log keeps as one long line of frames. Restores the previous setting on exit."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    if enabled and not sys.stderr.isatty():
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()

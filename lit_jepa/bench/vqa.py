@@ -24,6 +24,7 @@ from lit_jepa.data.loader import collate_clips
 from lit_jepa.data.vqa import ToyVQADataModule
 from lit_jepa.data.vqa.dataset import qa_fields
 from lit_jepa.metrics import wilson
+from lit_jepa.progress import progress_bar
 from lit_jepa.recipes import resolve
 from lit_jepa.tasks import VideoQA
 from lit_jepa.vqa.scoring import QAScores
@@ -48,15 +49,17 @@ def model_args(overrides: dict) -> dict:
 
 
 @torch.inference_mode()
-def cache_tokens(module: VideoQA, dm: ToyVQADataModule, split: str) -> list[dict]:
-    """Per-sample frozen-encoder tokens (float16) and the ``qa`` string."""
+def cache_tokens(module: VideoQA, dm: ToyVQADataModule, split: str, desc: str = "encoding clips") -> list[dict]:
+    """Per-sample frozen-encoder tokens (float16) and the ``qa`` string; progress on stderr, labelled ``desc``."""
     loader = DataLoader(dm.datasets[split], batch_size=32, collate_fn=collate_clips)
     module.eval()
     out = []
-    for batch in loader:
-        video = dm.batch_transform(batch["video"], training=False)[:, 0]
-        tokens = module.encode(video).half()
-        out += [{"tokens": t, "qa": q} for t, q in zip(tokens, batch["qa"])]
+    with progress_bar(len(dm.datasets[split]), f"{desc} ({split})", "clip") as bar:
+        for batch in loader:
+            video = dm.batch_transform(batch["video"], training=False)[:, 0]
+            tokens = module.encode(video).half()
+            out += [{"tokens": t, "qa": q} for t, q in zip(tokens, batch["qa"])]
+            bar.update(len(batch["qa"]))
     return out
 
 
@@ -134,7 +137,8 @@ def run(encoder_ckpt: str, root: str, num: int = 1440, num_val: int = 480, epoch
         module = VideoQA(**model_args({**shared, "encoder_ckpt": ckpt, "use_video": setting != "text_only"}))
         if setting != "text_only":
             start = time.perf_counter()
-            caches[setting] = (cache_tokens(module, dm, "train"), cache_tokens(module, dm, "val"))
+            caches[setting] = tuple(cache_tokens(module, dm, split, f"{setting}: encoding clips")
+                                    for split in ("train", "val"))
             print(f"{setting}: encoded {sum(map(len, caches[setting]))} clips in {time.perf_counter() - start:.0f} s",
                   flush=True)
         train, test = caches.get(setting, caches["pretrained"])

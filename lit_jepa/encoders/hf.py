@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from lit_jepa.nn.encoder import IMAGENET_MEAN, IMAGENET_STD, FrozenEncoder
+from lit_jepa.progress import transformers_bars_in_terminals_only
 
 # config keys that describe the checkout or the library, not the model
 VOLATILE_KEYS = ("_name_or_path", "transformers_version", "_commit_hash", "dtype", "torch_dtype")
@@ -52,7 +53,8 @@ class HFVideoEncoder(FrozenEncoder):
         if random_init:
             self.model = AutoModel.from_config(AutoConfig.from_pretrained(folder, local_files_only=True))
         else:
-            with torch.random.fork_rng(devices=[]):  # loading must not shift the random state of the probe heads
+            with torch.random.fork_rng(devices=[]), transformers_bars_in_terminals_only():
+                # loading must not shift the random state of the probe heads
                 self.model = AutoModel.from_pretrained(folder, local_files_only=True)
         cfg = self.model.config
         self.embed_dim = int(_first(cfg, ("hidden_size",)))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from lit_jepa.progress import transformers_bars_in_terminals_only
+
 SPECIAL = {"pad_token": "[PAD]", "unk_token": "[UNK]", "bos_token": "[BOS]", "eos_token": "[EOS]"}
 PROMPT_WORDS = "question options answer : ; ."
 
@@ -64,6 +66,7 @@ def load_lm(path: str | Path):
     transformers = require_transformers()
     if not Path(path, "config.json").is_file():
         raise FileNotFoundError(f"{path}: expected a local language-model folder with config.json (save_pretrained)")
-    model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+    with transformers_bars_in_terminals_only():
+        model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
     return model, tokenizer

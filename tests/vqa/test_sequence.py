@@ -74,3 +74,14 @@ def test_missing_transformers_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "transformers", None)
     with pytest.raises(ImportError, match=r"pip install 'lit-jepa\[vqa\]'"):
         require_transformers()
+
+
+def test_loading_writes_no_bar_redraws_when_stderr_is_not_a_terminal(tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    folder = build_tiny_lm(tmp_path / "lm", toy_vocabulary(), hidden_size=32, num_layers=1, num_heads=2)
+    hf_logging.enable_progress_bar()
+    capfd.readouterr()
+    load_lm(folder)
+    assert "Loading weights" not in capfd.readouterr().err  # transformers draws it with \r otherwise
+    assert hf_logging.is_progress_bar_enabled()  # the setting is restored
