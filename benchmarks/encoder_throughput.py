@@ -21,6 +21,7 @@ import torch
 
 from lit_jepa import hub
 from lit_jepa.bench.common import add_out_argument, command, machine, sync, time_interleaved, write_record
+from lit_jepa.progress import transformers_bars_in_terminals_only
 
 PRESETS = {
     # name: (hidden, depth, heads, patch, frames, size, batch)
@@ -38,7 +39,7 @@ def build_pair(preset: str, device: torch.device):
                        attn_implementation="sdpa")
     torch.manual_seed(0)
     ref = VJEPA2Model(cfg).eval()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, transformers_bars_in_terminals_only():
         ref.save_pretrained(tmp)
         ours = hub.load_encoder(tmp).eval()
     return ours.to(device), ref.to(device)

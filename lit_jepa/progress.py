@@ -53,8 +53,9 @@ def progress_bar(total: int | None, desc: str, unit: str = "it", every_s: float 
 
 @contextmanager
 def transformers_bars_in_terminals_only() -> Iterator[None]:
-    """Turn ``transformers``' own progress bars (e.g. "Loading weights") off while stderr is not a terminal: they
-    redraw with ``\r``, which a log keeps as one long line of frames. Restores the previous setting on exit."""
+    """Turn ``transformers``' own progress bars ("Loading weights", "Writing model shards") off while stderr is not a
+    terminal: they redraw with ``\r``, which a log keeps as one long line of frames. Restores the previous setting on
+    exit."""
     from transformers.utils import logging as hf_logging
 
     enabled = hf_logging.is_progress_bar_enabled()

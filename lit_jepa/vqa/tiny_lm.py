@@ -56,8 +56,9 @@ def build_tiny_lm(out: str | Path, texts: list[str], hidden_size: int = 128, num
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = transformers.LlamaForCausalLM(config)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    with transformers_bars_in_terminals_only():
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
     return Path(out)
 
 
