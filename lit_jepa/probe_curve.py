@@ -93,7 +93,9 @@ class ProbeCurve(L.Callback):
 
     @torch.no_grad()
     def probe(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        """Score the encoder now and log the point."""
+        """Score the encoder now and log the point (nothing when this step already has one)."""
+        if not self._new_step(trainer):
+            return
         if not self._ready:
             self.data.prepare_data()
             self.data.setup("fit")
@@ -112,8 +114,6 @@ class ProbeCurve(L.Callback):
             encoder.train(was_training)
         top1, ridge = ridge_top1(train_x, train_y, val_x, val_y, self.data.num_classes, self.ridges)
         step = trainer.global_step
-        if self.points and self.points[-1]["step"] == step:
-            return
         self.points.append({"step": step, "top1": top1, "ridge": ridge, "num_train": len(train_y),
                             "num_val": len(val_y)})
         if trainer.logger is not None:
@@ -129,15 +129,13 @@ class ProbeCurve(L.Callback):
 
     @rank_zero_only
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._new_step(trainer):
-            self.probe(trainer, pl_module)
+        self.probe(trainer, pl_module)
 
     @rank_zero_only
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx) -> None:
-        if trainer.global_step % self.every_n_steps == 0 and self._new_step(trainer):
+        if trainer.global_step % self.every_n_steps == 0:
             self.probe(trainer, pl_module)
 
     @rank_zero_only
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._new_step(trainer):
-            self.probe(trainer, pl_module)
+        self.probe(trainer, pl_module)
