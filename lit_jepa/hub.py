@@ -244,10 +244,20 @@ def _arch_name(dim: int, depth: int) -> str | None:
 
 def infer_encoder_config(sd: StateDict, path: str = "<state dict>") -> dict[str, Any]:
     """Encoder constructor arguments readable from official-named tensor shapes."""
-    w = _need(sd, "patch_embed.proj.weight", path, "a V-JEPA 2 encoder")
-    dim, depth = w.shape[0], _depth(sd, "blocks")
-    return {"embed_dim": dim, "in_chans": w.shape[1], "tubelet_size": w.shape[2], "patch_size": w.shape[3],
-            "depth": depth, "mlp_ratio": sd["blocks.0.mlp.fc1.weight"].shape[0] / dim if depth else 4.0,
+    if "patch_embed.net.0.weight" in sd:  # ConvStem3D: strided 3x3 convolutions, then a 1x1 projection
+        convs = sorted(int(m.group(1)) for k in sd if (m := re.fullmatch(r"patch_embed\.net\.(\d+)\.weight", k))
+                       and sd[k].ndim == 5)
+        first, last = sd[f"patch_embed.net.{convs[0]}.weight"], sd[f"patch_embed.net.{convs[-1]}.weight"]
+        stem = {"conv_stem": True, "in_chans": first.shape[1], "tubelet_size": first.shape[2],
+                "patch_size": 2 ** (len(convs) - 1)}
+        dim = last.shape[0]
+    else:
+        w = _need(sd, "patch_embed.proj.weight", path, "a V-JEPA 2 encoder")
+        stem = {"in_chans": w.shape[1], "tubelet_size": w.shape[2], "patch_size": w.shape[3]}
+        dim = w.shape[0]
+    depth = _depth(sd, "blocks")
+    return {"embed_dim": dim, **stem, "depth": depth,
+            "mlp_ratio": sd["blocks.0.mlp.fc1.weight"].shape[0] / dim if depth else 4.0,
             "qkv_bias": "blocks.0.attn.qkv.bias" in sd, "num_heads": HEADS_BY_WIDTH.get(dim, max(dim // 64, 1))}
 
 
@@ -271,6 +281,8 @@ def infer_probe_config(sd: StateDict, path: str = "<state dict>") -> dict[str, A
     q = _need(sd, "pooler.query_tokens", path, "an attentive probe")
     cfg = {"embed_dim": q.shape[-1], "depth": _depth(sd, "pooler.blocks") + 1, "num_heads": 16,
            "mlp_ratio": sd["pooler.cross_attention_block.mlp.fc1.weight"].shape[0] / q.shape[-1]}
+    if "pooler.input_norm.running_mean" in sd:
+        cfg["input_norm"] = True
     if "linear.weight" in sd:
         cfg["num_classes"] = sd["linear.weight"].shape[0]
     else:
@@ -324,7 +336,7 @@ def _resolve(ckpt: Checkpoint, key: str, aliases: tuple[str, ...], meta_part: st
 
 # Constructor arguments a file fixes through its tensor shapes, whatever its metadata says.
 SHAPE_FIELDS = {"encoder": frozenset({"embed_dim", "depth", "patch_size", "tubelet_size", "in_chans", "mlp_ratio",
-                                      "qkv_bias"}),
+                                      "qkv_bias", "conv_stem"}),
                 "predictor": frozenset({"embed_dim", "predictor_embed_dim", "depth", "mlp_ratio", "num_mask_tokens"}),
                 "ac_predictor": frozenset({"embed_dim", "predictor_embed_dim", "depth", "mlp_ratio", "action_dim"})}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def scalars(log_dir: Path) -> dict[str, float]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--name", required=True)
+    p.add_argument("--record", help="the record's name (default: --name), to probe one pretraining several ways")
     p.add_argument("--recipe", default=RECIPE)
     p.add_argument("--random", action="store_true", help="probe the random-initialised encoder (no pretraining)")
     p.add_argument("--tasks", nargs="*", default=["motion", "anticipation"], choices=list(TASKS),
@@ -54,12 +56,15 @@ def main() -> None:
     p.add_argument("--probe-num", type=int, help="labelled probe clips (default: the probe recipe's 480)")
     p.add_argument("--probe-val", type=int, help="held-out probe clips (default: the probe recipe's 240)")
     p.add_argument("--probe-seed", type=int, default=1, help="seed of the probe clips (the recipes use 1)")
+    p.add_argument("--probe-overrides", default="",
+                   help="further probe-recipe overrides in one string, e.g. the encoder architecture of the try")
     p.add_argument("overrides", nargs="*", help="lit-jepa fit overrides of the pretraining recipe")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    record = {"name": a.name, "recipe": a.recipe, "overrides": a.overrides, "note": a.note, "machine": machine(),
+    record = {"name": a.record or a.name, "run": a.name, "recipe": a.recipe, "overrides": a.overrides, "note": a.note,
+              "machine": machine(),
               "threads": a.threads, "probe_key": a.probe_key, "probe_num": a.probe_num, "probe_val": a.probe_val,
-              "probe_seed": a.probe_seed, "probes": {}}
+              "probe_seed": a.probe_seed, "probe_overrides": a.probe_overrides, "probes": {}}
     encoder = None
     if not a.random:
         start = time.perf_counter()
@@ -69,7 +74,10 @@ def main() -> None:
         if not a.record_only:
             cli(args)
         run = a.workdir / a.name / "version_0"
-        wall = None if a.record_only else round(time.perf_counter() - start)
+        wall = round(time.perf_counter() - start)
+        if a.record_only:  # keep the wall time of the run's earlier record, if any
+            earlier = HERE / "records" / f"{a.name}.json"  # the pretraining's own record
+            wall = json.loads(earlier.read_text())["pretrain"]["wall_s"] if earlier.exists() else None
         record["pretrain"] = {"command": "lit-jepa " + " ".join(args), "wall_s": wall,
                               "final": {k: round(v, 4) for k, v in scalars(run).items()
                                         if k.split("/")[0] in ("train", "val", "collapse")}}
@@ -79,13 +87,14 @@ def main() -> None:
         write(record)  # the pretraining's record, before any probe
     extra = ["--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(a.workdir / "cache"),
              "--model.init_args.checkpoint_key", a.probe_key,
-             "--data.init_args.data.init_args.seed", str(a.probe_seed)]
+             "--data.init_args.data.init_args.seed", str(a.probe_seed), *shlex.split(a.probe_overrides)]
     for flag, value in (("num", a.probe_num), ("num_val", a.probe_val)):
         if value is not None:
             extra += [f"--data.init_args.data.init_args.{flag}", str(value)]
     for task in a.tasks:
         recipe, metric = TASKS[task]
-        result, wall, args, _ = probe(recipe, encoder, extra, a.workdir / a.name, f"probe-{task}", "probe")
+        result, wall, args, _ = probe(recipe, encoder, extra, a.workdir / a.name, f"probe-{task}",
+                                      f"probe-{a.record}" if a.record else "probe")
         record["probes"][task] = {"metric": metric, "value": round(100 * result["metrics"][metric]["value"], 1),
                                   "all": {k: round(100 * v["value"], 1) for k, v in result["metrics"].items()},
                                   "wall_s": round(wall)}

@@ -48,6 +48,38 @@ class PatchEmbed3D(nn.Module):
         return x.flatten(2).transpose(1, 2).contiguous(), grid
 
 
+class ConvStem3D(nn.Module):
+    """Early convolutions in place of the tubelet projection (Xiao et al. 2021, "Early Convolutions Help Transformers
+    See Better"): stride-2 3x3 convolutions, each with GroupNorm and GELU, down to the patch grid (the first also
+    strides time by the tubelet), then a 1x1 projection to ``embed_dim``. Widths double from ``embed_dim / 2^(k-1)``
+    (at least 16) over the ``k = log2(patch_size)`` convolutions. PyTorch's default (Kaiming-uniform) initialisation.
+    Not an official layout: an encoder with this stem exports and loads by its saved config only."""
+
+    def __init__(self, patch_size: int = 16, tubelet_size: int = 2, in_chans: int = 3, embed_dim: int = 1024) -> None:
+        super().__init__()
+        if patch_size < 2 or patch_size & (patch_size - 1):
+            raise ValueError(f"conv_stem needs a patch_size that is a power of 2 (>= 2), got {patch_size}")
+        self.patch_size, self.tubelet_size, self.in_chans = patch_size, tubelet_size, in_chans
+        steps = patch_size.bit_length() - 1
+        layers: list[nn.Module] = []
+        c_in, c = in_chans, max(embed_dim // 2 ** (steps - 1), 16)
+        for i in range(steps):
+            kt = tubelet_size if i == 0 else 1
+            layers += [nn.Conv3d(c_in, c, (kt, 3, 3), (kt, 2, 2), (0, 1, 1)), nn.GroupNorm(1, c), nn.GELU()]
+            c_in, c = c, min(2 * c, embed_dim)
+        layers.append(nn.Conv3d(c_in, embed_dim, 1))
+        self.net = nn.Sequential(*layers)
+
+    def reset_parameters(self) -> None:
+        for m in self.net:
+            if isinstance(m, nn.Conv3d | nn.GroupNorm):
+                m.reset_parameters()
+
+    def forward(self, x: Tensor) -> tuple[Tensor, tuple[int, int, int]]:
+        x = self.net(x)
+        return x.flatten(2).transpose(1, 2).contiguous(), tuple(x.shape[2:])
+
+
 def sincos_3d(grid: tuple[int, int, int], dim: int, device: torch.device | None = None) -> Tensor:
     """Fixed 3D sine-cosine position embeddings ``(t * h * w, dim)`` in (t, h, w) raster order, as V-JEPA (1)
     adds them to its tokens: a quarter of the channels for time, the rest split between height and width
@@ -91,13 +123,15 @@ class VisionTransformer(FrozenEncoder):
         abs_pos_embed: also add fixed 3D sine-cosine position embeddings to the patch embeddings (V-JEPA 1's
             encoder; :func:`sincos_3d`), so the tokens carry their absolute position in their content. Off in
             V-JEPA 2 (RoPE only) and in every official checkpoint; it adds no parameter.
+        conv_stem: embed patches with :class:`ConvStem3D` (early convolutions) instead of one tubelet
+            projection; not an official layout. Off in V-JEPA 2.
     """
 
     def __init__(self, img_size: int = 256, num_frames: int = 16, patch_size: int = 16, tubelet_size: int = 2,
                  in_chans: int = 3, embed_dim: int = 1024, depth: int = 24, num_heads: int = 16,
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-6,
                  out_layers: list[int] | None = None, use_activation_checkpointing: bool = False,
-                 init_std: float = 0.02, abs_pos_embed: bool = False) -> None:
+                 init_std: float = 0.02, abs_pos_embed: bool = False, conv_stem: bool = False) -> None:
         super().__init__()
         self.img_size, self.num_frames = img_size, num_frames
         self.abs_pos_embed = abs_pos_embed
@@ -105,12 +139,15 @@ class VisionTransformer(FrozenEncoder):
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.out_layers = out_layers
         self.use_activation_checkpointing = use_activation_checkpointing
-        self.patch_embed = PatchEmbed3D(patch_size, tubelet_size, in_chans, embed_dim)
+        self.in_chans, self.conv_stem = in_chans, conv_stem
+        self.patch_embed = (ConvStem3D if conv_stem else PatchEmbed3D)(patch_size, tubelet_size, in_chans, embed_dim)
         self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio, qkv_bias, norm_eps) for _ in range(depth))
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
         if not any(p.is_meta for p in self.parameters()):
             init_weights(self, init_std)
             rescale_blocks(self.blocks)
+            if conv_stem:
+                self.patch_embed.reset_parameters()
 
     @property
     def num_patches(self) -> int:
@@ -122,11 +159,12 @@ class VisionTransformer(FrozenEncoder):
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this encoder (checkpoint metadata, exports, feature-cache key)."""
         return {"img_size": self.img_size, "num_frames": self.num_frames, "patch_size": self.patch_size,
-                "tubelet_size": self.tubelet_size, "in_chans": self.patch_embed.proj.in_channels,
+                "tubelet_size": self.tubelet_size, "in_chans": self.in_chans,
                 "embed_dim": self.embed_dim, "depth": len(self.blocks), "num_heads": self.num_heads,
                 "mlp_ratio": self.blocks[0].mlp.fc1.out_features / self.embed_dim,
                 "qkv_bias": self.blocks[0].attn.qkv.bias is not None, "norm_eps": self.norm.eps,
-                **({"abs_pos_embed": True} if self.abs_pos_embed else {})}
+                **({"abs_pos_embed": True} if self.abs_pos_embed else {}),
+                **({"conv_stem": True} if self.conv_stem else {})}
 
     def forward(self, x: Tensor, masks: Masks | None = None,
                 out_layers: list[int] | None = None) -> Tensor | list[Tensor]:

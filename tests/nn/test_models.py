@@ -309,3 +309,29 @@ def test_abs_pos_embed_puts_positions_in_tokens_and_round_trips(tmp_path):
     clip = torch.randn(2, 3, 4, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(loaded(clip), placed(clip))
+
+
+def test_conv_stem_embeds_to_the_patch_grid_and_round_trips(tmp_path):
+    from lit_jepa.nn.vit import ConvStem3D
+
+    stem = ConvStem3D(patch_size=8, tubelet_size=2, in_chans=3, embed_dim=48)
+    convs = [m for m in stem.net if isinstance(m, torch.nn.Conv3d)]
+    assert [c.stride for c in convs] == [(2, 2, 2), (1, 2, 2), (1, 2, 2), (1, 1, 1)]  # 3 halvings: patch 8
+    assert [c.out_channels for c in convs] == [16, 32, 48, 48]  # 48 / 4 raised to 16, doubling, capped at 48
+    tokens, grid = stem(torch.randn(2, 3, 4, 32, 40))
+    assert grid == (2, 4, 5) and tokens.shape == (2, 40, 48)
+    with pytest.raises(ValueError, match="power of 2"):
+        ConvStem3D(patch_size=12)
+    torch.manual_seed(0)
+    model = VisionTransformer(img_size=32, num_frames=4, patch_size=8, embed_dim=48, depth=2, num_heads=3,
+                              conv_stem=True)
+    assert model.config()["conv_stem"] and "conv_stem" not in VisionTransformer(depth=1, embed_dim=48).config()
+    assert convs[0].weight.std() > 0.05  # Kaiming-uniform, not the blocks' N(0, 0.02)
+    assert model.patch_embed.net[0].weight.std() > 0.05
+    path = hub.export_official(tmp_path / "stem.pt", target_encoder=model)
+    loaded = hub.load_encoder(path)
+    assert loaded.config() == model.config()
+    clip = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(clip), model(clip))
+    assert hub.infer_encoder_config(model.state_dict())["patch_size"] == 8  # from the tensors alone

@@ -1,0 +1,114 @@
+"""Linear (ridge) probes of issue 27's encoders on held-out ToyWorld clips: ``motion`` top-1 and ``anticipation``
+action mean-class recall@5, each from one closed-form ridge readout of time-ordered features (``--readout time``: the
+tokens averaged over space per time step, :func:`lit_jepa.probe_curve.time_pooled`; ``all``: every token), the ridge
+strength chosen on the held-out split.
+
+    python experiments/toy-pretraining/linear_probe.py --random --arch cs16 --init-seed 0
+    python experiments/toy-pretraining/linear_probe.py --export runs/exp27/NAME/version_0/export/vjepa2.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from lit_jepa import hub
+from lit_jepa.atomic import atomic_write_json
+from lit_jepa.bench.common import machine
+from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
+from lit_jepa.metrics import mean_class_recall
+from lit_jepa.nn import VisionTransformer
+from lit_jepa.probe_curve import time_pooled
+
+HERE = Path(__file__).resolve().parent
+ARCHS = {"vitt": {"patch_size": 8}, "cs16": {"patch_size": 16, "conv_stem": True, "abs_pos_embed": True}}
+RIDGES = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
+@torch.no_grad()
+def features(encoder: torch.nn.Module, data: ToyWorldDataModule, split: str, keys: list[str],
+             readout: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    feats, labels = [], {k: [] for k in keys}
+    for batch in DataLoader(data.datasets[split], batch_size=16, shuffle=False):
+        video = data.batch_transform(batch["video"], training=False)[:, 0]
+        feats.append((time_pooled(encoder, video) if readout == "time" else encoder(video).flatten(1)).double())
+        for k in keys:
+            labels[k].append(batch[k])
+    return torch.cat(feats), {k: torch.cat(v).long() for k, v in labels.items()}
+
+
+def ridge_scores(tx: torch.Tensor, ty: torch.Tensor, vx: torch.Tensor, classes: int, ridge: float) -> torch.Tensor:
+    mean, std = tx.mean(0), tx.std(0).clamp_min(1e-6)
+    xs, vs = (tx - mean) / std, (vx - mean) / std
+    xs, vs = (torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1) for x in (xs, vs))
+    y = torch.nn.functional.one_hot(ty, classes).to(xs.dtype)
+    w = xs.T @ torch.linalg.solve(xs @ xs.T + ridge * len(xs) * torch.eye(len(xs), dtype=xs.dtype), y)
+    return vs @ w
+
+
+def best_over_ridges(tx, ty, vx, vy, classes: int, recall_k: int) -> dict:
+    """Top-1 (``recall_k`` 0) or mean-class recall@k of the best ridge on the held-out split."""
+    best = {"value": -1.0}
+    for ridge in RIDGES:
+        s = ridge_scores(tx, ty, vx, classes, ridge)
+        if recall_k:
+            metric = mean_class_recall(classes, recall_k)
+            metric.update(s.float(), vy)
+            value = float(metric.compute())
+        else:
+            value = float((s.argmax(1) == vy).double().mean())
+        if value > best["value"]:
+            best = {"value": value, "ridge": ridge}
+    return {**best, "num_train": len(ty), "num_val": len(vy)}
+
+
+def score(encoder: torch.nn.Module, task: str, num: int, num_val: int, seed: int, readout: str) -> dict:
+    """``{metric: result}``: motion ``top1``; anticipation ``action_recall5``, ``verb_top1``, ``noun_top1``."""
+    data = ToyWorldDataModule(task=task, num=num, num_val=num_val, seed=seed, batch_size=16)
+    data.prepare_data()
+    data.setup("fit")
+    keys = ["label"] if task == "motion" else ["action", "verb", "noun"]
+    tx, ty = features(encoder, data, "train", keys, readout)
+    vx, vy = features(encoder, data, "val", keys, readout)
+    if task == "motion":
+        return {"top1": best_over_ridges(tx, ty["label"], vx, vy["label"], data.num_classes, 0)}
+    return {"action_recall5": best_over_ridges(tx, ty["action"], vx, vy["action"], data.num_classes, 5),
+            "verb_top1": best_over_ridges(tx, ty["verb"], vx, vy["verb"], data.num_verbs, 0),
+            "noun_top1": best_over_ridges(tx, ty["noun"], vx, vy["noun"], data.num_nouns, 0)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--export")
+    p.add_argument("--key", default="target_encoder")
+    p.add_argument("--random", action="store_true")
+    p.add_argument("--arch", choices=list(ARCHS), default="cs16", help="the random encoder's architecture")
+    p.add_argument("--init-seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--name", default="", help="write records/linear-<readout>-<name>.json")
+    p.add_argument("--readout", choices=["time", "all"], default="time",
+                   help="time: tokens averaged over space per time step; all: every token, concatenated")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.random:
+        torch.manual_seed(a.init_seed)
+        encoder = VisionTransformer(img_size=64, num_frames=16, tubelet_size=2, embed_dim=192, depth=6, num_heads=3,
+                                    **ARCHS[a.arch])
+    else:
+        encoder = hub.load_encoder(a.export, key=a.key)
+    encoder.eval()
+    out = {f"{task}_{metric}": result for task, args in (("motion", (960, 480, 2)), ("anticipation", (120, 60, 1)))
+           for metric, result in score(encoder, task, *args, a.readout).items()}
+    record = {"name": a.name, "export": a.export, "key": a.key, "random": a.random, "arch": a.arch,
+              "init_seed": a.init_seed, "readout": a.readout, "machine": machine(), "results": out}
+    print(json.dumps(record))
+    if a.name:
+        atomic_write_json(HERE / "records" / f"linear-{a.readout}-{a.name}.json", record, indent=1)
+
+
+if __name__ == "__main__":
+    main()
