@@ -281,8 +281,6 @@ def infer_probe_config(sd: StateDict, path: str = "<state dict>") -> dict[str, A
     q = _need(sd, "pooler.query_tokens", path, "an attentive probe")
     cfg = {"embed_dim": q.shape[-1], "depth": _depth(sd, "pooler.blocks") + 1, "num_heads": 16,
            "mlp_ratio": sd["pooler.cross_attention_block.mlp.fc1.weight"].shape[0] / q.shape[-1]}
-    if "pooler.input_norm.running_mean" in sd:
-        cfg["input_norm"] = True
     if "linear.weight" in sd:
         cfg["num_classes"] = sd["linear.weight"].shape[0]
     else:

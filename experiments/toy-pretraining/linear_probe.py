@@ -81,6 +81,27 @@ def score(encoder: torch.nn.Module, task: str, num: int, num_val: int, seed: int
             "noun_top1": best_over_ridges(tx, ty["noun"], vx, vy["noun"], data.num_nouns, 0)}
 
 
+def score_digits(encoder: torch.nn.Module, root: Path, readout: str) -> dict:
+    """``moving_digits.py`` clips: ``direction`` (8 classes) and ``digit`` (10) top-1, train split fits, val scores."""
+    from lit_jepa.data.datamodule import ClipDataModule
+    from lit_jepa.data.datasets import CsvVideoList
+    from lit_jepa.data.sampling import ClipSpec
+
+    spec = ClipSpec(frames_per_clip=16, frame_step=1)
+    data = ClipDataModule(train_dataset=CsvVideoList(str(root / "train.csv"), spec, train=False),
+                          val_dataset=CsvVideoList(str(root / "val.csv"), spec, train=False))
+    lines = {split: (root / f"{split}_digits.csv").read_text().split("\n") for split in ("train", "val")}
+    digit = {split: torch.tensor([int(x.split()[1]) for x in rows if x]) for split, rows in lines.items()}
+    out = {}
+    tx, ty = features(encoder, data, "train", ["label", "index"], readout)
+    vx, vy = features(encoder, data, "val", ["label", "index"], readout)
+    for name, classes in (("direction", 8), ("digit", 10)):
+        t, v = (ty["label"], vy["label"]) if name == "direction" else (digit["train"][ty["index"]],
+                                                                        digit["val"][vy["index"]])
+        out[f"digits_{name}_top1"] = best_over_ridges(tx, t, vx, v, classes, 0)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--export")
@@ -90,6 +111,10 @@ def main() -> None:
     p.add_argument("--init-seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--name", default="", help="write records/linear-<readout>-<name>.json")
+    p.add_argument("--motion-clips", type=int, default=960, help="labelled motion clips (half held out; 0: skip)")
+    p.add_argument("--anticipation-videos", type=int, default=120,
+                   help="labelled anticipation videos, 8 samples each (half as many held out; 0: skip)")
+    p.add_argument("--digits", type=Path, help="also score moving_digits.py clips written to this folder")
     p.add_argument("--readout", choices=["time", "all"], default="time",
                    help="time: tokens averaged over space per time step; all: every token, concatenated")
     a = p.parse_args()
@@ -101,10 +126,14 @@ def main() -> None:
     else:
         encoder = hub.load_encoder(a.export, key=a.key)
     encoder.eval()
-    out = {f"{task}_{metric}": result for task, args in (("motion", (960, 480, 2)), ("anticipation", (120, 60, 1)))
+    sizes = {"motion": (a.motion_clips, a.motion_clips // 2, 2),
+             "anticipation": (a.anticipation_videos, a.anticipation_videos // 2, 1)}
+    out = {f"{task}_{metric}": result for task, args in sizes.items() if args[0]
            for metric, result in score(encoder, task, *args, a.readout).items()}
+    if a.digits:
+        out.update(score_digits(encoder, a.digits.resolve(), a.readout))
     record = {"name": a.name, "export": a.export, "key": a.key, "random": a.random, "arch": a.arch,
-              "init_seed": a.init_seed, "readout": a.readout, "machine": machine(), "results": out}
+              "init_seed": a.init_seed, "readout": a.readout, "sizes": sizes, "machine": machine(), "results": out}
     print(json.dumps(record))
     if a.name:
         atomic_write_json(HERE / "records" / f"linear-{a.readout}-{a.name}.json", record, indent=1)

@@ -75,9 +75,13 @@ def main() -> None:
             cli(args)
         run = a.workdir / a.name / "version_0"
         wall = round(time.perf_counter() - start)
-        if a.record_only:  # keep the wall time of the run's earlier record, if any
-            earlier = HERE / "records" / f"{a.name}.json"  # the pretraining's own record
-            wall = json.loads(earlier.read_text())["pretrain"]["wall_s"] if earlier.exists() else None
+        if a.record_only:  # keep the wall time (and overrides, note) of the pretraining's own record, if any
+            earlier = HERE / "records" / f"{a.name}.json"
+            before = json.loads(earlier.read_text()) if earlier.exists() else {}
+            wall = before.get("pretrain", {}).get("wall_s")
+            if not a.overrides and before.get("overrides"):
+                args += before["overrides"]
+                record.update(overrides=before["overrides"], note=a.note or before.get("note", ""))
         record["pretrain"] = {"command": "lit-jepa " + " ".join(args), "wall_s": wall,
                               "final": {k: round(v, 4) for k, v in scalars(run).items()
                                         if k.split("/")[0] in ("train", "val", "collapse")}}

@@ -19,17 +19,12 @@ class AttentivePooler(nn.Module):
 
     Args:
         norm_eps: 1e-5 in the official probes (PyTorch default), 1e-6 in ``transformers``.
-        input_norm: standardise each channel of the input tokens first, with a non-affine ``BatchNorm1d`` (batch
-            statistics in training, running ones in evaluation): MAE's linear-probe protocol (He et al. 2022,
-            appendix A.2), for encoders whose informative channels are small beside a large common component.
-            Not in the official probes.
     """
 
     def __init__(self, embed_dim: int, num_heads: int = 16, depth: int = 4, num_queries: int = 1,
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-5,
-                 use_activation_checkpointing: bool = False, init_std: float = 0.02, input_norm: bool = False) -> None:
+                 use_activation_checkpointing: bool = False, init_std: float = 0.02) -> None:
         super().__init__()
-        self.input_norm = nn.BatchNorm1d(embed_dim, eps=1e-6, affine=False) if input_norm else None
         if depth < 1:
             raise ValueError(f"depth must be >= 1 (the cross-attention block), got {depth}")
         self.use_activation_checkpointing = use_activation_checkpointing
@@ -45,8 +40,6 @@ class AttentivePooler(nn.Module):
                 self.cross_attention_block.mlp.fc2.weight.div_(math.sqrt(2.0 * max(depth - 1, 1)))
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.input_norm is not None:
-            x = self.input_norm(x.transpose(1, 2)).transpose(1, 2)
         x, _ = run_blocks(self.blocks, x, None, None, self.use_activation_checkpointing)
         return self.cross_attention_block(self.query_tokens.expand(x.shape[0], -1, -1), x)
 
@@ -56,10 +49,10 @@ class AttentiveClassifier(nn.Module):
 
     def __init__(self, embed_dim: int, num_classes: int, num_heads: int = 16, depth: int = 4,
                  mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-5,
-                 use_activation_checkpointing: bool = False, input_norm: bool = False) -> None:
+                 use_activation_checkpointing: bool = False) -> None:
         super().__init__()
         self.pooler = AttentivePooler(embed_dim, num_heads, depth, 1, mlp_ratio, qkv_bias, norm_eps,
-                                      use_activation_checkpointing, input_norm=input_norm)
+                                      use_activation_checkpointing)
         self.linear = nn.Linear(embed_dim, num_classes)
         if not self.linear.weight.is_meta:
             init_weights(self.linear)
@@ -73,10 +66,10 @@ class AnticipationClassifier(nn.Module):
 
     def __init__(self, embed_dim: int, num_verbs: int, num_nouns: int, num_actions: int, num_heads: int = 16,
                  depth: int = 4, mlp_ratio: float = 4.0, qkv_bias: bool = True, norm_eps: float = 1e-5,
-                 use_activation_checkpointing: bool = False, input_norm: bool = False) -> None:
+                 use_activation_checkpointing: bool = False) -> None:
         super().__init__()
         self.pooler = AttentivePooler(embed_dim, num_heads, depth, 3, mlp_ratio, qkv_bias, norm_eps,
-                                      use_activation_checkpointing, input_norm=input_norm)
+                                      use_activation_checkpointing)
         self.verb_classifier = nn.Linear(embed_dim, num_verbs)
         self.noun_classifier = nn.Linear(embed_dim, num_nouns)
         self.action_classifier = nn.Linear(embed_dim, num_actions)

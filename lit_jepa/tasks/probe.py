@@ -108,8 +108,6 @@ class AttentiveProbe(L.LightningModule):
         num_heads: attention heads of the probe.
         depth: probe blocks (depth - 1 self-attention + 1 cross-attention).
         use_activation_checkpointing: recompute the probe blocks in the backward pass (official: on).
-        input_norm: standardise every channel of the frozen tokens before each head (a non-affine batch norm, MAE's
-            linear-probe protocol; see :class:`lit_jepa.nn.probe.AttentivePooler`). Off in the official probes.
         predictor_ckpt: checkpoint of the frozen predictor for anticipation (default: ``encoder_ckpt``).
         predictor_key: which predictor of that file.
         predictor: the predictor's architecture (alone, without a checkpoint: random initialisation).
@@ -144,7 +142,6 @@ class AttentiveProbe(L.LightningModule):
         num_heads: int = 16,
         depth: int = 4,
         use_activation_checkpointing: bool = False,
-        input_norm: bool = False,
         predictor_ckpt: str | None = None,
         predictor_key: str = "predictor",
         predictor: VisionTransformerPredictor | None = None,
@@ -212,11 +209,9 @@ class AttentiveProbe(L.LightningModule):
                              f"{type(self.encoder).__name__} encoder; set model.init_args.num_heads")
         if h.task == "classification":
             return AttentiveClassifier(dim, h.num_classes, h.num_heads, h.depth,
-                                       use_activation_checkpointing=h.use_activation_checkpointing,
-                                       input_norm=h.input_norm)
+                                       use_activation_checkpointing=h.use_activation_checkpointing)
         return AnticipationClassifier(dim, h.num_verbs, h.num_nouns, h.num_classes, h.num_heads, h.depth,
-                                      use_activation_checkpointing=h.use_activation_checkpointing,
-                                      input_norm=h.input_norm)
+                                      use_activation_checkpointing=h.use_activation_checkpointing)
 
     def _metrics(self) -> nn.Module:
         if self.hparams.task == "classification":
