@@ -36,28 +36,32 @@ def time_pooled(encoder: FrozenEncoder, clips: Tensor) -> Tensor:
     return tokens.unflatten(1, (t, h * w)).mean(dim=2).flatten(1)
 
 
-def ridge_top1(train_x: Tensor, train_y: Tensor, val_x: Tensor, val_y: Tensor, num_classes: int,
-               ridges: list[float]) -> tuple[float, float]:
-    """Best validation top-1 over ``ridges`` of a ridge-regression classifier on one-hot targets (features
-    standardised with the train statistics); returns ``(top1, ridge)``. The ridge is scaled by the number of
-    train samples."""
+def ridge_scores(train_x: Tensor, train_y: Tensor, val_x: Tensor, num_classes: int,
+                 ridges: list[float]) -> list[Tensor]:
+    """Validation class scores ``(N_val, num_classes)`` of a ridge-regression classifier on one-hot targets, one per
+    ridge of ``ridges`` (features standardised with the train statistics, a bias column added; the ridge is scaled by
+    the number of train samples)."""
     mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
     xs, vs = (train_x - mean) / std, (val_x - mean) / std
     xs = torch.cat([xs, torch.ones(len(xs), 1, dtype=xs.dtype)], dim=1)
     vs = torch.cat([vs, torch.ones(len(vs), 1, dtype=vs.dtype)], dim=1)
     targets = torch.nn.functional.one_hot(train_y, num_classes).to(xs.dtype)
     # dual form when there are fewer samples than features: (X X^T + a I)^-1 Y
-    gram = xs @ xs.T if len(xs) < xs.shape[1] else xs.T @ xs
-    best = (-1.0, ridges[0])
+    dual = len(xs) < xs.shape[1]
+    gram = xs @ xs.T if dual else xs.T @ xs
+    scores = []
     for ridge in ridges:
         reg = gram + ridge * len(xs) * torch.eye(len(gram), dtype=xs.dtype)
-        if len(xs) < xs.shape[1]:
-            weights = xs.T @ torch.linalg.solve(reg, targets)
-        else:
-            weights = torch.linalg.solve(reg, xs.T @ targets)
-        top1 = float(((vs @ weights).argmax(1) == val_y).double().mean())
-        best = max(best, (top1, ridge))
-    return best
+        weights = xs.T @ torch.linalg.solve(reg, targets) if dual else torch.linalg.solve(reg, xs.T @ targets)
+        scores.append(vs @ weights)
+    return scores
+
+
+def ridge_top1(train_x: Tensor, train_y: Tensor, val_x: Tensor, val_y: Tensor, num_classes: int,
+               ridges: list[float]) -> tuple[float, float]:
+    """Best validation top-1 over ``ridges`` of :func:`ridge_scores`'s classifier; returns ``(top1, ridge)``."""
+    scores = ridge_scores(train_x, train_y, val_x, num_classes, ridges)
+    return max((float((s.argmax(1) == val_y).double().mean()), ridge) for s, ridge in zip(scores, ridges))
 
 
 class ProbeCurve(L.Callback):

@@ -22,7 +22,7 @@ from lit_jepa.bench.common import machine
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
 from lit_jepa.metrics import mean_class_recall
 from lit_jepa.nn import VisionTransformer
-from lit_jepa.probe_curve import time_pooled
+from lit_jepa.probe_curve import ridge_scores, time_pooled
 
 HERE = Path(__file__).resolve().parent
 ARCHS = {"vitt": {"patch_size": 8}, "cs16": {"patch_size": 16, "conv_stem": True, "abs_pos_embed": True}}
@@ -41,15 +41,6 @@ def features(encoder: torch.nn.Module, data: ToyWorldDataModule, split: str, key
     return torch.cat(feats), {k: torch.cat(v).long() for k, v in labels.items()}
 
 
-def ridge_scores(tx: torch.Tensor, ty: torch.Tensor, vx: torch.Tensor, classes: int, ridge: float) -> torch.Tensor:
-    mean, std = tx.mean(0), tx.std(0).clamp_min(1e-6)
-    xs, vs = (tx - mean) / std, (vx - mean) / std
-    xs, vs = (torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1) for x in (xs, vs))
-    y = torch.nn.functional.one_hot(ty, classes).to(xs.dtype)
-    w = xs.T @ torch.linalg.solve(xs @ xs.T + ridge * len(xs) * torch.eye(len(xs), dtype=xs.dtype), y)
-    return vs @ w
-
-
 def evaluate(scores: torch.Tensor, y: torch.Tensor, classes: int, recall_k: int) -> float:
     if recall_k:
         metric = mean_class_recall(classes, recall_k)
@@ -62,18 +53,14 @@ def best_over_ridges(tx, ty, vx, vy, classes: int, recall_k: int) -> dict:
     """Top-1 (``recall_k`` 0) or mean-class recall@k on the held-out split: ``value`` with the best ridge there
     (optimistic, as the probe curve), ``value_train_selected`` with the ridge that scores best on the last third of
     the train clips when fitted on the first two thirds (then refitted on all of them)."""
-    best, inner = {"value": -1.0}, []
     cut = 2 * len(ty) // 3
-    for ridge in RIDGES:
-        value = evaluate(ridge_scores(tx, ty, vx, classes, ridge), vy, classes, recall_k)
-        if value > best["value"]:
-            best = {"value": value, "ridge": ridge}
-        inner.append((evaluate(ridge_scores(tx[:cut], ty[:cut], tx[cut:], classes, ridge), ty[cut:], classes,
-                               recall_k), ridge))
-    chosen = max(inner)[1]
-    selected = evaluate(ridge_scores(tx, ty, vx, classes, chosen), vy, classes, recall_k)
-    return {**best, "value_train_selected": selected, "ridge_train_selected": chosen, "num_train": len(ty),
-            "num_val": len(vy)}
+    held_out = [evaluate(sc, vy, classes, recall_k) for sc in ridge_scores(tx, ty, vx, classes, RIDGES)]
+    inner = [evaluate(sc, ty[cut:], classes, recall_k)
+             for sc in ridge_scores(tx[:cut], ty[:cut], tx[cut:], classes, RIDGES)]
+    best = max(range(len(RIDGES)), key=held_out.__getitem__)  # the first (smallest) ridge on ties
+    chosen = max(zip(inner, RIDGES))[1]
+    return {"value": held_out[best], "ridge": RIDGES[best], "value_train_selected": held_out[RIDGES.index(chosen)],
+            "ridge_train_selected": chosen, "num_train": len(ty), "num_val": len(vy)}
 
 
 def score(encoder: torch.nn.Module, task: str, num: int, num_val: int, seed: int, readout: str) -> dict:

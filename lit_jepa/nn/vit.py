@@ -139,7 +139,7 @@ class VisionTransformer(FrozenEncoder):
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.out_layers = out_layers
         self.use_activation_checkpointing = use_activation_checkpointing
-        self.in_chans, self.conv_stem = in_chans, conv_stem
+        self.in_chans = in_chans
         self.patch_embed = (ConvStem3D if conv_stem else PatchEmbed3D)(patch_size, tubelet_size, in_chans, embed_dim)
         self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio, qkv_bias, norm_eps) for _ in range(depth))
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
@@ -164,7 +164,7 @@ class VisionTransformer(FrozenEncoder):
                 "mlp_ratio": self.blocks[0].mlp.fc1.out_features / self.embed_dim,
                 "qkv_bias": self.blocks[0].attn.qkv.bias is not None, "norm_eps": self.norm.eps,
                 **({"abs_pos_embed": True} if self.abs_pos_embed else {}),
-                **({"conv_stem": True} if self.conv_stem else {})}
+                **({"conv_stem": True} if isinstance(self.patch_embed, ConvStem3D) else {})}
 
     def forward(self, x: Tensor, masks: Masks | None = None,
                 out_layers: list[int] | None = None) -> Tensor | list[Tensor]:
