@@ -509,8 +509,9 @@ def load_or_build(path: PathLike | Checkpoint | None, module: nn.Module | None, 
     if module is None:
         return loaded
     ours, theirs = config_of(module), config_of(loaded)
-    differ = [f"{k}: checkpoint {theirs[k]!r} vs recipe {ours[k]!r}"
-              for k in sorted(fixed - nominal) if k in ours and ours[k] != theirs[k]]
+    # a flag a config leaves out (conv_stem, abs_pos_embed) is off
+    differ = [f"{k}: checkpoint {theirs.get(k, False)!r} vs recipe {ours.get(k, False)!r}"
+              for k in sorted(fixed - nominal) if ours.get(k, False) != theirs.get(k, False)]
     if differ:
         raise CheckpointMismatchError(
             f"{ckpt.path}: the {key} architecture recorded in the checkpoint differs from the recipe's ({owner}); "

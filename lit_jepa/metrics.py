@@ -131,6 +131,22 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+# two-sided 95 % quantiles of Student's t by degrees of freedom (beyond 30: the normal's 1.96)
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+       12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
+
+
+def mean_interval(values: list[float]) -> tuple[float, float] | None:
+    """Student-t 95 % interval of the mean of ``values`` (e.g. one figure per pretraining seed), or None for fewer
+    than 2 values; for degrees of freedom between the tabled ones the next smaller one's (wider) quantile is used."""
+    if len(values) < 2:
+        return None
+    df = len(values) - 1
+    t = T95[max(k for k in T95 if k <= df)] if df <= 30 else 1.96
+    mean, half = float(np.mean(values)), t * float(np.std(values, ddof=1)) / math.sqrt(len(values))
+    return mean - half, mean + half
+
+
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
     """Counts ``(num_classes, num_classes)`` int64: row = true class, column = predicted class.
 

@@ -49,7 +49,7 @@ def test_the_wheel_runs_outside_the_clone(tmp_path):
                 "print(resolve('toy/pretrain-vitt-64px-16f')); print(r.suite_names()); print(r.__file__)")
     recipe, suites, runner = where.splitlines()
     assert recipe.startswith(str(site)) and runner.startswith(str(site))  # the wheel's files, not the clone's
-    assert suites == str(["encoders", "perf", "planning", "probe", "toy"])
+    assert suites == str(["encoders", "perf", "planning", "probe", "toy", "toy-full"])
     assert "JepaPretrain" in run(*lit_jepa, "fit", "--config", recipe, "--print_config")
     (outside / "tiny.yaml").write_text(TINY_SUITE)
     run(*lit_jepa, "bench", "--suite", "tiny.yaml", "--workdir", "work")

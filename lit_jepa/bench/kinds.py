@@ -153,6 +153,75 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
                       "wall_s": round(wall, 1), "command": "lit-jepa " + " ".join(args), "log_dir": str(log_dir)}}
 
 
+def linear_encoder(params: dict[str, Any], ctx: Context) -> tuple[Any, str]:
+    """The frozen encoder of a ``linear`` run and its description: the checkpoint of run ``encoder_from``
+    (``checkpoint_key``, default ``target_encoder``), the architecture of run ``random_like``'s checkpoint at random
+    initialisation (torch seed ``init_seed``), or ``encoder`` (``{class_path, init_args}``, e.g. an adapter of
+    ``lit_jepa.encoders``; ``{workdir}`` in its arguments is the suite's folder)."""
+    import torch
+
+    from lit_jepa import hub
+    from lit_jepa.objects import load_object
+
+    key = params.get("checkpoint_key", "target_encoder")
+    if params.get("encoder_from"):
+        return hub.load_encoder(ctx.checkpoint_of(params["encoder_from"]), key=key), \
+            f"the {key} of run {params['encoder_from']}"
+    if params.get("random_like"):
+        shape = hub.load_encoder(ctx.checkpoint_of(params["random_like"]), key=key)
+        torch.manual_seed(params.get("init_seed", 0))
+        return type(shape)(**shape.config()), (f"the architecture of run {params['random_like']} at random "
+                                               f"initialisation (torch seed {params.get('init_seed', 0)})")
+    if params.get("encoder"):
+        spec = json.loads(json.dumps(params["encoder"]).replace("{workdir}", str(ctx.workdir)))
+        return load_object(spec["class_path"])(**spec.get("init_args", {})), \
+            f"{spec['class_path']} {json.dumps(spec.get('init_args', {}))}"
+    raise ValueError(f"linear run {params.get('name')!r} needs encoder_from, random_like or encoder")
+
+
+def linear(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """A linear probe (:mod:`lit_jepa.bench.linear`) of one frozen encoder (:func:`linear_encoder`) on ToyWorld
+    ``task`` (``num`` / ``num_val`` clips or videos of seed ``seed``, generated once into the suite's
+    ``data/linear-<task>``), with a 95 % interval on the headline. In the leaderboard, runs of one ``group`` (e.g.
+    pretraining seeds) are averaged, and a group's ``twin`` group (its random-initialised twins) is subtracted
+    seed by seed, runs paired by ``pair``."""
+    import time
+
+    from lit_jepa.bench import linear as probes
+    from lit_jepa.metrics import bootstrap_interval, metric_spec, wilson
+
+    start = time.perf_counter()
+    encoder, source = linear_encoder(params, ctx)
+    task, readout = params["task"], params.get("readout", "time")
+    folder = ctx.workdir / "data" / f"linear-{task}"
+    data = probes.toyworld_data(task, params["num"], params["num_val"], params.get("seed", 2), str(folder))
+    results = probes.run(encoder, data, readout)
+    headline = probes.HEADLINES[task]
+    best, n = results[headline], len(results[headline]["labels"])
+    _, mean_class = metric_spec(headline)
+    if mean_class:
+        interval = bootstrap_interval(best["hits"], best["labels"], True)
+        how = f"95 % percentile-bootstrap interval (2,000 resamples of the n = {n} held-out samples)"
+    else:
+        interval = wilson(int(best["hits"].sum()), n)
+        how = f"Wilson 95 % interval over n = {n} held-out clips"
+    protocol = (f"linear probe (closed-form ridge readout of {readout}-pooled features, lit_jepa.bench.linear) of "
+                f"{source} on ToyWorld {task}: {best['num_train']} train / {n} held-out samples (seed "
+                f"{params.get('seed', 2)}); headline {headline}, {how}")
+    return {"metrics": {k: r["value"] for k, r in results.items()}, "protocol": protocol, "seed": params.get("pair"),
+            "selection_rule": "ridge strength chosen on the train clips (fit on 2/3, scored on 1/3), refit on all of "
+                              "them, scored once on the held-out clips",
+            "extra": {"task": task, "headline": headline, "value": best["value"],
+                      "interval": [round(v, 4) for v in interval], "n_val": n, "readout": readout,
+                      "group": params.get("group") or params["name"], "twin": params.get("twin"),
+                      "pair": params.get("pair"), "encoder": source,
+                      "ridges": {k: r["ridge"] for k, r in results.items()},
+                      "value_best_ridge": {k: r["value_best_ridge"] for k, r in results.items()},
+                      "per_sample": {"index": list(range(n)), "label": best["labels"].tolist(),
+                                     "hit": best["hits"].astype(int).tolist()},
+                      "wall_s": round(time.perf_counter() - start, 1)}}
+
+
 def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """:func:`lit_jepa.bench.planning.run` (its arguments from the params; ``{workdir}`` in ``overrides`` is the
     suite's working folder) on the encoder of run ``encoder_from`` (``null``: only ``encoders: [random]``): AC world
@@ -255,6 +324,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Context], dict[str, Any]]] = {
     "pretrain": pretrain,
     "perf": perf,
     "probe": probe,
+    "linear": linear,
     "plan": plan,
     "vqa": vqa,
 }

@@ -109,7 +109,9 @@ def train_world_model(recipe: Path, overrides: Sequence[str], arch: dict, encode
     """
     from lit_jepa.cli import lightning_cli
 
-    encoder = {"class_path": "lit_jepa.nn.VisionTransformer", "init_args": arch}
+    # the flags a config leaves out are off, not the recipe's (jsonargparse merges init_args into the recipe's)
+    encoder = {"class_path": "lit_jepa.nn.VisionTransformer",
+               "init_args": {"conv_stem": False, "abs_pos_embed": False, **arch}}
     args = ["--config", str(recipe), "--seed_everything", str(seed), "--model.init_args.encoder", json.dumps(encoder),
             "--model.init_args.encoder_path", str(encoder_path) if encoder_path else "null",
             "--trainer.accelerator", accelerator, "--trainer.enable_progress_bar", "false",

@@ -30,7 +30,8 @@ from lit_jepa.bench import records
 from lit_jepa.bench.kinds import KINDS, Context, encoder_ckpt_path
 from lit_jepa.bench.tables import write_outputs
 
-REFERENCES = ("encoder_from", "uses")  # params that name an earlier run whose checkpoint the run uses
+# params that name an earlier run whose checkpoint the run uses
+REFERENCES = ("encoder_from", "uses", "random_like")
 LOCK = ".lit-jepa-bench.lock"
 
 
@@ -40,7 +41,8 @@ def suite_names() -> list[str]:
 
 
 def load_suite(name_or_path: str) -> dict:
-    """The suite ``name_or_path`` (a shipped suite's name, or a suite YAML file), its probe matrix expanded.
+    """The suite ``name_or_path`` (a shipped suite's name, or a suite YAML file), its probe matrix expanded and the
+    suite it ``extends`` (a name or path) under it (:func:`extend`).
 
     Args:
         name_or_path: a name of :func:`suite_names` or the path of a suite YAML file.
@@ -56,12 +58,23 @@ def load_suite(name_or_path: str) -> dict:
     suite = yaml.safe_load(text)
     if not isinstance(suite, dict) or "suite" not in suite:
         raise ValueError(f"{path}: a suite is a mapping with a 'suite' name and 'runs', got {type(suite).__name__}")
+    if suite.get("extends"):
+        suite = extend(load_suite(suite["extends"]), suite)
     suite = expand_probe_matrix(suite)
     for i, run in enumerate(suite.get("runs", [])):
         missing = [k for k in ("name", "kind") if k not in run]
         if missing or run["kind"] not in KINDS:
             raise ValueError(f"{path}: run {i} needs name and a kind in {sorted(KINDS)}, got {run}")
     return suite
+
+
+def extend(base: dict, suite: dict) -> dict:
+    """``suite`` (a mapping with ``extends: <base suite>``) on top of ``base``: a run of the same name replaces the
+    base's run in place, the others follow the base's runs; the name and every other key are ``suite``'s."""
+    own = {run["name"]: run for run in suite.get("runs", [])}
+    runs = [own.pop(run["name"], run) for run in base.get("runs", [])] + list(own.values())
+    inherited = {k: v for k, v in base.items() if k != "probe_matrix"}  # the base's matrix is expanded in its runs
+    return {**inherited, **{k: v for k, v in suite.items() if k != "extends"}, "runs": runs}
 
 
 def expand_probe_matrix(suite: dict) -> dict:

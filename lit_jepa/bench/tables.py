@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from lit_jepa.metrics import metric_spec, paired_difference_interval
+from lit_jepa.metrics import mean_interval, metric_spec, paired_difference_interval
 
 # Quoted from the V-JEPA 2 paper (arXiv 2506.09985, Tables 4 and 5): frozen attentive probes, official protocol.
 PAPER = [
@@ -134,6 +134,64 @@ def probe_section(recs: list[dict]) -> str:
             + ("\n\n" + "\n".join(deltas) if deltas else ""))
 
 
+def linear_groups(recs: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """``linear`` records by ``(task, group)`` in suite order, each group's runs sorted by ``pair``."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in recs:
+        groups.setdefault((r["extra"]["task"], r["extra"]["group"]), []).append(r)
+    return {k: sorted(v, key=lambda r: (r["extra"].get("pair") is None, r["extra"].get("pair") or 0))
+            for k, v in groups.items()}
+
+
+def linear_summary(runs: list[dict]) -> tuple[float, tuple[float, float] | None]:
+    """Mean headline of a group's runs and the Student-t 95 % interval of that mean over runs (None for one run)."""
+    values = [r["metrics"][r["extra"]["headline"]] for r in runs]
+    return float(np.mean(values)), mean_interval(values)
+
+
+def linear_differences(runs: list[dict], twins: list[dict]) -> tuple[list[tuple[Any, float, Any]], float,
+                                                                      tuple[float, float] | None]:
+    """Each run minus its twin of the same ``pair`` on the headline: ``[(pair, difference, paired bootstrap
+    interval)]``, their mean and its Student-t 95 % interval over pairs."""
+    by_pair = {t["extra"].get("pair"): t for t in twins}
+    rows = []
+    for r in runs:
+        twin = by_pair.get(r["extra"].get("pair"))
+        if twin is not None:
+            metric = r["extra"]["headline"]
+            rows.append((r["extra"].get("pair"), r["metrics"][metric] - twin["metrics"][metric],
+                         _paired_interval(r, twin, metric)))
+    diffs = [d for _, d, _ in rows]
+    return rows, float(np.mean(diffs)) if diffs else float("nan"), mean_interval(diffs)
+
+
+def linear_section(recs: list[dict]) -> str:
+    groups = linear_groups(recs)
+    rows, lines = [], []
+    for (task, group), runs in groups.items():
+        x, metric = runs[0]["extra"], runs[0]["extra"]["headline"]
+        mean, interval = linear_summary(runs)
+        per_run = "; ".join(f"{_pct(r['metrics'][metric])} {_interval(r['extra'].get('interval'))}" for r in runs)
+        others = "; ".join(f"{k} {_pct(float(np.mean([r['metrics'][k] for r in runs])))}"
+                           for k in runs[0]["metrics"] if k != metric)
+        rows.append([task, group, len(runs), metric, _pct(mean), _interval(interval), per_run, others or "-"])
+        twins = groups.get((task, x.get("twin")))
+        if twins:
+            pairs, diff, diff_interval = linear_differences(runs, twins)
+            seeds = "; ".join(f"pair {p}: {100 * d:+.1f}" + (f" {_interval(iv)}" if iv else "") for p, d, iv in pairs)
+            lines.append(f"- {task}, {metric}: {group} minus {x['twin']}: mean {100 * diff:+.1f} points over "
+                         f"{len(pairs)} pair(s)" + (f", Student-t 95 % interval over pairs {_interval(diff_interval)}"
+                                                    if diff_interval else "")
+                         + f" (each pair: paired 95 % bootstrap interval of the held-out samples; {seeds})")
+    notes = [f"- {task} / {group}: {runs[0]['protocol']}. Selection: {runs[0]['selection_rule']}. "
+             f"Machine: {_machine(runs[0])}." for (task, group), runs in groups.items()]
+    return ("## Linear probes (values in %: mean over a group's runs, e.g. pretraining seeds, with the Student-t 95 % "
+            "interval of the mean; each run's own 95 % interval beside its value)\n\n"
+            + table(["task", "encoder", "runs", "headline metric", "mean", "95 % interval of the mean",
+                     "per run [95 % interval]", "other metrics (mean)"], rows)
+            + ("\n\n" + "\n".join(lines) if lines else "") + "\n\n" + "\n".join(notes))
+
+
 def plan_section(recs: list[dict]) -> str:
     rows = []
     for r in recs:
@@ -171,8 +229,8 @@ def generic_section(title: str, recs: list[dict]) -> str:
 
 
 SECTIONS: dict[str, Callable[[list[dict]], str]] = {
-    "pretrain": pretrain_section, "probe": probe_section, "plan": plan_section, "vqa": vqa_section,
-    "perf": perf_section}
+    "pretrain": pretrain_section, "probe": probe_section, "linear": linear_section, "plan": plan_section,
+    "vqa": vqa_section, "perf": perf_section}
 
 
 def leaderboard(records: list[dict], source: str = "benchmarks/results/records") -> str:
@@ -278,6 +336,27 @@ def plot_probes(records: list[dict], out: Path) -> list[Path]:
     return [_save(fig, out / "probes.png")]
 
 
+def plot_linear(records: list[dict], out: Path) -> list[Path]:
+    """Linear-probe headlines by task, one bar per encoder group (mean over its runs), the Student-t 95 % interval
+    of the mean as error bars (a single run's own interval when the group has one run)."""
+    recs = [r for r in records if r["kind"] == "linear"]
+    if not recs:
+        return []
+    plt = _pyplot()
+    series: dict[str, dict] = {}
+    for (task, group), runs in linear_groups(recs).items():
+        mean, interval = linear_summary(runs)
+        interval = interval or (runs[0]["extra"].get("interval") if len(runs) == 1 else None)
+        label = f"{task}\n{runs[0]['extra']['headline']}"
+        series.setdefault(group, {})[label] = (100 * mean, [100 * b for b in interval] if interval else None)
+    groups = list(dict.fromkeys(f"{r['extra']['task']}\n{r['extra']['headline']}" for r in recs))
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    _bars(ax, groups, series)
+    ax.set(ylabel="headline metric (%)", title=f"Linear probes, mean over runs with 95 % intervals "
+                                              f"({_machine(recs[0])})")
+    return [_save(fig, out / "linear-probes.png")]
+
+
 def plot_planning(records: list[dict], out: Path) -> list[Path]:
     """Success at the end of the budget per task and planner, with Wilson 95 % error bars (one plot per run)."""
     paths = []
@@ -318,4 +397,5 @@ def write_outputs(records: list[dict], out: Path, source: Path, tensorboard: Pat
     board = out / "LEADERBOARD.md"
     board.write_text(leaderboard(records, str(label)))
     return [board, write_csv(records, out / "leaderboard.csv"), *plot_training_curves(records, plots),
-            *plot_probes(records, plots), *plot_planning(records, plots), write_hparams(records, tensorboard)]
+            *plot_probes(records, plots), *plot_linear(records, plots), *plot_planning(records, plots),
+            write_hparams(records, tensorboard)]

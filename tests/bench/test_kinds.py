@@ -11,8 +11,8 @@ from lit_jepa.bench import records, runner, tables
 from lit_jepa.bench.kinds import KINDS
 from lit_jepa.nn import VisionTransformer
 
-VITT = {"img_size": 64, "num_frames": 16, "patch_size": 8, "tubelet_size": 2, "embed_dim": 192, "depth": 6,
-        "num_heads": 3}  # the toy recipes' encoder
+VITT = {"img_size": 64, "num_frames": 16, "patch_size": 16, "tubelet_size": 2, "embed_dim": 192, "depth": 6,
+        "num_heads": 3, "conv_stem": True, "abs_pos_embed": True}  # the toy recipes' encoder
 TINY = {"img_size": 64, "num_frames": 2, "patch_size": 8, "embed_dim": 32, "depth": 1, "num_heads": 2}
 TINY_PROBE = ["--data.init_args.data.init_args.root", "{workdir}/data/probe-motion",
               "--data.init_args.data.init_args.num", "8", "--data.init_args.data.init_args.num_val", "4",
@@ -32,7 +32,7 @@ def calls(monkeypatch):
         return {"metrics": {}, "protocol": "random encoder export", "checkpoint": path}
 
     monkeypatch.setitem(KINDS, "encoder", encoder)
-    for kind in ("encoder", "probe", "plan", "vqa"):
+    for kind in ("encoder", "probe", "linear", "plan", "vqa"):
         monkeypatch.setitem(KINDS, kind, lambda p, c, f=KINDS[kind]: log.append(p["name"]) or f(p, c))
     return log
 
@@ -67,6 +67,60 @@ def test_probe_kind_pretrained_and_random_then_reused(tmp_path, calls, capsys):
     assert sum(hits) / 4 == pytest.approx(pre["metrics"]["top1"])  # the best head's per-sample hits
     board = tables.leaderboard(records.load_records(tmp_path / "records"))
     assert "motion, top1: pretrained minus random:" in board and "paired 95 % bootstrap interval" in board
+
+
+def test_linear_kind_pretrained_random_twins_and_pixels_then_grouped(tmp_path, calls):
+    tiny = {**TINY, "num_frames": 16, "tubelet_size": 2}
+    sizes = {"task": "motion", "num": 12, "num_val": 8, "seed": 2}
+    s = suite(("enc0", "encoder", {"arch": tiny, "seed": 0}), ("enc1", "encoder", {"arch": tiny, "seed": 1}),
+              *[(f"lin-pre{i}", "linear", {**sizes, "encoder_from": f"enc{i}", "group": "toy", "twin": "random",
+                                           "pair": i}) for i in (0, 1)],
+              *[(f"lin-rand{i}", "linear", {**sizes, "random_like": "enc0", "init_seed": i, "group": "random",
+                                            "pair": i}) for i in (0, 1)],
+              ("lin-pix", "linear", {**sizes, "group": "pixels", "encoder": {
+                  "class_path": "lit_jepa.encoders.PixelTubelets", "init_args": {"patch_size": 16}}}),
+              ("ant", "linear", {"task": "anticipation", "num": 4, "num_val": 2, "seed": 1, "encoder_from": "enc0"}))
+    out = runner.run_suite(s, tmp_path / "records", tmp_path / "work")
+    assert [r["status"] for r in out] == ["done"] * 8, [r.get("error") for r in out]
+    pre0, pre1, rand0, rand1, pix, ant = out[2:]
+    for r in (pre0, rand0, pix):
+        hits = r["extra"]["per_sample"]["hit"]
+        assert r["extra"]["n_val"] == len(hits) == 8 and r["metrics"]["top1"] == pytest.approx(sum(hits) / 8)
+        lo, hi = r["extra"]["interval"]
+        assert lo <= r["metrics"]["top1"] <= hi and "Wilson 95 % interval over n = 8" in r["protocol"]
+        assert "ridge strength chosen on the train clips" in r["selection_rule"]
+    assert rand0["upstream"] == {"enc0": out[0]["checkpoint_sha256"]} and "random initialisation (torch seed 0)" in \
+        rand0["protocol"]
+    assert "the target_encoder of run enc1" in pre1["protocol"] and "PixelTubelets" in pix["protocol"]
+    assert rand0["metrics"] != rand1["metrics"] or rand0["extra"]["per_sample"] != rand1["extra"]["per_sample"]
+    assert set(ant["metrics"]) == {"action_recall5", "verb_top1", "noun_top1"} and "bootstrap" in ant["protocol"]
+    assert (tmp_path / "work" / "data" / "linear-motion").is_dir()
+    board = tables.leaderboard(records.load_records(tmp_path / "records"))
+    diff = 100 * (pre0["metrics"]["top1"] + pre1["metrics"]["top1"] - rand0["metrics"]["top1"]
+                  - rand1["metrics"]["top1"]) / 2
+    assert f"- motion, top1: toy minus random: mean {diff:+.1f} points over 2 pair(s)" in board
+    assert "| motion | toy | 2 | top1 |" in board and "| motion | pixels | 1 | top1 |" in board
+    assert [p.name for p in tables.plot_linear(records.load_records(tmp_path / "records"), tmp_path)] == [
+        "linear-probes.png"]
+
+
+def test_linear_readout_chooses_its_ridge_on_the_train_clips_only():
+    from lit_jepa.bench import linear
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(60) % 3
+    x = torch.nn.functional.one_hot(y, 3).double() * 3 + torch.randn(60, 3, generator=g, dtype=torch.float64)
+    vy = torch.arange(30) % 3
+    vx = torch.nn.functional.one_hot(vy, 3).double() * 3 + torch.randn(30, 3, generator=g, dtype=torch.float64)
+    good = linear.fit_and_score(x, y, vx, vy, 3, "top1")
+    assert good["value"] > 0.9 and good["hits"].shape == (30,) and good["num_train"] == 60
+    # held-out labels that contradict the train clips cannot change the chosen ridge, only the score
+    flipped = linear.fit_and_score(x, y, vx, (vy + 1) % 3, 3, "top1")
+    assert flipped["ridge"] == good["ridge"] and flipped["value"] < 0.1
+    recall = linear.fit_and_score(x, y, vx, vy, 3, "action_recall5")
+    assert recall["value"] == 1.0  # 5 >= 3 classes: every label is in the top 5
+    with pytest.raises(ValueError, match="readout"):
+        linear.features(torch.nn.Identity(), None, "train", [], "mean")
 
 
 def test_plan_kind_smoke(tmp_path, calls):

@@ -38,13 +38,14 @@ def test_smoke_plans_every_task_with_every_planner(tmp_path, encoder, capsys):
 
 
 def test_overrides_reach_the_world_model_and_the_train_seed_only_its_initialisation(tmp_path, encoder):
-    stack = ["--model.init_args.pool_mode", "stack", "--model.init_args.loss_exp", "2.0"]
+    stack = ["--model.init_args.pool", "2", "--model.init_args.predictor.init_args.img_size", "32",
+             "--model.init_args.pool_mode", "stack", "--model.init_args.loss_exp", "2.0"]
     rec = planning.run(smoke=True, encoder=str(encoder), export=True, logdir=str(tmp_path / "runs"),
                        threads=torch.get_num_threads(), tasks=("reach",), encoders=("pretrained",), overrides=stack)
     assert set(rec["planning"]["reach"]) == {"replay", "random", "simulator_cem", "world_model_pretrained_encoder"}
     hparams = rec["training"]["pretrained_encoder"]["hparams"]
     assert hparams["pool_mode"] == "stack" and hparams["loss_exp"] == 2.0
-    assert rec["world_model"]["overrides"][:4] == stack
+    assert rec["world_model"]["overrides"][:8] == stack
     model = LatentWorldModel.load(rec["training"]["pretrained_encoder"]["export"])
     assert model.pool_mode == "stack" and model.predictor.predictor_embed.in_features == 4 * 32
     other = planning.run(smoke=True, encoder=str(encoder), export=True, logdir=str(tmp_path / "seed1"),
