@@ -36,6 +36,21 @@ def test_six_heads_into_three_heads_is_refused(six_heads):
         AttentiveProbe(encoder_ckpt=str(six_heads), encoder=vit(3), num_classes=2, num_heads=2, depth=1)
 
 
+def test_a_conv_stem_checkpoint_into_a_linear_patch_recipe_is_refused_by_name(tmp_path):
+    """A flag one config leaves out (conv_stem, abs_pos_embed) is off: the mismatch is named, not a KeyError."""
+    torch.manual_seed(0)
+    stem = VisionTransformer(img_size=32, num_frames=2, patch_size=16, embed_dim=48, depth=1, num_heads=6,
+                             conv_stem=True, abs_pos_embed=True)
+    path = hub.export_official(tmp_path / "stem.pt", target_encoder=stem)
+    with pytest.raises(hub.CheckpointMismatchError, match="conv_stem: checkpoint True vs recipe False"):
+        hub.load_or_build(path, vit(6), "encoder", "target_encoder", "a recipe")
+    plain = hub.export_official(tmp_path / "plain.pt", target_encoder=vit(6))
+    recipe = VisionTransformer(img_size=32, num_frames=2, patch_size=16, embed_dim=48, depth=1, num_heads=6,
+                               conv_stem=True)
+    with pytest.raises(hub.CheckpointMismatchError, match="conv_stem: checkpoint False vs recipe True"):
+        hub.load_or_build(plain, recipe, "encoder", "target_encoder", "a recipe")
+
+
 def test_the_same_architecture_loads_and_nominal_sizes_may_differ(six_heads):
     """The encoder's RoPE grid follows its input: a 32-px checkpoint starts a 64-px run."""
     module = hub.load_or_build(six_heads, vit(6, img=64), "encoder", "target_encoder", "a recipe")

@@ -189,3 +189,13 @@ def test_confusion_matrix_counts_true_rows_and_predicted_columns():
     assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
     with pytest.raises(ValueError, match="3 labels but 2 predictions"):
         confusion_matrix([0, 1, 2], [0, 1], 3)
+
+
+def test_mean_interval_is_students_t_over_the_values():
+    from lit_jepa.metrics import mean_interval
+
+    assert mean_interval([0.5]) is None
+    low, high = mean_interval([9.0, 14.8, 16.8])  # 3 seeds: t(0.975, 2) = 4.303
+    assert (low + high) / 2 == pytest.approx(13.5333, abs=1e-3)
+    assert (high - low) / 2 == pytest.approx(4.303 * 4.0501 / 3 ** 0.5, rel=1e-3)
+    assert mean_interval([1.0] * 50) == (1.0, 1.0)

@@ -1,7 +1,10 @@
 """Linear (ridge) probes of issue 27's encoders on held-out ToyWorld clips: ``motion`` top-1 and ``anticipation``
 action mean-class recall@5, each from one closed-form ridge readout of time-ordered features (``--readout time``: the
-tokens averaged over space per time step, :func:`lit_jepa.probe_curve.time_pooled`; ``all``: every token), the ridge
-strength chosen on the held-out split.
+tokens averaged over space per time step, :func:`lit_jepa.probe_curve.time_pooled`; ``all``: every token), through
+:mod:`lit_jepa.bench.linear` (the ``linear`` kind of the benchmark runner). Since 2026-12-06 (evening) ``value`` is
+the held-out figure with the ridge chosen on the train clips and ``value_best_ridge`` the best over ridges on the
+held-out clips; the records written before it hold ``value`` (chosen on the held-out clips) and
+``value_train_selected``.
 
     python experiments/toy-pretraining/linear_probe.py --random --arch cs16 --init-seed 0
     python experiments/toy-pretraining/linear_probe.py --export runs/exp27/NAME/version_0/export/vjepa2.pt
@@ -14,68 +17,26 @@ import json
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
 
 from lit_jepa import hub
 from lit_jepa.atomic import atomic_write_json
+from lit_jepa.bench import linear
 from lit_jepa.bench.common import machine
-from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
-from lit_jepa.metrics import mean_class_recall
 from lit_jepa.nn import VisionTransformer
-from lit_jepa.probe_curve import ridge_scores, time_pooled
 
 HERE = Path(__file__).resolve().parent
 ARCHS = {"vitt": {"patch_size": 8}, "cs16": {"patch_size": 16, "conv_stem": True, "abs_pos_embed": True}}
-RIDGES = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
-@torch.no_grad()
-def features(encoder: torch.nn.Module, data: ToyWorldDataModule, split: str, keys: list[str],
-             readout: str) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    feats, labels = [], {k: [] for k in keys}
-    for batch in DataLoader(data.datasets[split], batch_size=16, shuffle=False):
-        video = data.batch_transform(batch["video"], training=False)[:, 0]
-        feats.append((time_pooled(encoder, video) if readout == "time" else encoder(video).flatten(1)).double())
-        for k in keys:
-            labels[k].append(batch[k])
-    return torch.cat(feats), {k: torch.cat(v).long() for k, v in labels.items()}
-
-
-def evaluate(scores: torch.Tensor, y: torch.Tensor, classes: int, recall_k: int) -> float:
-    if recall_k:
-        metric = mean_class_recall(classes, recall_k)
-        metric.update(scores.float(), y)
-        return float(metric.compute())
-    return float((scores.argmax(1) == y).double().mean())
-
-
-def best_over_ridges(tx, ty, vx, vy, classes: int, recall_k: int) -> dict:
-    """Top-1 (``recall_k`` 0) or mean-class recall@k on the held-out split: ``value`` with the best ridge there
-    (optimistic, as the probe curve), ``value_train_selected`` with the ridge that scores best on the last third of
-    the train clips when fitted on the first two thirds (then refitted on all of them)."""
-    cut = 2 * len(ty) // 3
-    held_out = [evaluate(sc, vy, classes, recall_k) for sc in ridge_scores(tx, ty, vx, classes, RIDGES)]
-    inner = [evaluate(sc, ty[cut:], classes, recall_k)
-             for sc in ridge_scores(tx[:cut], ty[:cut], tx[cut:], classes, RIDGES)]
-    best = max(range(len(RIDGES)), key=held_out.__getitem__)  # the first (smallest) ridge on ties
-    chosen = max(zip(inner, RIDGES))[1]
-    return {"value": held_out[best], "ridge": RIDGES[best], "value_train_selected": held_out[RIDGES.index(chosen)],
-            "ridge_train_selected": chosen, "num_train": len(ty), "num_val": len(vy)}
+def summary(result: dict) -> dict:
+    """A :func:`lit_jepa.bench.linear.fit_and_score` result without its per-sample arrays."""
+    return {k: v for k, v in result.items() if k not in ("hits", "labels")}
 
 
 def score(encoder: torch.nn.Module, task: str, num: int, num_val: int, seed: int, readout: str) -> dict:
     """``{metric: result}``: motion ``top1``; anticipation ``action_recall5``, ``verb_top1``, ``noun_top1``."""
-    data = ToyWorldDataModule(task=task, num=num, num_val=num_val, seed=seed, batch_size=16)
-    data.prepare_data()
-    data.setup("fit")
-    keys = ["label"] if task == "motion" else ["action", "verb", "noun"]
-    tx, ty = features(encoder, data, "train", keys, readout)
-    vx, vy = features(encoder, data, "val", keys, readout)
-    if task == "motion":
-        return {"top1": best_over_ridges(tx, ty["label"], vx, vy["label"], data.num_classes, 0)}
-    return {"action_recall5": best_over_ridges(tx, ty["action"], vx, vy["action"], data.num_classes, 5),
-            "verb_top1": best_over_ridges(tx, ty["verb"], vx, vy["verb"], data.num_verbs, 0),
-            "noun_top1": best_over_ridges(tx, ty["noun"], vx, vy["noun"], data.num_nouns, 0)}
+    data = linear.toyworld_data(task, num, num_val, seed, root=None)
+    return {metric: summary(r) for metric, r in linear.run(encoder, data, readout).items()}
 
 
 def score_digits(encoder: torch.nn.Module, root: Path, readout: str) -> dict:
@@ -90,12 +51,12 @@ def score_digits(encoder: torch.nn.Module, root: Path, readout: str) -> dict:
     lines = {split: (root / f"{split}_digits.csv").read_text().split("\n") for split in ("train", "val")}
     digit = {split: torch.tensor([int(x.split()[1]) for x in rows if x]) for split, rows in lines.items()}
     out = {}
-    tx, ty = features(encoder, data, "train", ["label", "index"], readout)
-    vx, vy = features(encoder, data, "val", ["label", "index"], readout)
+    tx, ty = linear.features(encoder, data, "train", ["label", "index"], readout)
+    vx, vy = linear.features(encoder, data, "val", ["label", "index"], readout)
     for name, classes in (("direction", 8), ("digit", 10)):
         t, v = (ty["label"], vy["label"]) if name == "direction" else (digit["train"][ty["index"]],
                                                                         digit["val"][vy["index"]])
-        out[f"digits_{name}_top1"] = best_over_ridges(tx, t, vx, v, classes, 0)
+        out[f"digits_{name}_top1"] = summary(linear.fit_and_score(tx, t, vx, v, classes, "top1"))
     return out
 
 

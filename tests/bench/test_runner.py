@@ -95,6 +95,25 @@ def test_unknown_suite_and_kind_are_clear_errors(tmp_path):
         runner.load_suite(str(bad))
 
 
+def test_a_suite_extends_another_replacing_runs_of_the_same_name_in_place(tmp_path, counting_kind):
+    base = tmp_path / "base.yaml"
+    base.write_text("suite: base\nruns:\n  - {name: a, kind: dummy, params: {x: 1}}\n"
+                    "  - {name: b, kind: dummy, params: {x: 2}}\n")
+    full = tmp_path / "full.yaml"
+    full.write_text(f"suite: full\nextends: {base}\nruns:\n  - {{name: c, kind: dummy}}\n"
+                    "  - {name: a, kind: dummy, params: {x: 9}}\n")
+    loaded = runner.load_suite(str(full))
+    assert loaded["suite"] == "full" and "extends" not in loaded
+    assert [(r["name"], r.get("params")) for r in loaded["runs"]] == [("a", {"x": 9}), ("b", {"x": 2}), ("c", None)]
+    shipped = runner.load_suite("toy-full")
+    names = [r["name"] for r in shipped["runs"]]
+    assert set(r["name"] for r in runner.load_suite("toy")["runs"]) < set(names) and len(names) == len(set(names))
+    by_name = {r["name"]: r["params"] for r in shipped["runs"]}
+    assert by_name["linear-anticipation-pretrained-s0"]["num"] == 480  # replaced: more labelled videos
+    for name, params in by_name.items():  # every run a run uses comes before it
+        assert all(names.index(used) < names.index(name) for used in runner.referenced(params)), name
+
+
 def test_a_changed_upstream_checkpoint_reruns_the_runs_that_use_it(tmp_path, counting_kind, monkeypatch):
     def export(params, ctx):
         counting_kind.append(params["name"])
