@@ -57,14 +57,16 @@ def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     overrides = _overrides(params, ctx)
     args = ["fit", "--config", str(resolve(params["recipe"])), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", "bench",
-            "--trainer.enable_progress_bar", "false", "--trainer.callbacks+=lit_jepa.callbacks.StatusLine", *overrides]
+            "--trainer.enable_progress_bar", "false", *overrides,
+            # after the overrides: --trainer.callbacks.init_args.X there addresses the recipe's last callback
+            "--trainer.callbacks+=lit_jepa.callbacks.StatusLine"]
     main(args)
     log_dir = save_dir / name / "bench"
     curves = _scalars(log_dir, ["train/loss", "val/loss", "collapse/target_effective_rank", "probe_curve/top1"])
     metrics = {f"final_{k.replace('/', '_')}": v[-1][1] for k, v in curves.items() if v}
     metrics.update({f"first_{k.replace('/', '_')}": v[0][1] for k, v in curves.items() if v})
     return {"metrics": metrics, "checkpoint": log_dir / "export" / "vjepa2.pt", "seed": params.get("seed", 0),
-            "protocol": f"lit-jepa fit --config {params['recipe']} " + " ".join(params.get("overrides", [])),
+            "protocol": f"lit-jepa fit --config {params['recipe']} " + " ".join(map(str, params.get("overrides", []))),
             "extra": {"curves": curves, "log_dir": str(log_dir)}}
 
 
@@ -141,7 +143,7 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
               else f"{result.get('encoder_class')} {json.dumps(params['encoder'].get('init_args', {}))}"
               if params.get("encoder") else "random initialisation")
     protocol = (f"frozen encoder ({source}), attentive probe grid: lit-jepa fit --config {params['recipe']} "
-                + " ".join(params.get("overrides", [])) + f"; headline {metric}, {how}")
+                + " ".join(map(str, params.get("overrides", []))) + f"; headline {metric}, {how}")
     recipe = yaml.safe_load(resolve(params["recipe"]).read_text())
     return {"metrics": {k: v["value"] for k, v in result["metrics"].items()}, "protocol": protocol,
             "selection_rule": result["selection_rule"], "checkpoint": log_dir / "export" / "probe.pt",

@@ -69,6 +69,22 @@ def test_probe_kind_pretrained_and_random_then_reused(tmp_path, calls, capsys):
     assert "motion, top1: pretrained minus random:" in board and "paired 95 % bootstrap interval" in board
 
 
+def test_pretrain_kind_takes_numbers_in_its_overrides(tmp_path):
+    """Suite YAML gives numbers as numbers (``[--seed_everything, 1]``): the command and the protocol take them."""
+    small = ["--trainer.max_steps", 2, "--trainer.val_check_interval", 1, "--trainer.limit_val_batches", 1,
+             "--data.init_args.num", 8, "--data.init_args.num_val", 4, "--data.init_args.batch_size", 4,
+             "--data.init_args.num_workers", 0, "--data.init_args.resolution", 32,
+             "--data.init_args.spec.frames_per_clip", 8, "--trainer.callbacks.init_args.data.init_args.num", 8,
+             "--trainer.callbacks.init_args.data.init_args.num_val", 8,
+             "--trainer.callbacks.init_args.data.init_args.resolution", 32, "--seed_everything", 1]
+    s = suite(("pre", "pretrain", {"recipe": "toy/pretrain-vitt-64px-16f", "seed": 1,
+                                   "overrides": ["--data.init_args.root", "{workdir}/data/motion", *small]}))
+    (rec,) = runner.run_suite(s, tmp_path / "records", tmp_path / "work")
+    assert rec["status"] == "done", rec.get("error")
+    assert rec["protocol"].endswith("--seed_everything 1") and rec["checkpoint_sha256"]
+    assert hub.load_encoder(rec["checkpoint"]).config()["conv_stem"]
+
+
 def test_linear_kind_pretrained_random_twins_and_pixels_then_grouped(tmp_path, calls):
     tiny = {**TINY, "num_frames": 16, "tubelet_size": 2}
     sizes = {"task": "motion", "num": 12, "num_val": 8, "seed": 2}
