@@ -47,6 +47,16 @@ def _scalars(log_dir: Path, tags: list[str]) -> dict[str, list[tuple[int, float]
     return {t: [(e.step, e.value) for e in events.Scalars(t)] for t in tags if t in have}
 
 
+def clear_run_folder(log_dir: Path) -> None:
+    """Remove what an earlier, unfinished try of a run left in its own log folder (a run is redone only when its
+    record is missing, failed or stale), so that its curves and checkpoints are this try's alone."""
+    import shutil
+
+    if log_dir.exists():
+        print(f"removing {log_dir}: left by an earlier try of this run", flush=True)
+        shutil.rmtree(log_dir)
+
+
 def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Run a pretraining recipe through ``lit-jepa fit``; the official-layout export is the checkpoint.
     ``{workdir}`` in an override is the suite's working folder."""
@@ -55,13 +65,14 @@ def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     save_dir = ctx.workdir / "runs"
     name = params["name"]
     overrides = _overrides(params, ctx)
+    log_dir = save_dir / name / "bench"
+    clear_run_folder(log_dir)
     args = ["fit", "--config", str(resolve(params["recipe"])), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", "bench",
             "--trainer.enable_progress_bar", "false", *overrides,
             # after the overrides: --trainer.callbacks.init_args.X there addresses the recipe's last callback
             "--trainer.callbacks+=lit_jepa.callbacks.StatusLine"]
     main(args)
-    log_dir = save_dir / name / "bench"
     curves = _scalars(log_dir, ["train/loss", "val/loss", "collapse/target_effective_rank", "probe_curve/top1"])
     metrics = {f"final_{k.replace('/', '_')}": v[-1][1] for k, v in curves.items() if v}
     metrics.update({f"first_{k.replace('/', '_')}": v[0][1] for k, v in curves.items() if v})

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from lit_jepa.bench.kinds import clear_run_folder
 from lit_jepa.cli import main
 
 
@@ -29,6 +30,7 @@ def probe(recipe: str, encoder: str | Path | None, extra: Sequence[str] = (), sa
     args = ["fit", "--config", str(recipe), "--trainer.logger.init_args.save_dir", str(save_dir),
             "--trainer.logger.init_args.name", name, "--trainer.logger.init_args.version", version,
             "--model.init_args.encoder_ckpt", str(encoder) if encoder else "null", *extra]
+    clear_run_folder(Path(save_dir) / name / version)
     start = time.perf_counter()
     main(args)
     wall = time.perf_counter() - start

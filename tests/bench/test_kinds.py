@@ -83,6 +83,11 @@ def test_pretrain_kind_takes_numbers_in_its_overrides(tmp_path):
     assert rec["status"] == "done", rec.get("error")
     assert rec["protocol"].endswith("--seed_everything 1") and rec["checkpoint_sha256"]
     assert hub.load_encoder(rec["checkpoint"]).config()["conv_stem"]
+    log_dir = tmp_path / "work" / "runs" / "pre" / "bench"
+    (log_dir / "left-by-a-failed-try").write_text("")
+    (again,) = runner.run_suite(s, tmp_path / "records", tmp_path / "work", force=True)
+    assert again["status"] == "done" and not (log_dir / "left-by-a-failed-try").exists()
+    assert len(list(log_dir.glob("events.out.tfevents.*"))) == 1  # one try's curves, not two
 
 
 def test_linear_kind_pretrained_random_twins_and_pixels_then_grouped(tmp_path, calls):
