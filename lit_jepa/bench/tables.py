@@ -311,7 +311,8 @@ def _bars(ax: Any, groups: list[str], series: dict[str, dict[str, tuple[float, l
         xs = [g + (i - (len(series) - 1) / 2) * width for g, name in enumerate(groups) if name in values]
         vals = [values[name] for name in groups if name in values]
         nan = [float("nan")] * 2  # no interval recorded: no error bar
-        err = [[v - (iv or nan)[0] for v, iv in vals], [(iv or nan)[1] - v for v, iv in vals]]
+        # clipped at 0: a rounded bound, or a percentile-bootstrap interval, may leave out its own value
+        err = [[max(v - (iv or nan)[0], 0) for v, iv in vals], [max((iv or nan)[1] - v, 0) for v, iv in vals]]
         ax.bar(xs, [v for v, _ in vals], width, yerr=err, capsize=3, label=label)
     ax.set_xticks(range(len(groups)), groups)
     ax.legend(fontsize="small")
