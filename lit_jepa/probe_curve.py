@@ -25,6 +25,8 @@ from lit_jepa.data.datamodule import ClassificationDataModule
 from lit_jepa.nn.encoder import FrozenEncoder
 from lit_jepa.progress import progress_bar
 
+READOUTS = ("time", "all")
+
 
 def time_pooled(encoder: FrozenEncoder, clips: Tensor) -> Tensor:
     """``(B, C, T, H, W)`` clips -> ``(B, t * D)``: the encoder's tokens averaged over space per time step."""
@@ -34,6 +36,33 @@ def time_pooled(encoder: FrozenEncoder, clips: Tensor) -> Tensor:
         return tokens.mean(dim=1)
     t, h, w = grid
     return tokens.unflatten(1, (t, h * w)).mean(dim=2).flatten(1)
+
+
+def check_readout(readout: str) -> None:
+    """``ValueError`` unless ``readout`` is one of ``READOUTS``."""
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+
+
+@torch.no_grad()
+def clip_features(encoder: FrozenEncoder, data: ClassificationDataModule, split: str, keys: list[str],
+                  readout: str = "time", bar: tqdm | None = None,
+                  device: torch.device | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    """Float64 features ``(N, F)`` on the CPU of every clip of ``data``'s ``split`` (its first view, in order) and
+    its labels under ``keys``: ``readout="time"`` averages the tokens over space per time step
+    (:func:`time_pooled`), ``"all"`` keeps every token. ``bar`` counts the clips; ``device`` runs the encoder there."""
+    check_readout(readout)
+    transform = data.batch_transform.to(device) if device is not None else data.batch_transform
+    feats, labels = [], {k: [] for k in keys}
+    for batch in DataLoader(data.datasets[split], batch_size=data.batch_size, shuffle=False, num_workers=0):
+        video = batch["video"] if device is None else batch["video"].to(device)
+        video = transform(video, training=False)[:, 0]
+        feats.append((time_pooled(encoder, video) if readout == "time" else encoder(video).flatten(1)).double().cpu())
+        for k in keys:
+            labels[k].append(batch[k])
+        if bar is not None:
+            bar.update(len(video))
+    return torch.cat(feats), {k: torch.cat(v).long() for k, v in labels.items()}
 
 
 def ridge_scores(train_x: Tensor, train_y: Tensor, val_x: Tensor, num_classes: int,
@@ -85,16 +114,6 @@ class ProbeCurve(L.Callback):
         self.points: list[dict[str, float]] = []
         self._ready = False
 
-    def _features(self, pl_module: L.LightningModule, loader: DataLoader, bar: tqdm) -> tuple[Tensor, Tensor]:
-        encoder: FrozenEncoder = getattr(pl_module, self.encoder)
-        feats, labels = [], []
-        for batch in loader:
-            video = self.data.batch_transform.to(pl_module.device)(batch["video"].to(pl_module.device), training=False)
-            feats.append(time_pooled(encoder, video[:, 0]).double().cpu())  # the first view of each clip
-            labels.append(batch["label"])
-            bar.update(len(batch["label"]))
-        return torch.cat(feats), torch.cat(labels).long()
-
     @torch.no_grad()
     def probe(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Score the encoder now and log the point (nothing when this step already has one)."""
@@ -106,16 +125,16 @@ class ProbeCurve(L.Callback):
             self._ready = True
         encoder = getattr(pl_module, self.encoder)
         was_training = encoder.training
-        loaders = [DataLoader(self.data.datasets[split], batch_size=self.data.batch_size, shuffle=False, num_workers=0)
-                   for split in ("train", "val")]
         encoder.eval()
         try:
-            with progress_bar(sum(len(loader.dataset) for loader in loaders),
+            with progress_bar(sum(len(self.data.datasets[split]) for split in ("train", "val")),
                               f"{self.name}: encoding clips at step {trainer.global_step}", "clip") as bar:
-                train_x, train_y = self._features(pl_module, loaders[0], bar)
-                val_x, val_y = self._features(pl_module, loaders[1], bar)
+                (train_x, train_y), (val_x, val_y) = (
+                    clip_features(encoder, self.data, split, ["label"], "time", bar, pl_module.device)
+                    for split in ("train", "val"))
         finally:
             encoder.train(was_training)
+        train_y, val_y = train_y["label"], val_y["label"]
         top1, ridge = ridge_top1(train_x, train_y, val_x, val_y, self.data.num_classes, self.ridges)
         step = trainer.global_step
         self.points.append({"step": step, "top1": top1, "ridge": ridge, "num_train": len(train_y),

@@ -1,10 +1,11 @@
-"""Shared helpers for benchmark scripts: machine description, timing, JSON records."""
+"""Shared helpers for benchmark scripts and run kinds: machine description, timing, JSON records, run folders."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -77,3 +78,11 @@ def command(script: str, argv: list[str] | None) -> str:
     path, here = Path(script).resolve(), Path.cwd().resolve()
     shown = path.relative_to(here) if path.is_relative_to(here) else path
     return " ".join(["python", str(shown), *(sys.argv[1:] if argv is None else argv)])
+
+
+def clear_run_folder(log_dir: Path) -> None:
+    """Remove what an earlier, unfinished try of a run left in its own log folder (a run is redone only when its
+    record is missing, failed or stale), so that its curves and checkpoints are this try's alone."""
+    if log_dir.exists():
+        print(f"removing {log_dir}: left by an earlier try of this run", flush=True)
+        shutil.rmtree(log_dir)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from lit_jepa.bench.common import clear_run_folder
 from lit_jepa.recipes import resolve
 
 
@@ -45,16 +46,6 @@ def _scalars(log_dir: Path, tags: list[str]) -> dict[str, list[tuple[int, float]
     events = EventAccumulator(str(log_dir), size_guidance={"scalars": 0}).Reload()
     have = set(events.Tags()["scalars"])
     return {t: [(e.step, e.value) for e in events.Scalars(t)] for t in tags if t in have}
-
-
-def clear_run_folder(log_dir: Path) -> None:
-    """Remove what an earlier, unfinished try of a run left in its own log folder (a run is redone only when its
-    record is missing, failed or stale), so that its curves and checkpoints are this try's alone."""
-    import shutil
-
-    if log_dir.exists():
-        print(f"removing {log_dir}: left by an earlier try of this run", flush=True)
-        shutil.rmtree(log_dir)
 
 
 def pretrain(params: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -18,17 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 
 from lit_jepa.data.toyworld.datamodule import ToyWorldDataModule
 from lit_jepa.metrics import metric_from_hits, metric_spec
-from lit_jepa.probe_curve import ridge_scores, time_pooled
+from lit_jepa.probe_curve import check_readout, clip_features, ridge_scores
 from lit_jepa.progress import progress_bar
 
 RIDGES = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
-READOUTS = ("time", "all")
 
 
 @dataclass(frozen=True)
@@ -48,22 +45,12 @@ TARGETS: dict[str, list[Target]] = {
 HEADLINES = {task: targets[0].metric for task, targets in TARGETS.items()}
 
 
-@torch.no_grad()
 def features(encoder: nn.Module, data: ToyWorldDataModule, split: str, keys: list[str], readout: str,
              desc: str = "") -> tuple[Tensor, dict[str, Tensor]]:
-    """Float64 features ``(N, F)`` of every clip of ``split`` (its first view) and the labels under ``keys``."""
-    if readout not in READOUTS:
-        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-    dataset = data.datasets[split]
-    feats, labels = [], {k: [] for k in keys}
-    with progress_bar(len(dataset), desc or f"encoding {split} clips", "clip") as bar:
-        for batch in DataLoader(dataset, batch_size=data.batch_size, shuffle=False, num_workers=0):
-            video = data.batch_transform(batch["video"], training=False)[:, 0]
-            feats.append((time_pooled(encoder, video) if readout == "time" else encoder(video).flatten(1)).double())
-            for k in keys:
-                labels[k].append(batch[k])
-            bar.update(len(video))
-    return torch.cat(feats), {k: torch.cat(v).long() for k, v in labels.items()}
+    """:func:`lit_jepa.probe_curve.clip_features` of ``split`` with a progress bar."""
+    check_readout(readout)
+    with progress_bar(len(data.datasets[split]), desc or f"encoding {split} clips", "clip") as bar:
+        return clip_features(encoder, data, split, keys, readout, bar)
 
 
 def hits(scores: Tensor, labels: Tensor, k: int) -> np.ndarray:

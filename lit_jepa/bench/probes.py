@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from lit_jepa.bench.kinds import clear_run_folder
+from lit_jepa.bench.common import clear_run_folder
 from lit_jepa.cli import main
 
 

@@ -347,7 +347,7 @@ def plot_linear(records: list[dict], out: Path) -> list[Path]:
     series: dict[str, dict] = {}
     for (task, group), runs in linear_groups(recs).items():
         mean, interval = linear_summary(runs)
-        interval = interval or (runs[0]["extra"].get("interval") if len(runs) == 1 else None)
+        interval = interval or runs[0]["extra"].get("interval")  # one run: no interval of the mean, its own
         label = f"{task}\n{runs[0]['extra']['headline']}"
         series.setdefault(group, {})[label] = (100 * mean, [100 * b for b in interval] if interval else None)
     groups = list(dict.fromkeys(f"{r['extra']['task']}\n{r['extra']['headline']}" for r in recs))
