@@ -42,6 +42,7 @@ from lit_jepa.data.toyworld.two_rooms import (
     WALL_RANGE,
     TwoRooms,
 )
+from lit_jepa.losses import vicreg_covariance, vicreg_variance
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.mppi import MPPIConfig, mppi
 
@@ -92,8 +93,10 @@ def truncated_normal(rng: np.random.Generator, mean: float, std: float, lo: floa
     return out
 
 
-def trajectories(rng: np.random.Generator, batch: int, length: int, cross: float) -> tuple[Tensor, Tensor]:
-    """``(B, length + 1, 2, 65, 65)`` frames and ``(B, length, 2)`` actions of random walks."""
+def walks(rng: np.random.Generator, batch: int, length: int, cross: float
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Random walks: positions ``(B, length + 1, 2)``, actions ``(B, length, 2)``, each walk's wall column and door
+    row ``(B,)``."""
     wall_x = rng.integers(WALL_RANGE[0], WALL_RANGE[1] + 1, batch).astype(float)
     door_y = rng.integers(DOOR_RANGE[0], DOOR_RANGE[1] + 1, batch).astype(float)
     lo, hi = BORDER + 1 + 2 * DOT_STD, IMG_SIZE - 2 - BORDER - 2 * DOT_STD
@@ -114,8 +117,14 @@ def trajectories(rng: np.random.Generator, batch: int, length: int, cross: float
         pos = move(pos, a, wall_x, door_y)
         positions.append(pos)
         actions.append(a)
-    frames = torch.stack([render(p, wall_x, door_y) for p in positions], 1)
-    return frames, torch.from_numpy(np.stack(actions, 1)).float()
+    return np.stack(positions, 1), np.stack(actions, 1), wall_x, door_y
+
+
+def trajectories(rng: np.random.Generator, batch: int, length: int, cross: float) -> tuple[Tensor, Tensor]:
+    """``(B, length + 1, 2, 65, 65)`` frames and ``(B, length, 2)`` actions of :func:`walks`."""
+    positions, actions, wall_x, door_y = walks(rng, batch, length, cross)
+    frames = torch.stack([render(positions[:, k], wall_x, door_y) for k in range(length + 1)], 1)
+    return frames, torch.from_numpy(actions).float()
 
 
 # ------------------------------------------------------------------------------------------------------- model
@@ -141,13 +150,8 @@ class WorldModel(nn.Module):
 
 
 def vc_terms(z: Tensor) -> tuple[Tensor, Tensor]:
-    """VICReg variance hinge and covariance of ``(N, D)``."""
-    z = z - z.mean(0)
-    std = torch.sqrt(z.var(0) + 1e-4)
-    cov = (z.T @ z) / (len(z) - 1)
-    d = z.shape[1]
-    off = (cov - torch.diag(torch.diag(cov))).pow(2).sum() / (d * (d - 1))  # EB-JEPA's mean over off-diagonals
-    return F.relu(1 - std).mean(), off
+    """VICReg variance hinge and EB-JEPA's covariance (the mean over off-diagonals, i.e. VICReg's / (D - 1))."""
+    return vicreg_variance(z), vicreg_covariance(z) / (z.shape[-1] - 1)
 
 
 def losses(model: WorldModel, frames: Tensor, actions: Tensor, rollout: int) -> dict[str, Tensor]:

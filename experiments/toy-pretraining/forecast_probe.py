@@ -34,17 +34,19 @@ HERE = Path(__file__).resolve().parent
 CS16 = {"img_size": 64, "num_frames": 16, "patch_size": 16, "tubelet_size": 2, "embed_dim": 192}
 
 
-def forecast(encoder: torch.nn.Module, predictor: torch.nn.Module, video: torch.Tensor, context_frames: int,
-             steps: range) -> torch.Tensor:
-    """Time-pooled forecast ``(B, len(steps) * D)``: the encoder reads the last ``context_frames`` frames; the
-    predictor fills the tokens of time ``steps`` (tubelet indices counted from the context's first one)."""
-    tokens = encoder(video[:, :, -context_frames:])
+def time_pooled(tokens: torch.Tensor, steps: int) -> torch.Tensor:
+    """``(B, steps * S, D)`` tokens -> ``(B, steps * D)``: averaged over space per time step."""
+    return tokens.unflatten(1, (steps, -1)).mean(2).flatten(1)
+
+
+def forecast(predictor: torch.nn.Module, tokens: torch.Tensor, context_steps: int, steps: range) -> torch.Tensor:
+    """Time-pooled forecast ``(B, len(steps) * D)``: the predictor reads the encoder's ``tokens`` of
+    ``context_steps`` time steps and fills the tokens of time ``steps`` (counted from the context's first one)."""
     b, n, _ = tokens.shape
-    per_step = n // (context_frames // 2)
+    per_step = n // context_steps
     ctx = torch.arange(n).expand(b, -1)
     tgt = torch.arange(steps.start * per_step, steps.stop * per_step).expand(b, -1)
-    out = predictor(tokens, ctx, tgt, mask_index=0)
-    return out.unflatten(1, (len(steps), per_step)).mean(2).flatten(1)
+    return time_pooled(predictor(tokens, ctx, tgt, mask_index=0), len(steps))
 
 
 @torch.no_grad()
@@ -53,10 +55,10 @@ def features(encoder, predictor, data, split: str) -> tuple[dict[str, torch.Tens
     labels = {t.key: [] for t in linear.TARGETS["anticipation"]}
     for batch in DataLoader(data.datasets[split], batch_size=32, shuffle=False):
         video = data.batch_transform(batch["video"], training=False)[:, 0]
-        tokens = encoder(video)
-        feats["enc"].append(tokens.unflatten(1, (8, -1)).mean(2).flatten(1))
-        feats["near"].append(forecast(encoder, predictor, video, 8, range(4, 8)))
-        feats["far"].append(forecast(encoder, predictor, video, 16, range(8, 12)))
+        tokens = encoder(video)  # 16 frames: time steps 0-7
+        feats["enc"].append(time_pooled(tokens, 8))
+        feats["near"].append(forecast(predictor, encoder(video[:, :, -8:]), 4, range(4, 8)))
+        feats["far"].append(forecast(predictor, tokens, 8, range(8, 12)))
         for k in labels:
             labels[k].append(batch[k])
     return ({k: torch.cat(v).double() for k, v in feats.items()}, {k: torch.cat(v).long() for k, v in labels.items()})
