@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -87,9 +89,14 @@ def vicreg_variance(x: Tensor, gamma: float = 1.0, eps: float = 1e-4) -> Tensor:
     return F.relu(gamma - torch.sqrt(x.var(dim=0) + eps)).mean()
 
 
-def vicreg_covariance(x: Tensor) -> Tensor:
-    """VICReg's covariance term: the sum of squared off-diagonal covariances divided by ``D``."""
+def vicreg_covariance(x: Tensor, normalize: Literal["dim", "pairs"] = "dim") -> Tensor:
+    """VICReg's covariance term: the sum of squared off-diagonal covariances of the rows of ``x`` ``(..., D)``,
+    divided by ``D`` (``normalize="dim"``, VICReg's) or by the ``D (D - 1)`` off-diagonal pairs (``"pairs"``, their
+    mean: EB-JEPA's ``VC_IDM_Sim_Regularizer``, ``D - 1`` times smaller, so its coefficients do not carry over)."""
+    if normalize not in ("dim", "pairs"):
+        raise ValueError(f"vicreg_covariance: normalize must be 'dim' or 'pairs', got {normalize!r}")
     x = x.reshape(-1, x.shape[-1]).float()
     x = x - x.mean(dim=0)
     cov = (x.T @ x) / max(x.shape[0] - 1, 1)
-    return (cov.square().sum() - cov.diagonal().square().sum()) / x.shape[-1]
+    D = x.shape[-1]
+    return (cov.square().sum() - cov.diagonal().square().sum()) / (D if normalize == "dim" else D * (D - 1))

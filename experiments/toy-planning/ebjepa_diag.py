@@ -1,8 +1,10 @@
-"""Diagnostics of an ``ebjepa_two_rooms.py`` model on fresh random walks: rollout MSE against staying at the first
-latent, one-step MSE against copying, a ridge probe of the agent's position from the latent (R^2), and how well the
-latent cost to a goal ranks positions by their path length to it; writes ``results/ebjepa_diag_<model stem>.json``.
+"""Diagnostics of a recurrent Two-Rooms world model (a lit_jepa checkpoint: ``RecurrentWorldModelTask``'s, or one
+``ebjepa_two_rooms.py export`` wrote) on fresh random walks: rollout MSE against staying at the first latent,
+one-step MSE against copying, a ridge probe of the agent's position from the latent (R^2); along the env's expert
+paths, the rollout error against staying put at growing horizons; and how well the latent cost to a goal ranks
+positions by their path length to it. Writes ``results/ebjepa_diag_<checkpoint stem>.json``.
 
-    python experiments/toy-planning/ebjepa_diag.py runs/exp30/ebjepa-covfix-4k.pt
+    python experiments/toy-planning/ebjepa_diag.py runs/exp30/covfix-4k.ckpt
 """
 
 from __future__ import annotations
@@ -15,37 +17,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from ebjepa_two_rooms import HERE, WorldModel, render, walks  # noqa: E402
+from lit_jepa.atomic import atomic_write_json
+from lit_jepa.bench.common import machine
+from lit_jepa.data.toyworld.two_rooms import IMG_SIZE, TwoRooms, render
+from lit_jepa.data.toyworld.two_rooms_walks import walk_batch
+from lit_jepa.nn import RecurrentWorldModel
+from lit_jepa.planning.model import RecurrentLatentModel
 
-from lit_jepa.atomic import atomic_write_json  # noqa: E402
-from lit_jepa.bench.common import machine  # noqa: E402
-from lit_jepa.data.toyworld.two_rooms import IMG_SIZE  # noqa: E402
-
-
-def load(path: str) -> WorldModel:
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    model = WorldModel(ckpt["dim"], ckpt["width"])
-    model.load_state_dict(ckpt["model"])
-    return model.eval()
+HERE = Path(__file__).resolve().parent
 
 
 @torch.no_grad()
-def dynamics(model: WorldModel, batch: int = 256, length: int = 8) -> dict:
-    """Rollout and one-step MSE against their copy baselines, and the position probe's R^2 (x, y), on
-    :func:`ebjepa_two_rooms.walks` of the training distribution (no door crossings forced)."""
-    positions, actions, wall_x, door_y = walks(np.random.default_rng(123), batch, length, cross=0.0)
-    frames = torch.stack([render(positions[:, k], wall_x, door_y) for k in range(length + 1)], 1)
-    act = torch.from_numpy(actions).float()
-    z = model.encode(frames.flatten(0, 1)).unflatten(0, (batch, length + 1))
-    h, pred = z[:, 0], []
-    for k in range(length):
-        h = model.step(h, act[:, k])
-        pred.append(h)
-    pred = torch.stack(pred, 1)
+def dynamics(model: RecurrentWorldModel, batch: int = 256, length: int = 8) -> dict:
+    """Rollout and one-step MSE against their copy baselines, and the position probe's R^2 (x, y), on random walks
+    of the training distribution (no door crossings forced)."""
+    walks = walk_batch(np.random.default_rng(123), batch, length, cross=0.0)
+    act = walks["actions"]
+    z = model.encode(walks["frames"])
+    pred = model.rollout(z[:, 0], act)
     one = model.step(z[:, :-1].flatten(0, 1), act.flatten(0, 1)).unflatten(0, (batch, length))
     x = z.flatten(0, 1).double()
-    y = torch.from_numpy(positions.reshape(-1, 2))
+    y = walks["positions"].reshape(-1, 2).double()
     n = len(x) // 2
     xb = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1)
     w = torch.linalg.solve(xb[:n].T @ xb[:n] + 1e-2 * torch.eye(xb.shape[1], dtype=x.dtype), xb[:n].T @ y[:n])
@@ -58,11 +50,29 @@ def dynamics(model: WorldModel, batch: int = 256, length: int = 8) -> dict:
 
 
 @torch.no_grad()
-def landscape(model: WorldModel, layouts: int = 8) -> dict:
+def long_rollouts(model: RecurrentWorldModel, episodes: int = 40, steps: int = 48) -> dict:
+    """Along the env's expert paths (near-maximal steps through the door; episodes of seeds 1000 + i), the MSE
+    between the rollout and the encoded true frame at horizon k, and that of staying at the first latent."""
+    envs = [TwoRooms() for _ in range(episodes)]
+    actions = np.stack([env.reset(seed=1000 + k)[1]["expert_actions"][:steps] for k, env in enumerate(envs)])
+    frames = [np.stack([env.render() for env in envs])]
+    for k in range(steps):
+        for env, a in zip(envs, actions[:, k]):
+            env.step(a)
+        frames.append(np.stack([env.render() for env in envs]))
+    z = model.encode(torch.from_numpy(np.stack(frames, 1)))
+    pred = model.rollout(z[:, 0], torch.from_numpy(actions).float())
+    out = {}
+    for k in (1, 4, 8, 16, 32, steps):
+        out[str(k)] = {"rollout_mse": round((pred[:, k - 1] - z[:, k]).pow(2).mean().item(), 4),
+                       "stay_mse": round((z[:, 0] - z[:, k]).pow(2).mean().item(), 4)}
+    return out
+
+
+@torch.no_grad()
+def landscape(model: RecurrentWorldModel, layouts: int = 8) -> dict:
     """Spearman correlation between the latent MSE to a goal's latent and the agent's path length to the goal
     (breadth-first over free pixels, 8-connected) for every free pixel of ``layouts`` random Two-Rooms layouts."""
-    from lit_jepa.data.toyworld.two_rooms import TwoRooms
-
     out = []
     for k in range(layouts):
         env = TwoRooms()
@@ -70,9 +80,9 @@ def landscape(model: WorldModel, layouts: int = 8) -> dict:
         free = [(x, y) for x in range(IMG_SIZE) for y in range(IMG_SIZE) if not env.blocked(np.array([x, y], float))]
         pts = np.array(free, float)
         wx, dy = np.full(len(pts), float(env.wall_x)), np.full(len(pts), float(env.door_y))
-        z = torch.cat([model.encode(render(pts[i:i + 512], wx[i:i + 512], dy[i:i + 512]))
+        z = torch.cat([model.encode(torch.from_numpy(render(pts[i:i + 512], wx[i:i + 512], dy[i:i + 512])))
                        for i in range(0, len(pts), 512)])
-        g = model.encode(render(env.goal[None], wx[:1], dy[:1]))
+        g = model.encode(torch.from_numpy(render(env.goal[None], wx[:1], dy[:1])))
         cost = (z - g).pow(2).mean(-1).numpy()
         geo = bfs(env, np.round(env.goal).astype(int), {p: i for i, p in enumerate(free)})
         ok = np.isfinite(geo)
@@ -103,7 +113,8 @@ def bfs(env, goal: np.ndarray, index: dict) -> np.ndarray:
 
 if __name__ == "__main__":
     path = Path(sys.argv[1])
-    model = load(str(path))
-    record = {"model": str(path), "machine": machine(), "dynamics": dynamics(model), "landscape": landscape(model)}
+    model = RecurrentLatentModel.load(path).net
+    record = {"model": str(path), "machine": machine(), "dynamics": dynamics(model),
+              "long_rollouts_expert_paths": long_rollouts(model), "landscape": landscape(model)}
     print(json.dumps(record))
     atomic_write_json(HERE / "results" / f"ebjepa_diag_{path.stem}.json", record, indent=1)

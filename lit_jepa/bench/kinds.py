@@ -230,14 +230,21 @@ def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """:func:`lit_jepa.bench.planning.run` (its arguments from the params; ``{workdir}`` in ``overrides`` is the
     suite's working folder) on the encoder of run ``encoder_from`` (``null``: only ``encoders: [random]``): AC world
     models on it and on a random-initialised encoder, tabletop reach/push or Two-Rooms planning against the
-    baselines."""
-    from lit_jepa.bench import planning
+    baselines. With ``model: recurrent``: :func:`lit_jepa.bench.planning_recurrent.run` instead (an end-to-end
+    recurrent world model and its frozen-random-encoder control; no ``encoder_from``)."""
+    from lit_jepa.bench import planning, planning_recurrent
 
-    sizes = {k: v for k, v in params.items() if k not in ("name", "encoder_from")}
+    recurrent = params.get("model", "ac") == "recurrent"
+    if params.get("model", "ac") not in ("ac", "recurrent"):
+        raise ValueError(f"run {params['name']}: model must be 'ac' or 'recurrent', got {params['model']!r}")
+    sizes = {k: v for k, v in params.items() if k not in ("name", "encoder_from", "model")}
     sizes["overrides"] = _overrides(params, ctx)
     logdir = ctx.workdir / "runs" / params["name"]
-    encoder = ctx.checkpoint_of(params["encoder_from"]) if params["encoder_from"] else None
-    rec = planning.run(**sizes, encoder=encoder, logdir=str(logdir))
+    if recurrent:
+        rec = planning_recurrent.run(**sizes, logdir=str(logdir))
+    else:
+        encoder = ctx.checkpoint_of(params["encoder_from"]) if params["encoder_from"] else None
+        rec = planning.run(**sizes, encoder=encoder, logdir=str(logdir))
     metrics, intervals = {}, {}
     for task, planners in rec["planning"].items():
         for planner, r in planners.items():
@@ -248,22 +255,29 @@ def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         metrics[f"{task}.plan_s_per_env_step"] = first["plan_seconds_per_env_step"]
     p, wm = rec["protocol"], rec["world_model"]
     cem = p["cem"]
+    models = (f"end-to-end recurrent world models (recipe {wm['recipe']} {' '.join(wm['overrides'])}: "
+              f"{wm['train_steps']} steps, {wm['data']}), trained whole and with the encoder frozen at random "
+              f"initialisation; world-model search {p['world_model_cem']['samples']} samples x "
+              f"{p['world_model_cem']['iterations']} iterations, {p['world_model_cem']['elites']} elites"
+              if recurrent else
+              f"AC world models (recipe {wm['recipe']} {' '.join(wm['overrides'])}: {wm['train_steps']} steps on "
+              f"{wm['train_trajectories']} trajectories) on the frozen encoder of run {params['encoder_from']} and "
+              f"on a random-initialised one")
     protocol = (f"{p['env']} {'/'.join(p['tasks'])}: {p['episodes']} episodes per task, goal: {p['goal']}, "
                 f"budget {p['budget_env_steps']} env steps; solvers {'/'.join(p['solvers'])}, costs "
                 f"{'/'.join(p['costs'])}; SR final: "
                 f"success at the end of the budget, SR any: at any step; Wilson 95 % intervals over episodes; "
-                f"planners: ground-truth replay, random actions, CEM through the simulator, search through AC world "
-                f"models (recipe {wm['recipe']} {' '.join(wm['overrides'])}: {wm['train_steps']} steps on "
-                f"{wm['train_trajectories']} trajectories) on the frozen "
-                f"encoder of run {params['encoder_from']} and on a random-initialised one; CEM {cem['samples']} "
-                f"samples x {cem['iterations']} iterations, {cem['elites']} elites; energy: {p['energy']}; "
-                f"world models: {p['mpc']} "
-                f"(lit_jepa.bench.planning.run, seed {p['seed']})")
+                f"planners: ground-truth replay, random actions, CEM through the simulator, search through {models}; "
+                f"CEM {cem['samples']} samples x {cem['iterations']} iterations, {cem['elites']} elites; energy: "
+                f"{p['energy']}; world models: {p['mpc']} "
+                f"(lit_jepa.bench.planning{'_recurrent' if recurrent else ''}.run, seed {p['seed']})")
     pretrained = logdir / "pretrained_encoder.pt"
+    if recurrent:  # the end-to-end model's last Lightning checkpoint (`lit-jepa plan --checkpoint` reads it)
+        pretrained = Path(rec["training"].get("pretrained_encoder", {}).get("checkpoint") or logdir / "none")
     return {"metrics": metrics, "protocol": protocol, "seed": p["seed"],
             "selection_rule": "none: fixed sizes and CEM settings, world models after their last step, one seed",
             "checkpoint": pretrained if pretrained.is_file() else None,
-            "extra": {"intervals": intervals, "encoder_from": params["encoder_from"], **{
+            "extra": {"intervals": intervals, "encoder_from": params.get("encoder_from"), **{
                 k: rec[k] for k in ("planning", "training", "landscape", "protocol", "world_model", "wall_seconds")}}}
 
 

@@ -149,12 +149,14 @@ def landscape(wm: LatentWorldModel, data: FeatureDataModule, num: int, seed: int
 def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, model_cfg: MPPIConfig,
               frame_step: int, models: dict[str, LatentWorldModel], blur_sigmas: tuple[float, ...] = (0.0,),
               coarse_sigmas: tuple[float, ...] = (), coarse_until: int = 0, world: str = "tabletop",
-              solvers: tuple[str, ...] = ("cem",), costs: tuple[str, ...] = ("final",)) -> dict:
+              solvers: tuple[str, ...] = ("cem",), costs: tuple[str, ...] = ("final",),
+              models_plan: dict | None = None) -> dict:
     """Every planner on the same ``episodes`` goals (env seeds ``seed + i``); the baselines plan single environment
     steps with ``cfg``, the world models plan model steps of ``frame_step`` environment steps with ``model_cfg``
     (energy: ``blur_sigmas``, coarse-to-fine with ``coarse_sigmas`` before environment step ``coarse_until``, as
     ``LatentPlanner``), once per ``solvers`` x ``costs`` (named ``world_model_<encoder>`` for CEM with the final-frame
-    cost, ``world_model_<encoder>_<solver>_<cost>`` otherwise)."""
+    cost, ``world_model_<encoder>_<solver>_<cost>`` otherwise). ``models_plan``: further ``LatentPlanner`` arguments
+    of the world-model planners (``hold``, ``distance``, ``replan_every``)."""
     envs, seeds = [world_env(world, task) for _ in range(episodes)], [seed + i for i in range(episodes)]
     goals = draw_goals(envs, seeds)
     planners = {"replay": ReplayPlanner(goals.expert_actions),
@@ -166,7 +168,8 @@ def plan_task(task: str, episodes: int, budget: int, seed: int, cfg: CEMConfig, 
                 name = f"world_model_{k}" + ("" if (solver, cost) == ("cem", "final") else f"_{solver}_{cost}")
                 planners[name] = LatentPlanner(m, model_cfg, goals.images, seed=seed, frame_step=frame_step,
                                                budget=budget, blur_sigmas=blur_sigmas, coarse_sigmas=coarse_sigmas,
-                                               coarse_until=coarse_until, solver=solver, cost=cost)
+                                               coarse_until=coarse_until, solver=solver, cost=cost,
+                                               **(models_plan or {}))
     results = {}
     for name, planner in planners.items():
         t0 = time.perf_counter()

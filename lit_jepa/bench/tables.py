@@ -198,15 +198,18 @@ def plan_section(recs: list[dict]) -> str:
         m, intervals, planning = r["metrics"], r["extra"].get("intervals", {}), r["extra"].get("planning", {})
         for key in (k for k in m if k.endswith(".sr_final")):
             task, planner = key.split(".")[:2]
-            seconds = planning.get(task, {}).get(planner, {}).get("plan_seconds_per_env_step")
+            result = planning.get(task, {}).get(planner, {})
+            seconds = result.get("plan_seconds_per_env_step")
             if seconds is None and planner == "world_model_pretrained_encoder":
                 seconds = m.get(f"{task}.plan_s_per_env_step")
             any_key = f"{task}.{planner}.sr_any"
             rows.append([r["name"], task, planner, f"{m[key]:.2f} {_interval(intervals.get(key), 1, 2)}",
                          f"{m[any_key]:.2f} {_interval(intervals.get(any_key), 1, 2)}" if any_key in m else "-",
-                         seconds])
-    return ("## Planning (ToyWorld tabletop; success rate with its Wilson 95 % interval over episodes)\n\n"
-            + table(["run", "task", "planner", "SR at end of budget", "SR any time", "plan s/env-step"], rows)
+                         seconds, result.get("seconds_per_episode")])
+    return ("## Planning (ToyWorld tabletop and Two-Rooms; success rate with its Wilson 95 % interval over "
+            "episodes)\n\n"
+            + table(["run", "task", "planner", "SR at end of budget", "SR any time", "plan s/env-step", "s/episode"],
+                    rows)
             + "\n\n" + _notes(recs))
 
 

@@ -3,7 +3,8 @@
 Actions are sampled in normalised units ``u`` and executed as ``u * scale``; dimensions outside ``free_dims``
 stay 0 (the official planner frees Δxyz and the gripper and pins rotations to 0). Samples are bounded either per
 coordinate (``"box"``, what the official code does) or by radial rescaling into an L1 ball (``"l1"``, what the
-paper describes). Each iteration keeps the ``elites`` lowest energies and moves the Gaussian with momentum:
+paper describes) or an L2 ball (``"l2"``, EB-JEPA's CEM on Two-Rooms). Each iteration keeps the ``elites``
+lowest energies and moves the Gaussian with momentum:
 ``mean <- (1 - m) * elite_mean + m * mean`` and likewise for the std.
 """
 
@@ -28,7 +29,7 @@ class CEMConfig:
         samples, iterations, elites, horizon: population, refinement steps, top-k and planned steps.
         momentum_mean, momentum_std: momentum of the Gaussian's mean and std updates.
         init_std: initial std in normalised units.
-        bound, bound_kind: radius in normalised units of the ``"box"`` or ``"l1"`` action bound.
+        bound, bound_kind: radius in normalised units of the ``"box"``, ``"l1"`` or ``"l2"`` action bound.
         scale: physical units per normalised unit, one per action dimension.
         free_dims: the dimensions CEM searches; the others are 0.
     """
@@ -41,15 +42,15 @@ class CEMConfig:
     momentum_std: float = 0.15
     init_std: float = 1.0
     bound: float = 1.0
-    bound_kind: Literal["box", "l1"] = "box"
+    bound_kind: Literal["box", "l1", "l2"] = "box"
     scale: tuple[float, ...] = (0.05, 0.05, 0.05, 1.0, 1.0, 1.0, 0.75)
     free_dims: tuple[int, ...] = (0, 1, 2, 6)
 
     def __post_init__(self) -> None:
         if not 0 < self.elites <= self.samples:
             raise ValueError(f"CEMConfig: elites must be in 1..samples ({self.samples}), got {self.elites}")
-        if self.bound_kind not in ("box", "l1"):
-            raise ValueError(f"CEMConfig: bound_kind must be 'box' or 'l1', got {self.bound_kind!r}")
+        if self.bound_kind not in ("box", "l1", "l2"):
+            raise ValueError(f"CEMConfig: bound_kind must be 'box', 'l1' or 'l2', got {self.bound_kind!r}")
         if any(not 0 <= d < len(self.scale) for d in self.free_dims):
             raise ValueError(f"CEMConfig: free_dims {self.free_dims} outside the {len(self.scale)} action dims")
 
@@ -57,7 +58,7 @@ class CEMConfig:
         """Project normalised free-dim actions ``(..., F)`` into the bound."""
         if self.bound_kind == "box":
             return u.clamp(-self.bound, self.bound)
-        norm = u.abs().sum(-1, keepdim=True)
+        norm = u.abs().sum(-1, keepdim=True) if self.bound_kind == "l1" else u.norm(dim=-1, keepdim=True)
         return u * (self.bound / norm.clamp_min(self.bound))
 
     def physical(self, u: Tensor) -> Tensor:

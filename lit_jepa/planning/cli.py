@@ -2,6 +2,7 @@
 
     lit-jepa plan --checkpoint model.pt --env tabletop --task reach --episodes 50 --budget 25 --out plan.json
     lit-jepa plan --checkpoint model.pt --env two_rooms --solver mppi --cost sum --budget 200 --out plan.json
+    lit-jepa plan --checkpoint wm.ckpt --env two_rooms --distance l2 --hold 5 --replan_every 2 --horizon 90 ...
     lit-jepa plan --checkpoint model.pt --env my_package.envs:MyEnv --env_kwargs.size 64 --out plan.json
     lit-jepa plan --checkpoint model.pt --goal_npz franka_example_traj.npz --out plan.json
     lit-jepa plan --checkpoint [a.pt,b.pt,c.pt] --env tabletop --task reach --out plan.json   # an ensemble
@@ -35,7 +36,7 @@ from lit_jepa.pictures import rollout_grid
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.env import action_bounds, draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape, heatmap
-from lit_jepa.planning.model import LatentWorldModel, resize_frames
+from lit_jepa.planning.model import LatentWorldModel, RecurrentLatentModel, load_world_model, resize_frames
 from lit_jepa.planning.mpc import LatentPlanner, check_coarse_to_fine, run_mpc, summarise
 from lit_jepa.planning.mppi import MPPIConfig
 
@@ -48,8 +49,10 @@ class PlanConfig:
     """The options of ``lit-jepa plan`` (``--config plan.yaml`` takes the same keys).
 
     Args:
-        checkpoint: export or Lightning checkpoint with encoder + AC predictor; a list (one encoder, different
-            predictors) plans as an ensemble with the mean of their energies; the landscape uses the first.
+        checkpoint: export or Lightning checkpoint with encoder + AC predictor, or a checkpoint of the end-to-end
+            recurrent world model (``lit_jepa.tasks.RecurrentWorldModelTask``, env mode); a list (one encoder,
+            different predictors) plans as an ensemble with the mean of their energies; the landscape uses the
+            first.
         trust_checkpoint: load pickled checkpoints with ``weights_only=False``, which lets the file run code: only
             for files you trust (files lit_jepa writes and official releases never need it).
         env: plan in an environment: tabletop, two_rooms, a registered gymnasium id or module:Class
@@ -68,12 +71,16 @@ class PlanConfig:
         elites: best samples the sampling distribution is refitted to.
         horizon: model steps planned (env mode: shrunk to the budget left).
         frame_step: environment steps per model step (the world model's training frame_step; env mode).
-        replan_every: environment steps between replans, 1..frame_step (default: frame_step, once per model
-            step; env mode).
+        replan_every: environment steps between replans, 1..frame_step * horizon (default: frame_step, once per
+            model step; env mode).
+        hold: model steps each searched action is held (macro actions; env mode).
+        distance: the energy's distance to the goal: ``l1`` (mean absolute, V-JEPA 2-AC) or ``l2`` (mean
+            squared, EB-JEPA).
+        init_std: the sampling Gaussian's initial std in normalised units.
         momentum_mean: momentum of the sampling mean's updates.
         momentum_std: momentum of the sampling std's updates.
         bound: action bound in normalised units.
-        bound_kind: shape of the bound: ``box`` or ``l1``.
+        bound_kind: shape of the bound: ``box``, ``l1`` or ``l2``.
         scale: physical units per normalised unit, per action dimension (goal mode default: DROID's
             ``[0.05, 0.05, 0.05, 1, 1, 1, 0.75]``; env mode default: half the env's action range times
             ``frame_step``).
@@ -112,10 +119,13 @@ class PlanConfig:
     horizon: int = 1
     frame_step: int = 1
     replan_every: int | None = None
+    hold: int = 1
+    distance: Literal["l1", "l2"] = "l1"
+    init_std: float = 1.0
     momentum_mean: float = 0.15
     momentum_std: float = 0.15
     bound: float = 1.0
-    bound_kind: Literal["box", "l1"] = "box"
+    bound_kind: Literal["box", "l1", "l2"] = "box"
     scale: list[float] | None = None
     free_dims: list[int] | None = None
     proprio_weight: float = 0.0
@@ -190,6 +200,9 @@ def landscape_figures(writer: SummaryWriter, out: dict) -> dict:
 
 def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: PlanConfig, writer: SummaryWriter) -> dict:
     model = models[0]
+    if isinstance(model, RecurrentLatentModel):
+        raise SystemExit("lit-jepa plan: --goal_npz plans DROID trajectories with an encoder + AC predictor; "
+                         f"{args.checkpoint[0]} is a recurrent world model (use --env)")
     frames, states = load_npz(args.goal_npz, model.encoder.img_size)
     z = model.encode(frames)
     true = torch.from_numpy(poses_to_actions(states.numpy())).to(z.device)
@@ -236,7 +249,8 @@ def plan_env(models: list[LatentWorldModel], cfg: CEMConfig, args: PlanConfig, w
     planner = LatentPlanner(models, cfg, goals.images, goals.proprio, args.proprio_weight, args.seed,
                             frame_step=args.frame_step, budget=args.budget, blur_sigmas=tuple(args.blur_sigmas),
                             replan_every=args.replan_every, coarse_sigmas=tuple(args.coarse_blur_sigmas),
-                            coarse_until=args.coarse_until, solver=args.solver, cost=args.cost)
+                            coarse_until=args.coarse_until, solver=args.solver, cost=args.cost, hold=args.hold,
+                            distance=args.distance)
     result = run_mpc(planner, envs, seeds, args.budget, progress=True)
     out = summarise(result)
     for step, rate in enumerate(out["success_over_time"]):
@@ -272,18 +286,22 @@ def plan(args: PlanConfig) -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     kwargs = env_kwargs(args) if args.env else {}
-    models = [LatentWorldModel.load(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
+    models = [load_world_model(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
     cfg = MPPIConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
-                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, bound=args.bound,
-                     bound_kind=args.bound_kind, scale=tuple(args.scale or DROID_SCALE),
-                     free_dims=tuple(args.free_dims or DROID_FREE_DIMS), temperature=args.temperature)
+                     momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, init_std=args.init_std,
+                     bound=args.bound,
+                     bound_kind=args.bound_kind, temperature=args.temperature,
+                     # env mode: env_cem_config sets both from args and the env's action space
+                     scale=tuple(DROID_SCALE if args.env or not args.scale else args.scale),
+                     free_dims=tuple(DROID_FREE_DIMS if args.env or not args.free_dims else args.free_dims))
     writer = SummaryWriter(args.logdir)
     t0 = time.perf_counter()
     out = plan_goal(models, cfg, args, writer) if args.goal_npz else plan_env(models, cfg, args, writer, kwargs)
     writer.close()
     record = {"checkpoint": args.checkpoint[0], "checkpoints": args.checkpoint, "device": str(device),
               "cem": cfg.__dict__, "blur_sigmas": args.blur_sigmas, "replan_every": args.replan_every,
-              "coarse_blur_sigmas": args.coarse_blur_sigmas, "coarse_until": args.coarse_until,
+              "coarse_blur_sigmas": args.coarse_blur_sigmas, "coarse_until": args.coarse_until, "hold": args.hold,
+              "distance": args.distance,
               "wall_seconds": time.perf_counter() - t0, **out}
     atomic_write_json(args.out, record, indent=2)
     print(json.dumps({k: v for k, v in record.items() if k not in ("landscape", "success_over_time")}, indent=1))

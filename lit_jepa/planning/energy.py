@@ -1,9 +1,9 @@
-"""Planning energies: L1 between the final predicted frame and the goal (paper Eq. 5), its multi-scale variant on
-Gaussian-blurred token maps, and the optional proprio term.
+"""Planning energies: L1 between the final predicted frame and the goal (paper Eq. 5; or the squared error), its
+multi-scale variant on Gaussian-blurred token maps, and the optional proprio term.
 
 The plain L1 is flat once the imagined agent no longer overlaps the goal's: every far position costs the same, so a
 short-horizon planner has no slope to follow. Adding the L1 of blurred copies of both token maps
-(:func:`multiscale_l1_energy`) keeps the sharp term's minimum and gives far positions a slope toward the goal.
+(:func:`multiscale_energy`) keeps the sharp term's minimum and gives far positions a slope toward the goal.
 """
 
 from __future__ import annotations
@@ -57,16 +57,17 @@ def blur_levels(maps: Tensor, sigmas: tuple[float, ...]) -> Tensor:
     return torch.stack([gaussian_blur(maps, s) for s in sigmas])
 
 
-def level_l1_energies(pred_levels: Tensor, goal_levels: Tensor) -> Tensor:
-    """The mean L1 between :func:`blur_levels` of predictions and goals at each level: ``(L, ..., D, H, W)``
-    (broadcast) -> ``(L, ...)``."""
-    return (pred_levels - goal_levels).abs().mean(dim=(-3, -2, -1))
+def level_energies(pred_levels: Tensor, goal_levels: Tensor, p: float = 1.0) -> Tensor:
+    """The mean ``|pred - goal| ** p`` (``p`` 1: L1; 2: the squared error, EB-JEPA's) between :func:`blur_levels`
+    of predictions and goals at each level: ``(L, ..., D, H, W)`` (broadcast) -> ``(L, ...)``."""
+    diff = (pred_levels - goal_levels).abs()
+    return (diff if p == 1 else diff.pow(p)).mean(dim=(-3, -2, -1))
 
 
-def multiscale_l1_energy(pred_levels: Tensor, goal_levels: Tensor) -> Tensor:
-    """Sum over levels of :func:`level_l1_energies`: ``(L, ..., D, H, W)`` (broadcast) -> ``(...)``. With the single
-    level ``sigma = 0`` it equals :func:`l1_energy` on the same tokens."""
-    return level_l1_energies(pred_levels, goal_levels).sum(0)
+def multiscale_energy(pred_levels: Tensor, goal_levels: Tensor, p: float = 1.0) -> Tensor:
+    """Sum over levels of :func:`level_energies`: ``(L, ..., D, H, W)`` (broadcast) -> ``(...)``. With the single
+    level ``sigma = 0`` and ``p = 1`` it equals :func:`l1_energy` on the same tokens."""
+    return level_energies(pred_levels, goal_levels, p).sum(0)
 
 
 def proprio_energy(state: Tensor, goal_state: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""The latent world model used for planning: frozen encoder + action-conditioned predictor.
+"""The latent world models used for planning: frozen encoder + action-conditioned predictor
+(:class:`LatentWorldModel`), or an end-to-end recurrent world model (:class:`RecurrentLatentModel`).
 
 One :func:`encode_frames` serves training targets, current observations and goal images alike: each frame is
 duplicated into a tubelet, encoded, optionally merged in ``pool`` x ``pool`` windows of the token grid (a CPU
@@ -21,6 +22,7 @@ from lit_jepa.geometry import integrate_state
 from lit_jepa.nn import FrozenEncoder
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.nn.encoder import IMAGENET_MEAN, IMAGENET_STD
+from lit_jepa.nn.recurrent import CONFIG_KEY, RecurrentWorldModel
 
 POOL_MODES = ("avg", "stack")
 
@@ -121,13 +123,14 @@ class LatentWorldModel(nn.Module):
         predictor = hub.load_ac_predictor(ckpt)
         grid = encoder.img_size // encoder.patch_size
         if grid % predictor.grid:
-            raise ValueError(f"{path}: encoder grid {grid} is not a multiple of the predictor grid {predictor.grid}")
+            raise ValueError(f"{ckpt.path}: encoder grid {grid} is not a multiple of the predictor grid "
+                             f"{predictor.grid}")
         pool = grid // predictor.grid
         width = predictor.predictor_embed.in_features
         modes = {token_width(encoder.embed_dim, pool, m): m for m in ("stack", "avg")}  # pool 1: avg
         if width not in modes:
-            raise ValueError(f"{path}: predictor input width {width} is neither the encoder width {encoder.embed_dim} "
-                             f"nor {pool ** 2} x it (pool {pool}, stacked)")
+            raise ValueError(f"{ckpt.path}: predictor input width {width} is neither the encoder width "
+                             f"{encoder.embed_dim} nor {pool ** 2} x it (pool {pool}, stacked)")
         return cls(encoder, predictor, pool, modes[width])
 
     @property
@@ -173,3 +176,64 @@ def check_ensemble(models: list[LatentWorldModel]) -> list[LatentWorldModel]:
         if a.keys() != b.keys() or any(a[k].shape != b[k].shape or not torch.equal(a[k], b[k]) for k in a):
             raise ValueError(f"world model {i} has another encoder than model 0: an ensemble shares one encoder")
     return models
+
+
+class RecurrentLatentModel(nn.Module):
+    """A :class:`~lit_jepa.nn.recurrent.RecurrentWorldModel` behind the interface planners use
+    (:class:`LatentWorldModel`'s ``encode``, ``rollout``, ``maps``): one latent vector per frame is one token,
+    ``(B, 1, dim)``, whose map is ``1 x 1``; the rollout steps the GRU once per action."""
+
+    pool, pool_mode = 1, "avg"
+
+    def __init__(self, net: RecurrentWorldModel) -> None:
+        super().__init__()
+        self.net = net.eval()
+        self.requires_grad_(False)
+
+    @classmethod
+    def load(cls, path: str | Path, trust_checkpoint: bool = False) -> RecurrentLatentModel:
+        """From a Lightning checkpoint of :class:`lit_jepa.tasks.RecurrentWorldModelTask`."""
+        ckpt = hub.read_checkpoint(path, trust_checkpoint)
+        if CONFIG_KEY not in ckpt.config:
+            raise ValueError(f"{path}: not a recurrent world model checkpoint (no lit_jepa.{CONFIG_KEY} metadata)")
+        net = RecurrentWorldModel(**ckpt.config[CONFIG_KEY])
+        _, sd = ckpt.part("model")
+        net.load_state_dict(sd)
+        return cls(net)
+
+    @property
+    def encoder(self) -> nn.Module:
+        """The encoding half (CNN and LayerNorm): what an ensemble must share."""
+        return nn.ModuleDict({"cnn": self.net.encoder, "norm": self.net.norm})
+
+    @property
+    def device(self) -> torch.device:
+        return self.net.norm.weight.device
+
+    def maps(self, z: Tensor) -> Tensor:
+        """``(B, dim, 1, 1)`` maps of latents ``(B, 1, dim)``."""
+        return token_maps(z)
+
+    @torch.no_grad()
+    def encode(self, frames: Tensor) -> Tensor:
+        """Latents ``(B, 1, dim)`` of uint8 frames ``(B, H, W, C)``."""
+        return self.net.encode(frames.to(self.device)).unsqueeze(1)
+
+    @torch.no_grad()
+    def rollout(self, z0: Tensor, state0: Tensor, actions: Tensor, every_step: bool = False) -> tuple[Tensor, Tensor]:
+        """:meth:`LatentWorldModel.rollout` for the GRU: the final latent ``(B, 1, dim)`` (``every_step``:
+        ``(B, H, 1, dim)``) and the integrated state ``(B, A)``."""
+        z = self.net.rollout(z0[:, 0], actions).unsqueeze(2)
+        state = state0
+        for a in actions.unbind(1):
+            state = integrate_state(state, a)
+        return (z if every_step else z[:, -1]), state
+
+
+def load_world_model(path: str | Path, trust_checkpoint: bool = False) -> LatentWorldModel | RecurrentLatentModel:
+    """A planning world model from ``path``: a recurrent world model's checkpoint
+    (:meth:`RecurrentLatentModel.load`) or an encoder + AC predictor export (:meth:`LatentWorldModel.load`)."""
+    ckpt = hub.read_checkpoint(path, trust_checkpoint)
+    if CONFIG_KEY in ckpt.config:
+        return RecurrentLatentModel.load(ckpt)
+    return LatentWorldModel.load(ckpt)

@@ -17,13 +17,14 @@ import torch
 
 from lit_jepa.metrics import wilson
 from lit_jepa.planning.cem import CEMConfig
-from lit_jepa.planning.energy import blur_levels, multiscale_l1_energy, proprio_energy
+from lit_jepa.planning.energy import blur_levels, multiscale_energy, proprio_energy
 from lit_jepa.planning.env import GoalEnv, Observation, SimulatableEnv
-from lit_jepa.planning.model import LatentWorldModel, check_ensemble
+from lit_jepa.planning.model import LatentWorldModel, RecurrentLatentModel, check_ensemble
 from lit_jepa.planning.mppi import SOLVERS
 from lit_jepa.progress import progress_bar
 
 COSTS = ("final", "sum")
+DISTANCES = {"l1": 1.0, "l2": 2.0}  # the planning energy's exponent of |prediction - goal|
 
 
 class Planner(Protocol):
@@ -53,7 +54,7 @@ class LatentPlanner:
     Energy: L1 between the final predicted frame and the goal tokens, plus ``proprio_weight`` times the L1 between
     the final integrated pose and ``goal_states`` (0 by default: image-only, the headline setting). ``blur_sigmas``
     (token units) makes the image term multi-scale: the sum of the L1 between Gaussian-blurred copies of both token
-    maps at each sigma (:func:`~lit_jepa.planning.energy.multiscale_l1_energy`); the default ``(0,)`` is the
+    maps at each sigma (:func:`~lit_jepa.planning.energy.multiscale_energy`); the default ``(0,)`` is the
     paper's plain L1. ``coarse_sigmas`` with ``coarse_until`` makes the energy coarse-to-fine: plans made before
     environment step ``coarse_until`` use the sigmas ``coarse_sigmas`` instead (e.g. ``(1, 2)``, without the sharp
     level), later ones ``blur_sigmas``. Far from the goal the sharp level of a learned model's energy is mostly noise
@@ -69,19 +70,26 @@ class LatentPlanner:
     ``replan_every`` environment steps (default ``frame_step``: once per model step; 1: after every environment
     step, a receding horizon that executes one part of each fresh plan). With ``budget`` (environment steps) the
     horizon shrinks so that the plan never runs past the end of the budget: ``min(cfg.horizon, ceil(steps left /
-    frame_step))`` model steps.
+    frame_step))`` model steps. ``hold`` > 1 searches macro actions: each searched action is held for ``hold`` model
+    steps (the search has ``ceil(horizon / hold)`` actions). ``replan_every`` may exceed ``frame_step``, up to the
+    plan's ``frame_step * horizon`` environment steps: the plan's actions are then executed in turn. White-noise
+    action sequences rarely find a detour (a door in a wall); held ones do.
 
     ``solver`` picks the search (``cem``: :func:`~lit_jepa.planning.cem.cem`; ``mppi``:
     :func:`~lit_jepa.planning.mppi.mppi`, which needs an :class:`~lit_jepa.planning.mppi.MPPIConfig`); ``cost``
     ``"final"`` scores the final predicted frame (V-JEPA 2-AC), ``"sum"`` the sum over every imagined frame
-    (EB-JEPA's ``sum_all_diffs``).
+    (EB-JEPA's ``sum_all_diffs``); ``distance`` ``"l1"`` is the mean absolute difference (V-JEPA 2-AC), ``"l2"`` the
+    mean squared difference (EB-JEPA's).
+
+    ``model`` may also be a :class:`~lit_jepa.planning.model.RecurrentLatentModel` (one latent vector per frame).
     """
 
     def __init__(self, model: LatentWorldModel | Sequence[LatentWorldModel], cfg: CEMConfig, goal_images: np.ndarray,
                  goal_states: np.ndarray | None = None, proprio_weight: float = 0.0, seed: int = 0,
                  frame_step: int = 1, budget: int | None = None, blur_sigmas: tuple[float, ...] = (0.0,),
                  replan_every: int | None = None, coarse_sigmas: tuple[float, ...] = (),
-                 coarse_until: int = 0, solver: str = "cem", cost: Literal["final", "sum"] = "final") -> None:
+                 coarse_until: int = 0, solver: str = "cem", cost: Literal["final", "sum"] = "final",
+                 hold: int = 1, distance: Literal["l1", "l2"] = "l1") -> None:
         if solver not in SOLVERS:
             raise ValueError(f"LatentPlanner: solver must be one of {sorted(SOLVERS)}, got {solver!r}")
         if cost not in COSTS:
@@ -91,14 +99,18 @@ class LatentPlanner:
         check_coarse_to_fine(coarse_sigmas, coarse_until)
         if proprio_weight and goal_states is None:
             raise ValueError("LatentPlanner: proprio_weight needs goal_states")
-        if frame_step < 1:
-            raise ValueError(f"LatentPlanner: frame_step must be >= 1, got {frame_step}")
+        if frame_step < 1 or hold < 1:
+            raise ValueError(f"LatentPlanner: frame_step and hold must be >= 1, got {frame_step} and {hold}")
+        if distance not in DISTANCES:
+            raise ValueError(f"LatentPlanner: distance must be one of {tuple(DISTANCES)}, got {distance!r}")
         replan_every = frame_step if replan_every is None else replan_every
-        if not 1 <= replan_every <= frame_step:
-            raise ValueError(f"LatentPlanner: replan_every must be in 1..frame_step ({frame_step}), "
-                             f"got {replan_every}")
+        if not 1 <= replan_every <= frame_step * cfg.horizon:
+            raise ValueError(f"LatentPlanner: replan_every must be in 1..frame_step * horizon "
+                             f"({frame_step * cfg.horizon}: the planned environment steps), got {replan_every}")
         self.replan_every, self.solver, self.cost = replan_every, SOLVERS[solver], cost
-        self.models = check_ensemble([model] if isinstance(model, LatentWorldModel) else list(model))
+        self.hold, self.p = hold, DISTANCES[distance]
+        single = isinstance(model, LatentWorldModel | RecurrentLatentModel)
+        self.models = check_ensemble([model] if single else list(model))
         self.cfg, self.proprio_weight = cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
         self.coarse_sigmas, self.coarse_until = tuple(coarse_sigmas), coarse_until
@@ -109,10 +121,11 @@ class LatentPlanner:
                                                                             device=self.model.device)
         self.generator = torch.Generator().manual_seed(seed)
         self.last_energy = np.zeros(len(goal_images))
-        self.current = np.zeros((len(goal_images), len(cfg.scale)))
+        self.queue = np.zeros((len(goal_images), 1, len(cfg.scale)))  # the env actions of the current plan
+        self.planned_at = 0
 
     @property
-    def model(self) -> LatentWorldModel:
+    def model(self) -> LatentWorldModel | RecurrentLatentModel:
         """The first world model: it encodes observations and goals for the whole ensemble."""
         return self.models[0]
 
@@ -121,19 +134,21 @@ class LatentPlanner:
         return self.coarse_sigmas if step < self.coarse_until else self.blur_sigmas
 
     def energy(self, z0: torch.Tensor, s0: torch.Tensor, actions: torch.Tensor,
-               sigmas: tuple[float, ...] | None = None) -> torch.Tensor:
-        """Energies ``(E, S)`` of physical actions ``(E, S, H, A)``: one predictor call per horizon step and
-        world model; the mean over the world models (``cost="sum"``: each summed over the imagined frames).
-        ``sigmas``: ``blur_sigmas`` (default) or ``coarse_sigmas``."""
+               sigmas: tuple[float, ...] | None = None, horizon: int | None = None) -> torch.Tensor:
+        """Energies ``(E, S)`` of physical actions ``(E, S, K, A)`` (``K`` searched actions, each held ``hold``
+        model steps): one predictor call per model step and world model; the mean over the world models
+        (``cost="sum"``: each summed over the imagined frames). ``sigmas``: ``blur_sigmas`` (default) or
+        ``coarse_sigmas``; ``horizon``: model steps to imagine (default ``K * hold``)."""
         sigmas = self.blur_sigmas if sigmas is None else sigmas
+        actions = self.held(actions, actions.shape[2] * self.hold if horizon is None else horizon)
         E, S = actions.shape[:2]
         z0, s0, actions = z0.repeat_interleave(S, 0), s0.repeat_interleave(S, 0), actions.flatten(0, 1)
         e = 0.0
         for model in self.models:
             z, s = model.rollout(z0, s0, actions, every_step=self.cost == "sum")  # s: the same for every model
             for frame in z.unbind(1) if self.cost == "sum" else (z,):
-                e = e + multiscale_l1_energy(blur_levels(model.maps(frame), sigmas).unflatten(1, (E, S)),
-                                             self.goal_levels[sigmas])
+                e = e + multiscale_energy(blur_levels(model.maps(frame), sigmas).unflatten(1, (E, S)),
+                                          self.goal_levels[sigmas], self.p)
         e = e / len(self.models)
         if self.proprio_weight:
             e = e + self.proprio_weight * proprio_energy(s, self.goal_states.repeat_interleave(S, 0)).view(E, S)
@@ -143,17 +158,23 @@ class LatentPlanner:
         """Model steps planned at environment step ``step`` (:func:`planned_horizon`)."""
         return planned_horizon(self.cfg.horizon, step, self.frame_step, self.budget)
 
+    def held(self, actions: torch.Tensor, horizon: int) -> torch.Tensor:
+        """Searched actions ``(..., K, A)`` held ``hold`` model steps each, cut to ``horizon`` model steps."""
+        return actions if self.hold == 1 else actions.repeat_interleave(self.hold, dim=-2)[..., :horizon, :]
+
     def plan(self, obs: Observation, step: int) -> np.ndarray:
         if step % self.replan_every == 0:
             z0 = self.model.encode(torch.from_numpy(obs.images))
             s0 = torch.as_tensor(obs.states, dtype=torch.float32, device=z0.device)
-            cfg = replace(self.cfg, horizon=self.horizon(step))
+            horizon = self.horizon(step)
+            cfg = replace(self.cfg, horizon=math.ceil(horizon / self.hold))
             sigmas = self.sigmas_at(step)
-            actions, best = self.solver(lambda a: self.energy(z0, s0, a, sigmas), len(z0), cfg, self.generator,
-                                        z0.device)
+            actions, best = self.solver(lambda a: self.energy(z0, s0, a, sigmas, horizon), len(z0), cfg,
+                                        self.generator, z0.device)
             self.last_energy = best.cpu().numpy()
-            self.current = actions[:, 0].double().cpu().numpy() / self.frame_step
-        return self.current
+            per_env_step = self.held(actions, horizon).double().cpu().numpy() / self.frame_step
+            self.queue, self.planned_at = per_env_step.repeat(self.frame_step, axis=1), step
+        return self.queue[:, min(step - self.planned_at, self.queue.shape[1] - 1)]
 
 
 class SimulatorPlanner:

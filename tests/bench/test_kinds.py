@@ -2,6 +2,7 @@
 leaderboard sections and plots from hand-made records."""
 
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -178,6 +179,27 @@ def test_plan_kind_two_rooms_solvers_and_costs(tmp_path, calls):
     assert rooms_random["extra"]["world_model"]["encoder"] is None
 
 
+def test_plan_kind_recurrent_world_model_on_two_rooms(tmp_path, calls):
+    s = suite(("gru", "plan", {"model": "recurrent", "smoke": True, "threads": 1, "solvers": ["mppi"],
+                               "costs": ["final", "sum"]}))
+    rec = runner.run_suite(s, tmp_path / "records", tmp_path / "work")[0]
+    assert rec["status"] == "done", rec.get("error")
+    planners = ("replay", "random", "simulator_cem", *(f"world_model_{e}_mppi_{c}" for e in ("pretrained_encoder",
+                                                                                           "random_encoder")
+                                                      for c in ("final", "sum")))
+    assert set(rec["metrics"]) == {f"two_rooms.{p}.{k}" for p in planners for k in ("sr_final", "sr_any")} | {
+        "two_rooms.plan_s_per_env_step"}
+    assert "end-to-end recurrent world models (recipe toy/wm-two-rooms-gru" in rec["protocol"]
+    assert "planning_recurrent.run" in rec["protocol"] and "held 5 steps" in rec["protocol"]
+    training = rec["extra"]["training"]
+    assert training["pretrained_encoder"]["hparams"]["freeze_encoder"] is False
+    assert training["random_encoder"]["hparams"]["freeze_encoder"] is True
+    assert str(rec["checkpoint"]).endswith("last.ckpt") and Path(rec["checkpoint"]).is_file()
+    assert "| gru | two_rooms | world_model_pretrained_encoder_mppi_final |" in tables.leaderboard([rec])
+    with pytest.raises(ValueError, match="model must be"):
+        KINDS["plan"]({"name": "x", "model": "rnn"}, None)
+
+
 def test_vqa_kind_smoke(tmp_path, calls):
     s = suite(("enc", "encoder", {"arch": VITT}),
               ("vqa", "vqa", {"encoder_from": "enc", "num": 8, "num_val": 4, "epochs": 1, "batch_size": 4}))
@@ -251,13 +273,15 @@ def test_per_sample_hits_of_the_best_head_for_a_mean_class_metric(tmp_path):
 def test_planning_suite_runs_match_the_benchmark_signature():
     import inspect
 
-    from lit_jepa.bench import planning
+    from lit_jepa.bench import planning, planning_recurrent
 
     suite = runner.load_suite("planning")
     plans = [r for r in suite["runs"] if r["kind"] == "plan"]
-    accepted = set(inspect.signature(planning.run).parameters) | {"name", "encoder_from"}
-    assert plans and all(set(r["params"]) <= accepted for r in plans)
-    assert {r["params"]["world"] for r in plans} == {"two_rooms"}
+    for r in plans:
+        run = planning_recurrent.run if r["params"].get("model") == "recurrent" else planning.run
+        assert set(r["params"]) <= set(inspect.signature(run).parameters) | {"name", "encoder_from", "model"}, r
+    assert {r["params"].get("world", "two_rooms") for r in plans} == {"two_rooms"}
+    assert {r["params"].get("model", "ac") for r in plans} == {"ac", "recurrent"}
 
 
 def test_pretraining_rows_show_the_probe_curve_and_plot_it(tmp_path):

@@ -9,7 +9,7 @@ import torch
 from lit_jepa.geometry import integrate_pose, poses_to_actions
 from lit_jepa.metrics import wilson
 from lit_jepa.planning import CEMConfig, cem, l1_energy, proprio_energy
-from lit_jepa.planning.energy import blur_levels, blur_matrix, gaussian_blur, multiscale_l1_energy
+from lit_jepa.planning.energy import blur_levels, blur_matrix, gaussian_blur, multiscale_energy
 from lit_jepa.planning.model import merge_tokens, token_maps
 
 
@@ -84,8 +84,8 @@ def test_blurred_energy_gives_far_positions_a_slope_toward_the_goal():
     sharp, blurred = [], []
     for col in (7, 5, 3, 2, 1):  # the agent walks toward the goal token
         pred = bump(1, col)
-        sharp.append(float(multiscale_l1_energy(blur_levels(pred, (0.0,)), blur_levels(goal, (0.0,)))))
-        blurred.append(float(multiscale_l1_energy(blur_levels(pred, (0.0, 1.0, 2.0)),
+        sharp.append(float(multiscale_energy(blur_levels(pred, (0.0,)), blur_levels(goal, (0.0,)))))
+        blurred.append(float(multiscale_energy(blur_levels(pred, (0.0, 1.0, 2.0)),
                                                   blur_levels(goal, (0.0, 1.0, 2.0)))))
     assert sharp[:4] == [sharp[0]] * 4 and sharp[4] == 0  # the plain L1 is flat until the agent is on the goal
     assert all(a > b for a, b in zip(blurred, blurred[1:])) and blurred[-1] == 0  # strictly downhill
@@ -98,7 +98,7 @@ def test_multiscale_energy_at_sigma_zero_is_the_plain_l1_on_stacked_tokens():
     maps = token_maps(stacked, 2, "stack")
     assert torch.equal(maps, grid.transpose(1, 2).unflatten(2, (8, 8)))  # unstacking restores the encoder grid
     assert token_maps(merge_tokens(grid, 2), 2).shape == (4, 5, 4, 4)  # averaged tokens keep their own grid
-    energy = multiscale_l1_energy(blur_levels(maps, (0.0,)), blur_levels(maps.roll(1, 0), (0.0,)))
+    energy = multiscale_energy(blur_levels(maps, (0.0,)), blur_levels(maps.roll(1, 0), (0.0,)))
     torch.testing.assert_close(energy, l1_energy(stacked, stacked.roll(1, 0)))
 
 

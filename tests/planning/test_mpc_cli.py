@@ -19,7 +19,7 @@ from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.cli import resolve_device
-from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_l1_energy
+from lit_jepa.planning.energy import blur_levels, l1_energy, multiscale_energy
 from lit_jepa.planning.env import Observation
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, run_mpc, summarise
@@ -165,7 +165,7 @@ def test_latent_planner_with_a_frame_step_replans_every_model_step_within_the_bu
     planner = LatentPlanner(model, cfg, images, frame_step=5, budget=12)
     horizons = []
     energy = planner.energy
-    planner.energy = lambda z0, s0, a, sigmas: horizons.append(a.shape[2]) or energy(z0, s0, a, sigmas)
+    planner.energy = lambda z0, s0, a, *rest: horizons.append(a.shape[2]) or energy(z0, s0, a, *rest)
     obs = Observation(images, np.zeros((2, 7)))
     actions = [planner.plan(obs, step) for step in range(12)]
     assert horizons == [3, 2, 1]  # replans at steps 0, 5 and 10; never plans past step 12
@@ -187,13 +187,13 @@ def test_latent_planner_replan_every_environment_step(tmp_path):
     planner = LatentPlanner(model, cfg, images, frame_step=5, budget=12, replan_every=1)
     horizons = []
     energy = planner.energy
-    planner.energy = lambda z0, s0, a, sigmas: horizons.append(a.shape[2]) or energy(z0, s0, a, sigmas)
+    planner.energy = lambda z0, s0, a, *rest: horizons.append(a.shape[2]) or energy(z0, s0, a, *rest)
     obs = Observation(images, np.zeros((2, 7)))
     actions = np.stack([planner.plan(obs, step) for step in range(12)])
     assert horizons == [3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]  # a fresh plan every step, never past step 12
     assert all(not np.array_equal(actions[i], actions[i + 1]) for i in range(11))
     assert np.abs(actions[..., :2]).max() <= 0.05 + 1e-9  # a fifth of a model action of at most 0.25
-    for bad in (0, 6):
+    for bad in (0, 26):  # 1..frame_step * horizon
         with pytest.raises(ValueError, match="replan_every"):
             LatentPlanner(model, cfg, images, frame_step=5, replan_every=bad)
 
@@ -237,7 +237,7 @@ def test_latent_planner_blurred_energy_on_stacked_tokens(tmp_path):
     torch.testing.assert_close(plain, l1_energy(final, goal).view(2, 5))  # the default is the paper's L1
     sigmas = (0.0, 1.0, 2.0)
     blurred = LatentPlanner(model, cfg, images, blur_sigmas=sigmas).energy(z0, s0, actions)
-    expected = multiscale_l1_energy(blur_levels(model.maps(final), sigmas), blur_levels(model.maps(goal), sigmas))
+    expected = multiscale_energy(blur_levels(model.maps(final), sigmas), blur_levels(model.maps(goal), sigmas))
     torch.testing.assert_close(blurred, expected.view(2, 5))
     assert (blurred > plain).all()  # the blurred terms add to the sharp one
     with pytest.raises(ValueError, match="blur_sigmas"):
@@ -260,7 +260,7 @@ def test_latent_planner_coarse_to_fine_energy(tmp_path):
                                    LatentPlanner(model, cfg, images, blur_sigmas=sigmas).energy(z0, s0, actions))
     assert not torch.allclose(planner.energy(z0, s0, actions, coarse), planner.energy(z0, s0, actions))
     used, energy = [], planner.energy
-    planner.energy = lambda z0, s0, a, sigmas: used.append(sigmas) or energy(z0, s0, a, sigmas)
+    planner.energy = lambda z0, s0, a, sigmas, *rest: used.append(sigmas) or energy(z0, s0, a, sigmas, *rest)
     obs = Observation(images, np.zeros((2, 7)))
     for step in range(25):
         planner.plan(obs, step)

@@ -10,7 +10,7 @@ from lit_jepa.data.toyworld.two_rooms import IMG_SIZE, MAX_STEP, SUCCESS_RADIUS,
 from lit_jepa.nn import VisionTransformer
 from lit_jepa.nn.ac_predictor import ACPredictor
 from lit_jepa.planning.cem import CEMConfig, cem
-from lit_jepa.planning.energy import multiscale_l1_energy, proprio_energy
+from lit_jepa.planning.energy import multiscale_energy, proprio_energy
 from lit_jepa.planning.env import draw_goals, make_env
 from lit_jepa.planning.model import LatentWorldModel
 from lit_jepa.planning.mpc import LatentPlanner, RandomPlanner, ReplayPlanner, SimulatorPlanner, run_mpc, summarise
@@ -56,7 +56,7 @@ def test_summed_cost_adds_the_energy_of_every_imagined_frame():
     z0 = wm.encode(torch.from_numpy(goal))
     s0, actions = torch.zeros(1, 2), torch.randn(1, 2, 3, 2)
     frames, _ = wm.rollout(z0.repeat(2, 1, 1), s0.repeat(2, 1), actions[0], every_step=True)
-    per_frame = [multiscale_l1_energy(wm.maps(frames[:, h])[None, None], final.goal_levels[(0.0,)])
+    per_frame = [multiscale_energy(wm.maps(frames[:, h])[None, None], final.goal_levels[(0.0,)])
                  for h in range(3)]
     assert torch.allclose(final.energy(z0, s0, actions), per_frame[-1].view(1, 2), atol=1e-5)
     assert torch.allclose(summed.energy(z0, s0, actions), sum(per_frame).view(1, 2), atol=1e-5)

@@ -11,6 +11,10 @@ intersection plus a little noise). Success: within 4.5 px of the goal (DINO-WM's
 
 The image has the dot in the red channel and the walls in the green one (EB-JEPA's two channels); proprio is the
 agent position in pixels. ``expert_actions`` follow a path through the door, zero-padded to ``EXPERT_STEPS``.
+
+The dynamics and the rendering are also functions of whole batches of agents, each with its own layout
+(:func:`blocked`, :func:`move`, :func:`render`), which the env calls with a batch of one and
+:mod:`lit_jepa.data.toyworld.two_rooms_walks` with many.
 """
 
 from __future__ import annotations
@@ -30,6 +34,49 @@ MAX_STEP = 2.45
 SUCCESS_RADIUS = 4.5
 EXPERT_STEPS = 64
 SUBSTEPS = 8
+GRID = np.stack(np.meshgrid(np.arange(IMG_SIZE), np.arange(IMG_SIZE), indexing="xy"), -1).astype(float)
+
+
+def blocked(p: np.ndarray, wall_x: np.ndarray, door_y: np.ndarray) -> np.ndarray:
+    """Whether each point of ``p`` ``(B, 2)`` lies in a wall of its layout (``wall_x``, ``door_y`` ``(B,)``) or
+    outside the border walls: ``(B,)`` bool."""
+    lo, hi = BORDER + 1, IMG_SIZE - 2 - BORDER
+    out = (p[:, 0] < lo) | (p[:, 0] > hi) | (p[:, 1] < lo) | (p[:, 1] > hi)
+    return out | ((np.abs(p[:, 0] - wall_x) <= WALL_HALF + 0.5) & (np.abs(p[:, 1] - door_y) > DOOR_HALF))
+
+
+def move(p: np.ndarray, action: np.ndarray, wall_x: np.ndarray, door_y: np.ndarray) -> np.ndarray:
+    """Positions ``(B, 2)`` after one step of ``action`` ``(B, 2)`` (clipped to ``MAX_STEP``): ``SUBSTEPS``
+    sub-steps, each axis separately, an axis stopping at its first blocked sub-step."""
+    delta = np.clip(action, -MAX_STEP, MAX_STEP) / SUBSTEPS
+    p, free = np.array(p, np.float64), delta != 0
+    for _ in range(SUBSTEPS):
+        for axis in (0, 1):
+            q = p.copy()
+            q[:, axis] += delta[:, axis]
+            ok = free[:, axis] & ~blocked(q, wall_x, door_y)
+            free[:, axis] &= ok
+            p[ok, axis] = q[ok, axis]
+    return p
+
+
+def wall_masks(wall_x: np.ndarray, door_y: np.ndarray) -> np.ndarray:
+    """``(B, 65, 65)`` bool: the border walls and each layout's inner wall."""
+    x, y = GRID[None, ..., 0], GRID[None, ..., 1]
+    inner = (np.abs(x - np.reshape(wall_x, (-1, 1, 1))) <= WALL_HALF) & (np.abs(y - np.reshape(door_y, (-1, 1, 1)))
+                                                                          > DOOR_HALF)
+    border = (x == BORDER) | (y == BORDER) | (x == IMG_SIZE - 1 - BORDER) | (y == IMG_SIZE - 1 - BORDER)
+    return inner | border
+
+
+def render(p: np.ndarray, wall_x: np.ndarray, door_y: np.ndarray, walls: np.ndarray | None = None) -> np.ndarray:
+    """uint8 images ``(B, 65, 65, 3)`` of agents at ``p`` ``(B, 2)``: the dot in red, the walls in green
+    (``walls``: precomputed :func:`wall_masks`)."""
+    d2 = ((GRID[None] - np.asarray(p, float)[:, None, None]) ** 2).sum(-1)
+    img = np.zeros((len(d2), IMG_SIZE, IMG_SIZE, 3), np.uint8)
+    img[..., 0] = np.clip(np.exp(-d2 / (2 * DOT_STD**2)) * 255.0, 0, 255).astype(np.uint8)
+    img[..., 1] = (wall_masks(wall_x, door_y) if walls is None else walls) * np.uint8(255)
+    return img
 
 
 class TwoRooms(gymnasium.Env):
@@ -46,22 +93,16 @@ class TwoRooms(gymnasium.Env):
         self.fixed_layout = fixed_layout
         self.action_space = gymnasium.spaces.Box(-MAX_STEP, MAX_STEP, (2,), dtype=np.float64)
         self.observation_space = gymnasium.spaces.Box(0.0, IMG_SIZE - 1.0, (2,), dtype=np.float64)
-        self.grid = np.stack(np.meshgrid(np.arange(IMG_SIZE), np.arange(IMG_SIZE), indexing="xy"), -1).astype(float)
         self.wall_x, self.door_y = 32, 18
         self.position, self.goal = np.full(2, 16.0), np.full(2, 48.0)
         self.walls = self._walls()
 
     def _walls(self) -> np.ndarray:
-        x, y = self.grid[..., 0], self.grid[..., 1]
-        inner = (np.abs(x - self.wall_x) <= WALL_HALF) & (np.abs(y - self.door_y) > DOOR_HALF)
-        border = (x == BORDER) | (y == BORDER) | (x == IMG_SIZE - 1 - BORDER) | (y == IMG_SIZE - 1 - BORDER)
-        return inner | border
+        return wall_masks(np.array([self.wall_x]), np.array([self.door_y]))
 
     def blocked(self, p: np.ndarray) -> bool:
         """Whether point ``p`` lies in a wall or outside the border walls."""
-        if not (BORDER + 1 <= p[0] <= IMG_SIZE - 2 - BORDER and BORDER + 1 <= p[1] <= IMG_SIZE - 2 - BORDER):
-            return True
-        return abs(p[0] - self.wall_x) <= WALL_HALF + 0.5 and abs(p[1] - self.door_y) > DOOR_HALF
+        return bool(blocked(np.asarray(p, float)[None], np.array([self.wall_x]), np.array([self.door_y]))[0])
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
@@ -104,27 +145,14 @@ class TwoRooms(gymnasium.Env):
         return {"proprio": self.position.copy(), "is_success": self.goal_distance() < 1.0}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        delta = np.clip(np.asarray(action, np.float64), -MAX_STEP, MAX_STEP) / SUBSTEPS
-        p, free = self.position.copy(), [True, True]
-        for _ in range(SUBSTEPS):
-            for axis in (0, 1):
-                if free[axis] and delta[axis]:
-                    q = p.copy()
-                    q[axis] += delta[axis]
-                    if self.blocked(q):
-                        free[axis] = False
-                    else:
-                        p = q
+        p = move(self.position[None], np.asarray(action, np.float64)[None], np.array([self.wall_x]),
+                 np.array([self.door_y]))[0]
         self.position = p
         info = self._info()
         return p.copy(), float(info["is_success"]), False, False, info
 
     def render(self) -> np.ndarray:
-        img = np.zeros((IMG_SIZE, IMG_SIZE, 3), np.uint8)
-        d2 = ((self.grid - self.position) ** 2).sum(-1)
-        img[..., 0] = np.clip(np.exp(-d2 / (2 * DOT_STD**2)) * 255.0, 0, 255).astype(np.uint8)
-        img[..., 1] = self.walls * np.uint8(255)
-        return img
+        return render(self.position[None], np.array([self.wall_x]), np.array([self.door_y]), self.walls)[0]
 
     def get_state(self) -> np.ndarray:
         return self.position.copy()

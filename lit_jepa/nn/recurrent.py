@@ -1,0 +1,92 @@
+"""A small end-to-end world model for pixel environments (EB-JEPA's ``ac_video_jepa`` architecture, scaled down).
+
+A CNN encodes an image to one ``dim``-vector through a LayerNorm; a GRU cell, fed the action, steps that vector
+forward, and its output passes through the same LayerNorm, so that predictions and encodings share one space; an
+inverse-dynamics MLP reads the action back from two consecutive encodings (a training signal only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+CONFIG_KEY = "recurrent_world_model"  # the constructor arguments in a checkpoint's ``lit_jepa`` metadata
+
+
+def conv_out(size: int, stride: int) -> int:
+    """Output size of a 3 x 3 convolution with padding 1."""
+    return (size - 1) // stride + 1
+
+
+class RecurrentWorldModel(nn.Module):
+    """CNN encoder + LayerNorm, GRU-cell predictor through the same LayerNorm, inverse-dynamics head.
+
+    Args:
+        img_size: the square input images' side.
+        channels: which channels of the ``(H, W, C)`` uint8 images the encoder reads (Two-Rooms: dot and walls).
+        mean, std: per read channel, the normalisation of ``image / 255``.
+        action_dim: action dimensions.
+        dim: the latent width.
+        width: channels of the CNN's last layers (the first has half).
+        idm_hidden: hidden width of the inverse-dynamics MLP.
+    """
+
+    def __init__(self, img_size: int = 65, channels: Sequence[int] = (0, 1, 2),
+                 mean: Sequence[float] = (0.485, 0.456, 0.406), std: Sequence[float] = (0.229, 0.224, 0.225),
+                 action_dim: int = 2, dim: int = 128, width: int = 32, idm_hidden: int = 256) -> None:
+        super().__init__()
+        if not len(channels) == len(mean) == len(std):
+            raise ValueError(f"RecurrentWorldModel: channels, mean and std need one entry each, got "
+                             f"{len(channels)}, {len(mean)}, {len(std)}")
+        if min(std) <= 0:
+            raise ValueError(f"RecurrentWorldModel: std must be > 0, got {tuple(std)}")
+        self.img_size, self.channels, self.action_dim, self.dim = img_size, tuple(channels), action_dim, dim
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+        side = conv_out(conv_out(conv_out(img_size, 2), 2), 2)
+        w = width
+        self.encoder = nn.Sequential(
+            nn.Conv2d(len(channels), w // 2, 3, 2, 1), nn.ReLU(), nn.Conv2d(w // 2, w, 3, 2, 1), nn.ReLU(),
+            nn.Conv2d(w, w, 3, 2, 1), nn.ReLU(), nn.Conv2d(w, w, 3, 1, 1), nn.ReLU(), nn.Flatten(),
+            nn.Linear(w * side * side, dim))
+        self.norm = nn.LayerNorm(dim)
+        self.gru = nn.GRUCell(action_dim, dim)
+        self.idm = nn.Sequential(nn.Linear(2 * dim, idm_hidden), nn.ReLU(), nn.Linear(idm_hidden, idm_hidden),
+                                 nn.ReLU(), nn.Linear(idm_hidden, action_dim))
+
+    def config(self) -> dict:
+        """The constructor arguments (what a checkpoint needs to rebuild the model)."""
+        return {"img_size": self.img_size, "channels": list(self.channels),
+                "mean": self.mean.flatten().tolist(), "std": self.std.flatten().tolist(),
+                "action_dim": self.action_dim, "dim": self.dim, "width": self.encoder[2].out_channels,
+                "idm_hidden": self.idm[0].out_features}
+
+    def prepare(self, images: Tensor) -> Tensor:
+        """uint8 images ``(..., H, W, C)`` -> the encoder's normalised input ``(N, len(channels), H, W)``."""
+        if images.shape[-3:-1] != (self.img_size, self.img_size):
+            raise ValueError(f"RecurrentWorldModel: images of {tuple(images.shape[-3:-1])} px, the model reads "
+                             f"{self.img_size} x {self.img_size}")
+        x = images.reshape(-1, *images.shape[-3:])[..., list(self.channels)].permute(0, 3, 1, 2)
+        return (x.to(self.mean.device, torch.float32) / 255.0 - self.mean) / self.std
+
+    def encode(self, images: Tensor) -> Tensor:
+        """Latents ``(..., dim)`` of uint8 images ``(..., H, W, C)``."""
+        return self.norm(self.encoder(self.prepare(images))).view(*images.shape[:-3], self.dim)
+
+    def step(self, z: Tensor, action: Tensor) -> Tensor:
+        """The latent after ``action`` ``(B, A)`` from ``z`` ``(B, dim)``."""
+        return self.norm(self.gru(action, z))
+
+    def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
+        """Every imagined latent ``(B, H, dim)`` of ``actions`` ``(B, H, A)`` from ``z0`` ``(B, dim)``."""
+        out, z = [], z0
+        for a in actions.unbind(1):
+            z = self.step(z, a)
+            out.append(z)
+        return torch.stack(out, 1)
+
+    def inverse_dynamics(self, z0: Tensor, z1: Tensor) -> Tensor:
+        """The action read back from consecutive latents ``(..., dim)`` -> ``(..., A)``."""
+        return self.idm(torch.cat([z0, z1], -1))

@@ -1,0 +1,116 @@
+"""The end-to-end recurrent world model (EB-JEPA's recipe): network, loss, training, checkpoints, planning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lit_jepa.cli import lightning_cli
+from lit_jepa.data.toyworld.two_rooms_walks import walk_batch
+from lit_jepa.losses import vicreg_covariance
+from lit_jepa.nn import RecurrentWorldModel
+from lit_jepa.planning.model import RecurrentLatentModel, load_world_model
+from lit_jepa.tasks import RecurrentWorldModelTask
+
+TWO_ROOMS = dict(img_size=65, channels=(0, 1), mean=(0.0026, 0.0989), std=(0.0369, 0.2986), dim=16, width=8,
+                 idm_hidden=16)
+
+
+def test_network_reads_its_channels_and_steps_through_the_shared_norm():
+    torch.manual_seed(0)
+    net = RecurrentWorldModel(**TWO_ROOMS)
+    images = torch.randint(0, 256, (3, 2, 65, 65, 3), dtype=torch.uint8)
+    z = net.encode(images)
+    assert z.shape == (3, 2, 16)
+    torch.testing.assert_close(z.mean(-1), torch.zeros(3, 2), atol=1e-5, rtol=0)  # LayerNorm output
+    blue = images.clone()
+    blue[..., 2] = 0
+    torch.testing.assert_close(net.encode(blue), z)  # channel 2 is not read
+    actions = torch.randn(3, 4, 2)
+    rolled = net.rollout(z[:, 0], actions)
+    step = z[:, 0]
+    for k in range(4):
+        step = net.step(step, actions[:, k])
+        torch.testing.assert_close(rolled[:, k], step)
+    assert net.inverse_dynamics(z[:, 0], z[:, 1]).shape == (3, 2)
+    assert RecurrentWorldModel(**net.config()).config() == net.config()
+    with pytest.raises(ValueError, match="64 x 64|65 x 65"):
+        net.encode(torch.zeros(1, 64, 64, 3, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="one entry each"):
+        RecurrentWorldModel(channels=(0, 1), mean=(0.5,), std=(0.5, 0.5))
+
+
+def test_covariance_normalised_over_pairs_is_eb_jepa_s():
+    x = torch.randn(256, 8) @ torch.randn(8, 8)
+    assert torch.allclose(vicreg_covariance(x, "pairs"), vicreg_covariance(x) / 7)
+    cov = torch.cov(x.T)
+    off = cov[~torch.eye(8, dtype=torch.bool)]
+    assert torch.allclose(vicreg_covariance(x, "pairs"), off.square().mean(), rtol=1e-4)
+    with pytest.raises(ValueError, match="normalize"):
+        vicreg_covariance(x, "sum")
+
+
+def test_loss_terms_and_a_short_training_lowers_the_rollout_error():
+    torch.manual_seed(0)
+    task = RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_steps=3)
+    rng = np.random.default_rng(0)
+    fixed = walk_batch(np.random.default_rng(99), 32, 4)
+    terms = task.loss_terms(fixed)
+    assert set(terms) == {"loss", "rollout", "variance", "covariance", "smoothness", "inverse_dynamics", "stay"}
+    h = task.hparams
+    total = (terms["rollout"] + h.std_coeff * terms["variance"] + h.cov_coeff * terms["covariance"]
+             + h.smooth_coeff * terms["smoothness"] + h.idm_coeff * terms["inverse_dynamics"])
+    torch.testing.assert_close(terms["loss"], total)
+    opt = torch.optim.AdamW(task.parameters(), lr=3e-3)
+    first = {k: v.item() for k, v in task.loss_terms(fixed).items()}
+    for _ in range(60):
+        loss = task.loss_terms(walk_batch(rng, 16, 4))["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        after = task.loss_terms(fixed)
+    assert after["loss"].item() < 0.5 * first["loss"]
+    assert after["rollout"].item() < 0.2 * first["rollout"]
+    assert after["variance"].item() < 0.2 * first["variance"]  # the encodings spread out instead of collapsing
+    with pytest.raises(ValueError, match="too short"):
+        task.loss_terms(walk_batch(rng, 4, 2))
+
+
+def test_frozen_encoder_control_trains_only_the_predictor():
+    torch.manual_seed(0)
+    task = RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_steps=2, freeze_encoder=True)
+    before = {k: v.clone() for k, v in task.model.state_dict().items()}
+    opt = torch.optim.AdamW([p for p in task.parameters() if p.requires_grad], lr=1e-2)
+    loss = task.loss_terms(walk_batch(np.random.default_rng(0), 8, 3))["loss"]
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    after = task.model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith(("gru.", "idm.")) for k in changed)
+
+
+def test_recipe_trains_checkpoints_and_the_checkpoint_plans(tmp_path):
+    cli = lightning_cli(["--config", "recipes/toy/wm-two-rooms-gru.yaml", "--trainer.max_steps", "3",
+                         "--trainer.val_check_interval", "3", "--trainer.enable_progress_bar", "false",
+                         "--trainer.logger.init_args.save_dir", str(tmp_path), "--data.init_args.batch_size", "4",
+                         "--data.init_args.val_batches", "1", "--model.init_args.model.init_args.dim", "16"],
+                        run=False)
+    cli.trainer.fit(cli.model, cli.datamodule)
+    path = cli.trainer.checkpoint_callback.last_model_path
+    model = load_world_model(path)
+    assert isinstance(model, RecurrentLatentModel) and model.net.config() == cli.model.model.config()
+    frames = walk_batch(np.random.default_rng(0), 2, 3)["frames"]
+    z = model.encode(frames[:, 0])
+    torch.testing.assert_close(z[:, 0], cli.model.model.eval().encode(frames[:, 0]))
+    actions = torch.randn(2, 5, 2)
+    final, state = model.rollout(z, torch.zeros(2, 2), actions)
+    every, _ = model.rollout(z, torch.zeros(2, 2), actions, every_step=True)
+    assert final.shape == (2, 1, 16) and every.shape == (2, 5, 1, 16) and model.maps(final).shape == (2, 16, 1, 1)
+    torch.testing.assert_close(every[:, -1], final)
+    torch.testing.assert_close(state, actions.sum(1))
+    torch.save({"state_dict": {"x.weight": torch.zeros(1)}}, tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match="not a recurrent world model"):
+        RecurrentLatentModel.load(tmp_path / "plain.pt")
