@@ -264,12 +264,14 @@ def run_mpc(planner: Planner, envs: Sequence[GoalEnv], seeds: Sequence[int], bud
 
 
 def summarise(result: dict) -> dict:
-    """JSON-ready success rates with Wilson 95 % intervals and the success-over-time curve."""
+    """JSON-ready success rates with Wilson 95 % intervals, each episode's final success and the success-over-time
+    curve."""
     n = len(result["final"])
     steps = result["budget"]
     out = {"episodes": n, "budget": steps, "plan_seconds_per_step_all_episodes": result["plan_seconds"] / steps,
            "plan_seconds_per_env_step": result["plan_seconds"] / (steps * n),
-           "success_over_time": result["success"].mean(axis=0).round(4).tolist()}
+           "success_over_time": result["success"].mean(axis=0).round(4).tolist(),
+           "final_per_episode": result["final"].astype(int).tolist()}
     for key in ("final", "any"):
         k = int(result[key].sum())
         out[f"sr_{key}"] = k / n

@@ -58,6 +58,8 @@ def test_replay_reaches_every_goal_and_planners_see_only_observations():
     assert seen[0].images.shape == (3, 64, 64, 3) and seen[0].states.shape == (3, 7)
     out = summarise(res)
     assert out["sr_final"] == 1.0 and out["sr_final_wilson95"][0] > 0.4 and len(out["success_over_time"]) == 26
+    res["final"][1] = False
+    assert summarise(res)["final_per_episode"] == [1, 0, 1] and summarise(res)["sr_final"] == 2 / 3
 
 
 def test_mpc_progress_bar_reports_steps_and_success(capsys):
