@@ -1,8 +1,9 @@
 """Diagnostics of a recurrent Two-Rooms world model (a lit_jepa checkpoint: ``RecurrentWorldModelTask``'s, or one
 ``ebjepa_two_rooms.py export`` wrote) on fresh random walks: rollout MSE against staying at the first latent,
 one-step MSE against copying, a ridge probe of the agent's position from the latent (R^2); along the env's expert
-paths, the rollout error against staying put at growing horizons; and how well the latent cost to a goal ranks
-positions by their path length to it. Writes ``results/ebjepa_diag_<checkpoint stem>.json``.
+paths, the rollout error against staying put at growing horizons; whether one long plan from each start exploits the
+model (:func:`search_vs_expert`); and how well the latent cost to a goal ranks positions by their path length to it.
+Writes ``results/ebjepa_diag_<checkpoint stem>.json``.
 
     python experiments/toy-planning/ebjepa_diag.py runs/exp30/covfix-4k.ckpt
 """
@@ -19,10 +20,12 @@ import torch.nn.functional as F
 
 from lit_jepa.atomic import atomic_write_json
 from lit_jepa.bench.common import machine
-from lit_jepa.data.toyworld.two_rooms import IMG_SIZE, TwoRooms, render
+from lit_jepa.data.toyworld.two_rooms import IMG_SIZE, MAX_STEP, SUCCESS_RADIUS, TwoRooms, move, render
 from lit_jepa.data.toyworld.two_rooms_walks import walk_batch
 from lit_jepa.nn import RecurrentWorldModel
 from lit_jepa.planning.model import RecurrentLatentModel
+from lit_jepa.planning.mpc import LatentPlanner, Observation
+from lit_jepa.planning.mppi import MPPIConfig
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,6 +73,39 @@ def long_rollouts(model: RecurrentWorldModel, episodes: int = 40, steps: int = 4
 
 
 @torch.no_grad()
+def search_vs_expert(model: RecurrentLatentModel, episodes: int = 20, horizon: int = 90) -> dict:
+    """From each episode's start (seeds 1000 + i), one MPPI plan (200 x 20, 20 elites, actions held 5 steps, the
+    squared final-step distance): its latent energy beside the energy the model gives the expert path (zero-padded to
+    the horizon), and the pixel distance to the goal the plan reaches in the true dynamics. A plan the model rates
+    better than the expert but that ends far from the goal exploits the model's errors."""
+    envs = [TwoRooms() for _ in range(episodes)]
+    infos = [env.reset(seed=1000 + k)[1] for k, env in enumerate(envs)]
+    goals = np.stack([i["goal_image"] for i in infos])
+    cfg = MPPIConfig(samples=200, iterations=20, elites=20, horizon=horizon, momentum_mean=0, momentum_std=0,
+                     init_std=0.8, scale=(MAX_STEP, MAX_STEP), free_dims=(0, 1), temperature=0.1)
+    planner = LatentPlanner(model, cfg, goals, solver="mppi", hold=5, distance="l2")
+    planner.plan(Observation(np.stack([env.render() for env in envs]), np.zeros((episodes, 2))), 0)
+    plan = torch.from_numpy(planner.queue[:, :horizon]).float()
+    expert = torch.zeros_like(plan)
+    expert[:, :len(infos[0]["expert_actions"])] = torch.from_numpy(np.stack([i["expert_actions"] for i in infos]))
+    z0 = model.encode(torch.from_numpy(np.stack([env.render() for env in envs])))[:, 0]
+    goal = model.encode(torch.from_numpy(goals))[:, 0]
+    energy = {k: (model.net.rollout(z0, a)[:, -1] - goal).pow(2).mean(-1) for k, a in (("plan", plan),
+                                                                                        ("expert", expert))}
+    reached = []
+    for env, actions in zip(envs, plan.double().numpy()):
+        p = env.position[None]
+        for a in actions:
+            p = move(p, a[None], np.array([env.wall_x], float), np.array([env.door_y], float))
+        reached.append(float(np.linalg.norm(p[0] - env.goal)))
+    return {"plan_energy": [round(v, 4) for v in energy["plan"].tolist()],
+            "expert_energy": [round(v, 4) for v in energy["expert"].tolist()],
+            "plan_reaches_px": [round(v, 1) for v in reached],
+            "plan_rated_better_than_expert": float((energy["plan"] < energy["expert"]).float().mean()),
+            "plan_reaches_goal": float(np.mean([d < SUCCESS_RADIUS for d in reached]))}
+
+
+@torch.no_grad()
 def landscape(model: RecurrentWorldModel, layouts: int = 8) -> dict:
     """Spearman correlation between the latent MSE to a goal's latent and the agent's path length to the goal
     (breadth-first over free pixels, 8-connected) for every free pixel of ``layouts`` random Two-Rooms layouts."""
@@ -113,8 +149,11 @@ def bfs(env, goal: np.ndarray, index: dict) -> np.ndarray:
 
 if __name__ == "__main__":
     path = Path(sys.argv[1])
-    model = RecurrentLatentModel.load(path).net
+    torch.manual_seed(0)
+    latent = RecurrentLatentModel.load(path)
+    model = latent.net
     record = {"model": str(path), "machine": machine(), "dynamics": dynamics(model),
-              "long_rollouts_expert_paths": long_rollouts(model), "landscape": landscape(model)}
+              "long_rollouts_expert_paths": long_rollouts(model), "search_vs_expert": search_vs_expert(latent),
+              "landscape": landscape(model)}
     print(json.dumps(record))
     atomic_write_json(HERE / "results" / f"ebjepa_diag_{path.stem}.json", record, indent=1)

@@ -295,3 +295,12 @@ def test_pretraining_rows_show_the_probe_curve_and_plot_it(tmp_path):
     assert "| - |" in without
     (path,) = tables.plot_training_curves([rec], tmp_path)
     assert path.name == "pre-curves.png" and path.stat().st_size > 0
+
+
+def test_recurrent_planning_run_checks_its_world_and_encoders():
+    from lit_jepa.bench import planning_recurrent
+
+    with pytest.raises(ValueError, match="two_rooms only"):
+        planning_recurrent.run(world="tabletop", smoke=True)
+    with pytest.raises(ValueError, match="encoders must be"):
+        planning_recurrent.run(encoders=["pretrained"], smoke=True)
