@@ -234,9 +234,10 @@ def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     recurrent world model and its frozen-random-encoder control; no ``encoder_from``)."""
     from lit_jepa.bench import planning, planning_recurrent
 
-    recurrent = params.get("model", "ac") == "recurrent"
-    if params.get("model", "ac") not in ("ac", "recurrent"):
-        raise ValueError(f"run {params['name']}: model must be 'ac' or 'recurrent', got {params['model']!r}")
+    model = params.get("model", "ac")
+    if model not in ("ac", "recurrent"):
+        raise ValueError(f"run {params['name']}: model must be 'ac' or 'recurrent', got {model!r}")
+    recurrent = model == "recurrent"
     sizes = {k: v for k, v in params.items() if k not in ("name", "encoder_from", "model")}
     sizes["overrides"] = _overrides(params, ctx)
     logdir = ctx.workdir / "runs" / params["name"]
