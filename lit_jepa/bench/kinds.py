@@ -256,9 +256,10 @@ def plan(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         metrics[f"{task}.plan_s_per_env_step"] = first["plan_seconds_per_env_step"]
     p, wm = rec["protocol"], rec["world_model"]
     cem = p["cem"]
+    members = f", each an ensemble of {wm['ensemble']} models" if wm.get("ensemble", 1) > 1 else ""
     models = (f"end-to-end recurrent world models (recipe {wm['recipe']} {' '.join(wm['overrides'])}: "
               f"{wm['train_steps']} steps, {wm['data']}), trained whole and with the encoder frozen at random "
-              f"initialisation; world-model search {p['world_model_cem']['samples']} samples x "
+              f"initialisation{members}; world-model search {p['world_model_cem']['samples']} samples x "
               f"{p['world_model_cem']['iterations']} iterations, {p['world_model_cem']['elites']} elites"
               if recurrent else
               f"AC world models (recipe {wm['recipe']} {' '.join(wm['overrides'])}: {wm['train_steps']} steps on "

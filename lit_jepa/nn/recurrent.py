@@ -31,17 +31,25 @@ class RecurrentWorldModel(nn.Module):
         dim: the latent width.
         width: channels of the CNN's last layers (the first has half).
         idm_hidden: hidden width of the inverse-dynamics MLP.
+        action_scale: the GRU reads ``action / action_scale`` (a frameskip model's actions span several steps).
+        input_hidden: width of an MLP that reads the latent and the scaled action and feeds the GRU, so that what a
+            step does can depend on where the agent is (walls); 0: the GRU reads the action alone (EB-JEPA's).
     """
 
     def __init__(self, img_size: int = 65, channels: Sequence[int] = (0, 1, 2),
                  mean: Sequence[float] = (0.485, 0.456, 0.406), std: Sequence[float] = (0.229, 0.224, 0.225),
-                 action_dim: int = 2, dim: int = 128, width: int = 32, idm_hidden: int = 256) -> None:
+                 action_dim: int = 2, dim: int = 128, width: int = 32, idm_hidden: int = 256,
+                 action_scale: float = 1.0, input_hidden: int = 0) -> None:
         super().__init__()
         if not len(channels) == len(mean) == len(std):
             raise ValueError(f"RecurrentWorldModel: channels, mean and std need one entry each, got "
                              f"{len(channels)}, {len(mean)}, {len(std)}")
         if min(std) <= 0:
             raise ValueError(f"RecurrentWorldModel: std must be > 0, got {tuple(std)}")
+        if action_scale <= 0 or input_hidden < 0:
+            raise ValueError(f"RecurrentWorldModel: need action_scale > 0 and input_hidden >= 0, got {action_scale} "
+                             f"and {input_hidden}")
+        self.action_scale = float(action_scale)
         self.img_size, self.channels, self.action_dim, self.dim = img_size, tuple(channels), action_dim, dim
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
@@ -52,7 +60,11 @@ class RecurrentWorldModel(nn.Module):
             nn.Conv2d(w, w, 3, 2, 1), nn.ReLU(), nn.Conv2d(w, w, 3, 1, 1), nn.ReLU(), nn.Flatten(),
             nn.Linear(w * side * side, dim))
         self.norm = nn.LayerNorm(dim)
-        self.gru = nn.GRUCell(action_dim, dim)
+        self.input_hidden = input_hidden
+        self.inputs = (nn.Sequential(nn.Linear(dim + action_dim, input_hidden), nn.ReLU(),
+                                     nn.Linear(input_hidden, input_hidden), nn.ReLU())
+                       if input_hidden else None)
+        self.gru = nn.GRUCell(input_hidden or action_dim, dim)
         self.idm = nn.Sequential(nn.Linear(2 * dim, idm_hidden), nn.ReLU(), nn.Linear(idm_hidden, idm_hidden),
                                  nn.ReLU(), nn.Linear(idm_hidden, action_dim))
 
@@ -61,7 +73,8 @@ class RecurrentWorldModel(nn.Module):
         return {"img_size": self.img_size, "channels": list(self.channels),
                 "mean": self.mean.flatten().tolist(), "std": self.std.flatten().tolist(),
                 "action_dim": self.action_dim, "dim": self.dim, "width": self.encoder[2].out_channels,
-                "idm_hidden": self.idm[0].out_features}
+                "idm_hidden": self.idm[0].out_features, "action_scale": self.action_scale,
+                "input_hidden": self.input_hidden}
 
     def prepare(self, images: Tensor) -> Tensor:
         """uint8 images ``(..., H, W, C)`` -> the encoder's normalised input ``(N, len(channels), H, W)``."""
@@ -77,7 +90,8 @@ class RecurrentWorldModel(nn.Module):
 
     def step(self, z: Tensor, action: Tensor) -> Tensor:
         """The latent after ``action`` ``(B, A)`` from ``z`` ``(B, dim)``."""
-        return self.norm(self.gru(action, z))
+        a = action / self.action_scale
+        return self.norm(self.gru(a if self.inputs is None else self.inputs(torch.cat([z, a], -1)), z))
 
     def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
         """Every imagined latent ``(B, H, dim)`` of ``actions`` ``(B, H, A)`` from ``z0`` ``(B, dim)``."""
@@ -88,5 +102,6 @@ class RecurrentWorldModel(nn.Module):
         return torch.stack(out, 1)
 
     def inverse_dynamics(self, z0: Tensor, z1: Tensor) -> Tensor:
-        """The action read back from consecutive latents ``(..., dim)`` -> ``(..., A)``."""
+        """The action read back from consecutive latents ``(..., dim)`` -> ``(..., A)``, in units of
+        ``action_scale``."""
         return self.idm(torch.cat([z0, z1], -1))

@@ -36,7 +36,13 @@ from lit_jepa.pictures import rollout_grid
 from lit_jepa.planning.cem import CEMConfig, cem
 from lit_jepa.planning.env import action_bounds, draw_goals, make_env
 from lit_jepa.planning.landscape import energy_landscape, heatmap
-from lit_jepa.planning.model import LatentWorldModel, RecurrentLatentModel, load_world_model, resize_frames
+from lit_jepa.planning.model import (
+    LatentWorldModel,
+    RecurrentEnsemble,
+    RecurrentLatentModel,
+    load_world_models,
+    resize_frames,
+)
 from lit_jepa.planning.mpc import LatentPlanner, check_coarse_to_fine, run_mpc, summarise
 from lit_jepa.planning.mppi import MPPIConfig
 
@@ -50,9 +56,10 @@ class PlanConfig:
 
     Args:
         checkpoint: export or Lightning checkpoint with encoder + AC predictor, or a checkpoint of the end-to-end
-            recurrent world model (``lit_jepa.tasks.RecurrentWorldModelTask``, env mode); a list (one encoder,
-            different predictors) plans as an ensemble with the mean of their energies; the landscape uses the
-            first.
+            recurrent world model (``lit_jepa.tasks.RecurrentWorldModelTask``, env mode); a list plans as an
+            ensemble with the mean of their energies: AC predictors on one encoder, or recurrent world models, each
+            with its own encoder (:class:`~lit_jepa.planning.model.RecurrentEnsemble`); the landscape uses the
+            first AC model or the whole recurrent ensemble.
         trust_checkpoint: load pickled checkpoints with ``weights_only=False``, which lets the file run code: only
             for files you trust (files lit_jepa writes and official releases never need it).
         env: plan in an environment: tabletop, two_rooms, a registered gymnasium id or module:Class
@@ -200,7 +207,7 @@ def landscape_figures(writer: SummaryWriter, out: dict) -> dict:
 
 def plan_goal(models: list[LatentWorldModel], cfg: CEMConfig, args: PlanConfig, writer: SummaryWriter) -> dict:
     model = models[0]
-    if isinstance(model, RecurrentLatentModel):
+    if isinstance(model, RecurrentLatentModel | RecurrentEnsemble):
         raise SystemExit("lit-jepa plan: --goal_npz plans DROID trajectories with an encoder + AC predictor; "
                          f"{args.checkpoint[0]} is a recurrent world model (use --env)")
     frames, states = load_npz(args.goal_npz, model.encoder.img_size)
@@ -286,7 +293,7 @@ def plan(args: PlanConfig) -> int:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     kwargs = env_kwargs(args) if args.env else {}
-    models = [load_world_model(path, args.trust_checkpoint).to(device) for path in args.checkpoint]
+    models = [m.to(device) for m in load_world_models(args.checkpoint, args.trust_checkpoint)]
     cfg = MPPIConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
                      momentum_mean=args.momentum_mean, momentum_std=args.momentum_std, init_std=args.init_std,
                      bound=args.bound,

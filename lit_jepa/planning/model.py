@@ -1,5 +1,6 @@
 """The latent world models used for planning: frozen encoder + action-conditioned predictor
-(:class:`LatentWorldModel`), or an end-to-end recurrent world model (:class:`RecurrentLatentModel`).
+(:class:`LatentWorldModel`), or an end-to-end recurrent world model (:class:`RecurrentLatentModel`; several,
+each with its own encoder, plan as one :class:`RecurrentEnsemble`).
 
 One :func:`encode_frames` serves training targets, current observations and goal images alike: each frame is
 duplicated into a tubelet, encoded, optionally merged in ``pool`` x ``pool`` windows of the token grid (a CPU
@@ -230,6 +231,51 @@ class RecurrentLatentModel(nn.Module):
         return (z if every_step else z[:, -1]), state
 
 
+class RecurrentEnsemble(nn.Module):
+    """Independently trained :class:`RecurrentLatentModel` s, each with its own encoder, planned as one: their
+    latents ``(B, 1, K * dim)`` sit side by side, so a distance averaged over features (the planners' energies) is
+    the mean of the members' own energies, and a plan must look good to every member at once (one member's
+    rollout errors are rarely another's). Members share the latent width."""
+
+    pool, pool_mode = 1, "avg"
+
+    def __init__(self, members: list[RecurrentLatentModel]) -> None:
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError(f"RecurrentEnsemble: needs at least two members, got {len(members)}")
+        dims = {m.net.dim for m in members}
+        if len(dims) != 1 or len({m.device for m in members}) != 1:
+            raise ValueError(f"RecurrentEnsemble: members need one latent width and one device, got widths "
+                             f"{sorted(dims)} on {sorted({str(m.device) for m in members})}")
+        self.members = nn.ModuleList(members)
+        self.dim = dims.pop()
+
+    @property
+    def encoder(self) -> nn.Module:
+        """Every member's encoding half."""
+        return nn.ModuleList([m.encoder for m in self.members])
+
+    @property
+    def device(self) -> torch.device:
+        return self.members[0].device
+
+    def maps(self, z: Tensor) -> Tensor:
+        """``(B, K * dim, 1, 1)`` maps of latents ``(B, 1, K * dim)``."""
+        return token_maps(z)
+
+    @torch.no_grad()
+    def encode(self, frames: Tensor) -> Tensor:
+        """The members' latents side by side, ``(B, 1, K * dim)``, of uint8 frames ``(B, H, W, C)``."""
+        return torch.cat([m.encode(frames) for m in self.members], -1)
+
+    @torch.no_grad()
+    def rollout(self, z0: Tensor, state0: Tensor, actions: Tensor, every_step: bool = False) -> tuple[Tensor, Tensor]:
+        """Each member rolls out its own slice of ``z0``; the latents side by side and the integrated state."""
+        outs = [m.rollout(z0[..., k * self.dim:(k + 1) * self.dim], state0, actions, every_step)
+                for k, m in enumerate(self.members)]
+        return torch.cat([z for z, _ in outs], -1), outs[0][1]
+
+
 def load_world_model(path: str | Path, trust_checkpoint: bool = False) -> LatentWorldModel | RecurrentLatentModel:
     """A planning world model from ``path``: a recurrent world model's checkpoint
     (:meth:`RecurrentLatentModel.load`) or an encoder + AC predictor export (:meth:`LatentWorldModel.load`)."""
@@ -237,3 +283,17 @@ def load_world_model(path: str | Path, trust_checkpoint: bool = False) -> Latent
     if CONFIG_KEY in ckpt.config:
         return RecurrentLatentModel.load(ckpt)
     return LatentWorldModel.load(ckpt)
+
+
+def load_world_models(paths: list[str | Path], trust_checkpoint: bool = False
+                      ) -> list[LatentWorldModel] | list[RecurrentEnsemble | RecurrentLatentModel]:
+    """The planning models of ``paths`` (:func:`load_world_model`): several recurrent world models become one
+    :class:`RecurrentEnsemble`; AC models stay a list (an ensemble sharing one encoder); a mix is a ``ValueError``."""
+    models = [load_world_model(p, trust_checkpoint) for p in paths]
+    recurrent = [isinstance(m, RecurrentLatentModel) for m in models]
+    if len(models) > 1 and any(recurrent):
+        if not all(recurrent):
+            raise ValueError(f"checkpoints {[str(p) for p in paths]}: recurrent world models and AC predictors do not "
+                             "plan as one ensemble")
+        return [RecurrentEnsemble(models)]
+    return models

@@ -19,7 +19,7 @@ from lit_jepa.metrics import wilson
 from lit_jepa.planning.cem import CEMConfig
 from lit_jepa.planning.energy import blur_levels, multiscale_energy, proprio_energy
 from lit_jepa.planning.env import GoalEnv, Observation, SimulatableEnv
-from lit_jepa.planning.model import LatentWorldModel, RecurrentLatentModel, check_ensemble
+from lit_jepa.planning.model import LatentWorldModel, RecurrentEnsemble, RecurrentLatentModel, check_ensemble
 from lit_jepa.planning.mppi import SOLVERS
 from lit_jepa.progress import progress_bar
 
@@ -81,7 +81,8 @@ class LatentPlanner:
     (EB-JEPA's ``sum_all_diffs``); ``distance`` ``"l1"`` is the mean absolute difference (V-JEPA 2-AC), ``"l2"`` the
     mean squared difference (EB-JEPA's).
 
-    ``model`` may also be a :class:`~lit_jepa.planning.model.RecurrentLatentModel` (one latent vector per frame).
+    ``model`` may also be a :class:`~lit_jepa.planning.model.RecurrentLatentModel` (one latent vector per frame) or
+    a :class:`~lit_jepa.planning.model.RecurrentEnsemble` of them.
     """
 
     def __init__(self, model: LatentWorldModel | Sequence[LatentWorldModel], cfg: CEMConfig, goal_images: np.ndarray,
@@ -109,7 +110,7 @@ class LatentPlanner:
                              f"({frame_step * cfg.horizon}: the planned environment steps), got {replan_every}")
         self.replan_every, self.solver, self.cost = replan_every, SOLVERS[solver], cost
         self.hold, self.p = hold, DISTANCES[distance]
-        single = isinstance(model, LatentWorldModel | RecurrentLatentModel)
+        single = isinstance(model, LatentWorldModel | RecurrentLatentModel | RecurrentEnsemble)
         self.models = check_ensemble([model] if single else list(model))
         self.cfg, self.proprio_weight = cfg, proprio_weight
         self.frame_step, self.budget, self.blur_sigmas = frame_step, budget, tuple(blur_sigmas)
@@ -125,7 +126,7 @@ class LatentPlanner:
         self.planned_at = 0
 
     @property
-    def model(self) -> LatentWorldModel | RecurrentLatentModel:
+    def model(self) -> LatentWorldModel | RecurrentLatentModel | RecurrentEnsemble:
         """The first world model: it encodes observations and goals for the whole ensemble."""
         return self.models[0]
 

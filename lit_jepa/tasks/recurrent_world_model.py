@@ -6,7 +6,7 @@ encodings ``z`` of every frame (EB-JEPA's ``VC_IDM_Sim_Regularizer``)::
 
     loss = rollout MSE over rollout_steps steps from z_0
            + std_coeff * VICReg variance + cov_coeff * covariance (mean over off-diagonal pairs)
-           + smooth_coeff * MSE(z_t, z_t+1) + idm_coeff * MSE(inverse_dynamics(z_t, z_t+1), a_t)
+           + smooth_coeff * MSE(z_t, z_t+1) + idm_coeff * MSE(inverse_dynamics(z_t, z_t+1), a_t / action_scale)
 
 EB-JEPA's ablation: without the inverse-dynamics term planning success falls from 97 % to 1 %, without either
 variance or covariance to under 50 %. ``freeze_encoder`` keeps the encoder at its random initialisation and trains
@@ -72,7 +72,7 @@ class RecurrentWorldModelTask(L.LightningModule):
         var = vicreg_variance(z)
         cov = vicreg_covariance(z, normalize="pairs")
         smooth = F.mse_loss(z[:, 1:], z[:, :-1])
-        idm = F.mse_loss(self.model.inverse_dynamics(z[:, :-1], z[:, 1:]), actions)
+        idm = F.mse_loss(self.model.inverse_dynamics(z[:, :-1], z[:, 1:]), actions / self.model.action_scale)
         loss = rollout + h.std_coeff * var + h.cov_coeff * cov + h.smooth_coeff * smooth + h.idm_coeff * idm
         stay = F.mse_loss(z[:, :1].expand_as(target), target)
         return {"loss": loss, "rollout": rollout, "variance": var, "covariance": cov, "smoothness": smooth,

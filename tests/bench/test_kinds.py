@@ -190,7 +190,7 @@ def test_plan_kind_recurrent_world_model_on_two_rooms(tmp_path, calls):
     assert set(rec["metrics"]) == {f"two_rooms.{p}.{k}" for p in planners for k in ("sr_final", "sr_any")} | {
         "two_rooms.plan_s_per_env_step"}
     assert "end-to-end recurrent world models (recipe toy/wm-two-rooms-gru" in rec["protocol"]
-    assert "planning_recurrent.run" in rec["protocol"] and "held 5 steps" in rec["protocol"]
+    assert "planning_recurrent.run" in rec["protocol"] and "held 5 model steps" in rec["protocol"]
     training = rec["extra"]["training"]
     assert training["pretrained_encoder"]["hparams"]["freeze_encoder"] is False
     assert training["random_encoder"]["hparams"]["freeze_encoder"] is True
@@ -304,3 +304,22 @@ def test_recurrent_planning_run_checks_its_world_and_encoders():
         planning_recurrent.run(world="tabletop", smoke=True)
     with pytest.raises(ValueError, match="encoders must be"):
         planning_recurrent.run(encoders=["pretrained"], smoke=True)
+    with pytest.raises(ValueError, match="5 environment steps per model step, the planners frame_step=1"):
+        planning_recurrent.run(recipe="toy/wm-two-rooms-gru-fs5", smoke=True, frame_step=1)
+
+
+def test_recurrent_planning_run_with_a_frameskip_recipe(tmp_path):
+    from lit_jepa.bench import planning_recurrent
+
+    rec = planning_recurrent.run(logdir=str(tmp_path), recipe="toy/wm-two-rooms-gru-fs5", smoke=True, frame_step=5,
+                                 hold=1, encoders=["pretrained_encoder"], solvers=["mppi"], costs=["final"],
+                                 ensemble=2)
+    assert rec["protocol"]["frame_step"] == 5 and "model steps of 5 env steps" in rec["protocol"]["mpc"]
+    first, (second,) = rec["training"]["pretrained_encoder"], rec["training"]["pretrained_encoder"]["ensemble"]
+    assert first["data"]["seed"] == 0 and second["data"]["seed"] == 1 and first["checkpoint"] != second["checkpoint"]
+    assert rec["world_model"]["ensemble"] == 2
+    with pytest.raises(ValueError, match="ensemble must be"):
+        planning_recurrent.run(ensemble=0, smoke=True)
+    assert list(rec["protocol"]["world_model_cem"]["scale"]) == [5 * x for x in rec["protocol"]["cem"]["scale"]]
+    assert rec["training"]["pretrained_encoder"]["data"]["frame_step"] == 5
+    assert "world_model_pretrained_encoder_mppi_final" in rec["planning"]["two_rooms"]

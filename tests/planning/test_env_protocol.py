@@ -165,7 +165,10 @@ def test_tabletop_plans_exactly_as_before_the_env_protocol(monkeypatch):
         for name, planner in planners.items():
             r = run_mpc(planner, envs, seeds, 25 if name == "replay" else 6)
             assert r["success"].astype(int).tolist() == pinned[f"{task}/{name}"]["success"], (task, name)
-            assert np.stack([e.get_state() for e in envs]).tolist() == pinned[f"{task}/{name}"]["final_states"]
+            # equal up to float rounding (numpy releases differ in the last bit of a sum)
+            final = np.stack([e.get_state() for e in envs])
+            np.testing.assert_allclose(final, pinned[f"{task}/{name}"]["final_states"], rtol=0, atol=1e-12,
+                                       err_msg=f"{task}/{name}")
 
 
 def test_tabletop_is_a_registered_gymnasium_env():

@@ -1,5 +1,5 @@
 """Macro actions (``hold``), the squared-distance energy and the L2 action bound of the latent planner, with the
-recurrent world model, and ``lit-jepa plan`` on a recurrent world model's checkpoint."""
+recurrent world model, ``lit-jepa plan`` on a recurrent world model's checkpoint, and ensembles of them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lit_jepa.data.toyworld.two_rooms import TwoRooms
 from lit_jepa.nn import RecurrentWorldModel
 from lit_jepa.nn.recurrent import CONFIG_KEY
 from lit_jepa.planning.cem import CEMConfig
-from lit_jepa.planning.model import RecurrentLatentModel
+from lit_jepa.planning.model import RecurrentEnsemble, RecurrentLatentModel, load_world_models
 from lit_jepa.planning.mpc import LatentPlanner, Observation
 
 NET = dict(img_size=65, channels=(0, 1), mean=(0.0026, 0.0989), std=(0.0369, 0.2986), dim=16, width=8,
@@ -89,3 +89,41 @@ def test_lit_jepa_plan_with_a_recurrent_world_model_checkpoint(tmp_path, capsys)
     assert rec["cem"]["scale"] == [1.8, 1.8] and rec["cem"]["bound_kind"] == "l2" and rec["cem"]["free_dims"] == [0, 1]
     with pytest.raises(SystemExit, match="recurrent world model"):
         main(["plan", "--checkpoint", str(path), "--goal_npz", str(tmp_path / "x.npz"), "--out", str(out)])
+
+
+def test_recurrent_ensemble_energy_is_the_mean_of_its_members(tmp_path):
+    a, b = model(0), model(1)
+    starts, goals = episode_images(2)
+    cfg = CEMConfig(samples=5, iterations=1, elites=2, horizon=4, scale=(2.45, 2.45), free_dims=(0, 1))
+    kw = dict(solver="mppi", distance="l2", cost="sum")
+    obs = Observation(starts, np.zeros((2, 2)))
+    actions = torch.randn(2, 5, 4, 2)
+    singles = []
+    for m in (a, b):
+        planner = LatentPlanner(m, cfg, goals, **kw)
+        singles.append(planner.energy(planner.model.encode(torch.from_numpy(obs.images)), torch.zeros(2, 2), actions))
+    ensemble = LatentPlanner(RecurrentEnsemble([a, b]), cfg, goals, **kw)
+    z0 = ensemble.model.encode(torch.from_numpy(obs.images))
+    assert z0.shape == (2, 1, 32)
+    torch.testing.assert_close(ensemble.energy(z0, torch.zeros(2, 2), actions), (singles[0] + singles[1]) / 2)
+    with pytest.raises(ValueError, match="at least two"):
+        RecurrentEnsemble([a])
+    wide = RecurrentLatentModel(RecurrentWorldModel(**{**NET, "dim": 8}))
+    with pytest.raises(ValueError, match="one latent width"):
+        RecurrentEnsemble([a, wide])
+    # two recurrent checkpoints load as one ensemble; with an AC export they are refused
+    paths = []
+    for k, m in enumerate((a, b)):
+        paths.append(tmp_path / f"wm{k}.ckpt")
+        torch.save({"state_dict": {f"model.{n}": v for n, v in m.net.state_dict().items()},
+                    "lit_jepa": {CONFIG_KEY: m.net.config()}}, paths[-1])
+    (loaded,) = load_world_models(paths)
+    assert isinstance(loaded, RecurrentEnsemble) and len(loaded.members) == 2
+    torch.testing.assert_close(loaded.encode(torch.from_numpy(starts)), z0)
+    assert isinstance(load_world_models(paths[:1])[0], RecurrentLatentModel)
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--checkpoint", str(paths[0]), "--checkpoint+", str(paths[1]), "--env", "two_rooms",
+                 "--episodes", "2", "--budget", "4", "--solver", "mppi", "--distance", "l2", "--horizon", "4",
+                 "--samples", "6", "--iterations", "1", "--elites", "2", "--landscape_trajectories", "1",
+                 "--landscape_radius", "1.8", "--out", str(out), "--logdir", str(tmp_path / "tb")]) == 0
+    assert json.loads(out.read_text())["checkpoints"] == [str(p) for p in paths]

@@ -39,6 +39,18 @@ def test_network_reads_its_channels_and_steps_through_the_shared_norm():
         net.encode(torch.zeros(1, 64, 64, 3, dtype=torch.uint8))
     with pytest.raises(ValueError, match="one entry each"):
         RecurrentWorldModel(channels=(0, 1), mean=(0.5,), std=(0.5, 0.5))
+    scaled = RecurrentWorldModel(**{**TWO_ROOMS, "action_scale": 5.0})
+    scaled.load_state_dict(net.state_dict())
+    torch.testing.assert_close(scaled.step(z[:, 0], 5 * actions[:, 0]), net.step(z[:, 0], actions[:, 0]))
+    assert RecurrentWorldModel(**scaled.config()).action_scale == 5.0
+    mlp = RecurrentWorldModel(**{**TWO_ROOMS, "input_hidden": 8})
+    assert mlp.gru.input_size == 8 and RecurrentWorldModel(**mlp.config()).input_hidden == 8
+    z1 = mlp.encode(images[:, 0])
+    moved = mlp.step(z1, actions[:, 0])
+    fed = mlp.inputs(torch.cat([z1, actions[:, 0]], -1))  # the GRU reads an MLP of the latent and the action
+    torch.testing.assert_close(moved, mlp.norm(mlp.gru(fed, z1)))
+    with pytest.raises(ValueError, match="input_hidden >= 0"):
+        RecurrentWorldModel(input_hidden=-1)
 
 
 def test_covariance_normalised_over_pairs_is_eb_jepa_s():

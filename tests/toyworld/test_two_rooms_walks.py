@@ -64,3 +64,19 @@ def test_walk_batches_render_their_positions_and_the_data_module_serves_them():
     assert len(val1) == 2 and all(np.array_equal(x["actions"], y["actions"]) for x, y in zip(val1, val2))
     with pytest.raises(ValueError, match="cross"):
         TwoRoomsWalkData(cross=1.5)
+
+
+def test_frameskip_walks_hold_each_action_over_frame_step_env_steps():
+    rng = np.random.default_rng(3)
+    positions, actions, wall_x, door_y = random_walks(rng, 64, 4, cross=0.35, frame_step=5)
+    assert positions.shape == (64, 5, 2) and actions.shape == (64, 4, 2)
+    steps = np.linalg.norm(actions, axis=-1)
+    assert steps.min() >= 5 * 0.2 - 1e-9 and steps.max() <= 5 * 1.8 + 1e-9  # the commanded displacement: 5 x held
+    for i in range(64):  # replaying the held actions, one env step at a time, lands on the recorded positions
+        pos = positions[i, :1]
+        for k in range(4):
+            for _ in range(5):
+                pos = move(pos, actions[i, k][None] / 5, wall_x[i:i + 1], door_y[i:i + 1])
+            np.testing.assert_allclose(pos[0], positions[i, k + 1], atol=1e-9)
+    with pytest.raises(ValueError, match="frame_step"):
+        TwoRoomsWalkData(frame_step=0)

@@ -23,6 +23,7 @@ from lit_jepa.data.toyworld.two_rooms import (
     DOOR_RANGE,
     DOT_STD,
     IMG_SIZE,
+    MAX_STEP,
     WALL_HALF,
     WALL_RANGE,
     blocked,
@@ -42,11 +43,17 @@ def truncated_normal(rng: np.random.Generator, mean: float, std: float, lo: floa
     return out
 
 
-def random_walks(rng: np.random.Generator, batch: int, length: int, cross: float = 0.35, step_scale: float = 1.0
+def random_walks(rng: np.random.Generator, batch: int, length: int, cross: float = 0.35, step_scale: float = 1.0,
+                 frame_step: int = 1, random_actions: float = 0.0
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``batch`` walks of ``length`` steps: positions ``(B, length + 1, 2)``, commanded actions ``(B, length, 2)``,
     each walk's wall column and door row ``(B,)``. ``step_scale`` scales the step-length distribution (mean, std
-    and bounds) to show the model the longer steps a planner commands (Two-Rooms' bound: 2.45 px per axis)."""
+    and bounds) to show the model the longer steps a planner commands (Two-Rooms' bound: 2.45 px per axis).
+    ``frame_step`` > 1 makes each step that many environment steps of one held action (a frameskip world model's
+    step, DINO-WM's and PLDM's): the recorded action is the displacement commanded over them (``frame_step`` x the
+    held action), what :class:`lit_jepa.planning.LatentPlanner` splits into equal parts at ``frame_step``.
+    A ``random_actions`` fraction of walks instead draws each action uniformly from the env's action box
+    (``MAX_STEP`` per axis), independently per step: the actions a planner's samples propose, walls hit included."""
     wall_x = rng.integers(WALL_RANGE[0], WALL_RANGE[1] + 1, batch).astype(float)
     door_y = rng.integers(DOOR_RANGE[0], DOOR_RANGE[1] + 1, batch).astype(float)
     lo, hi = BORDER + 1 + 2 * DOT_STD, IMG_SIZE - 2 - BORDER - 2 * DOT_STD
@@ -55,27 +62,32 @@ def random_walks(rng: np.random.Generator, batch: int, length: int, cross: float
     through = rng.random(batch) < cross
     side = rng.choice([-1.0, 1.0], batch)
     n = int(through.sum())
-    pos[through, 0] = wall_x[through] + side[through] * rng.uniform(3, 3 + length * 0.5, n)
+    pos[through, 0] = wall_x[through] + side[through] * rng.uniform(3, 3 + length * frame_step * 0.5, n)
     pos[through, 1] = door_y[through] + rng.uniform(-3, 3, n)
     heading[through] = np.where(side[through] > 0, np.pi, 0.0) + rng.normal(0, 0.2, n)
     inside = blocked(pos, wall_x, door_y)
     pos[inside, 0] = wall_x[inside] + np.where(pos[inside, 0] > wall_x[inside], 1, -1) * (WALL_HALF + 2.5)
     positions, actions = [pos], []
+    uniform = rng.random(batch) < random_actions if random_actions > 0 else np.zeros(batch, bool)
     for _ in range(length):
         heading = heading + rng.vonmises(0, 5.0, batch)
         step = step_scale * truncated_normal(rng, 1.0, 0.4, 0.2, 1.8, batch)
         a = np.stack([np.cos(heading), np.sin(heading)], 1) * step[:, None]
-        pos = move(pos, a, wall_x, door_y)
+        if uniform.any():
+            a[uniform] = rng.uniform(-MAX_STEP, MAX_STEP, (int(uniform.sum()), 2))
+        for _ in range(frame_step):
+            pos = move(pos, a, wall_x, door_y)
         positions.append(pos)
-        actions.append(a)
+        actions.append(a * frame_step)
     return np.stack(positions, 1), np.stack(actions, 1), wall_x, door_y
 
 
-def walk_batch(rng: np.random.Generator, batch: int, length: int, cross: float = 0.35, step_scale: float = 1.0
-               ) -> dict[str, Tensor]:
+def walk_batch(rng: np.random.Generator, batch: int, length: int, cross: float = 0.35, step_scale: float = 1.0,
+               frame_step: int = 1, random_actions: float = 0.0) -> dict[str, Tensor]:
     """One batch of :func:`random_walks`, rendered: ``frames`` uint8 ``(B, length + 1, 65, 65, 3)``, ``actions``
     float ``(B, length, 2)`` and ``positions`` float ``(B, length + 1, 2)``."""
-    positions, actions, wall_x, door_y = random_walks(rng, batch, length, cross, step_scale)
+    positions, actions, wall_x, door_y = random_walks(rng, batch, length, cross, step_scale, frame_step,
+                                                      random_actions)
     walls = wall_masks(wall_x, door_y)
     frames = np.stack([render(positions[:, k], wall_x, door_y, walls) for k in range(length + 1)], 1)
     return {"frames": torch.from_numpy(frames), "actions": torch.from_numpy(actions).float(),
@@ -87,9 +99,10 @@ class WalkBatches(IterableDataset):
     ``fixed`` (validation), fresh ones on every pass otherwise."""
 
     def __init__(self, batch_size: int, length: int, cross: float, seed: int, num_batches: int | None = None,
-                 fixed: bool = False, step_scale: float = 1.0) -> None:
+                 fixed: bool = False, step_scale: float = 1.0, frame_step: int = 1,
+                 random_actions: float = 0.0) -> None:
         self.batch_size, self.length, self.cross, self.seed = batch_size, length, cross, seed
-        self.step_scale = step_scale
+        self.step_scale, self.frame_step, self.random_actions = step_scale, frame_step, random_actions
         self.num_batches, self.fixed, self.passes = num_batches, fixed, 0
 
     def __iter__(self) -> Iterator[dict[str, Tensor]]:
@@ -97,7 +110,8 @@ class WalkBatches(IterableDataset):
         self.passes += 1
         k = 0
         while self.num_batches is None or k < self.num_batches:
-            yield walk_batch(rng, self.batch_size, self.length, self.cross, self.step_scale)
+            yield walk_batch(rng, self.batch_size, self.length, self.cross, self.step_scale, self.frame_step,
+                             self.random_actions)
             k += 1
 
 
@@ -112,21 +126,27 @@ class TwoRoomsWalkData(L.LightningDataModule):
         seed: seed of the walks (training and validation draw from different streams).
         val_batches: validation batches, the same walks at every validation.
         step_scale: scale of the step lengths (:func:`random_walks`; EB-JEPA: 1).
+        frame_step: environment steps per walk step, one action held over them (:func:`random_walks`; EB-JEPA: 1).
+        random_actions: fraction of walks with independent uniform actions in the action box (EB-JEPA: 0).
     """
 
     def __init__(self, batch_size: int = 64, length: int = 8, cross: float = 0.35, seed: int = 0,
-                 val_batches: int = 4, step_scale: float = 1.0) -> None:
+                 val_batches: int = 4, step_scale: float = 1.0, frame_step: int = 1,
+                 random_actions: float = 0.0) -> None:
         super().__init__()
         if length < 1 or batch_size < 2:
             raise ValueError(f"TwoRoomsWalkData: need length >= 1 and batch_size >= 2, got {length}, {batch_size}")
-        if not 0.0 <= cross <= 1.0:
-            raise ValueError(f"TwoRoomsWalkData: cross must be in [0, 1], got {cross}")
+        if not 0.0 <= cross <= 1.0 or not 0.0 <= random_actions <= 1.0:
+            raise ValueError(f"TwoRoomsWalkData: cross and random_actions must be in [0, 1], got {cross} and "
+                             f"{random_actions}")
         if step_scale <= 0:
             raise ValueError(f"TwoRoomsWalkData: step_scale must be > 0, got {step_scale}")
+        if frame_step < 1:
+            raise ValueError(f"TwoRoomsWalkData: frame_step must be >= 1, got {frame_step}")
         self.save_hyperparameters()
-        self.train_set = WalkBatches(batch_size, length, cross, seed, step_scale=step_scale)
-        self.val_set = WalkBatches(batch_size, length, cross, seed + 1_000_003, val_batches, fixed=True,
-                                   step_scale=step_scale)
+        walks = {"step_scale": step_scale, "frame_step": frame_step, "random_actions": random_actions}
+        self.train_set = WalkBatches(batch_size, length, cross, seed, **walks)
+        self.val_set = WalkBatches(batch_size, length, cross, seed + 1_000_003, val_batches, fixed=True, **walks)
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self.train_set, batch_size=None)
