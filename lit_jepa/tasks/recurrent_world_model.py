@@ -4,7 +4,7 @@ Encoder and predictor (:class:`~lit_jepa.nn.recurrent.RecurrentWorldModel`) trai
 actions, with no EMA teacher and no stop-gradient; what keeps the encoder from collapsing is the regulariser on the
 encodings ``z`` of every frame (EB-JEPA's ``VC_IDM_Sim_Regularizer``)::
 
-    loss = rollout MSE over rollout_steps steps from z_0
+    loss = rollout MSE over rollout_steps steps from z_0 (from each of z_0 .. z_{rollout_starts - 1})
            + std_coeff * VICReg variance + cov_coeff * covariance (mean over off-diagonal pairs)
            + smooth_coeff * MSE(z_t, z_t+1) + idm_coeff * MSE(inverse_dynamics(z_t, z_t+1), a_t / action_scale)
 
@@ -35,6 +35,9 @@ class RecurrentWorldModelTask(L.LightningModule):
     Args:
         model: the world model.
         rollout_steps: steps of the autoregressive rollout from the first frame (EB-JEPA: 8).
+        rollout_starts: frames a rollout starts from, the walk's first ``rollout_starts`` (EB-JEPA: 1, the first);
+            more starts train the predictor on more rollouts per encoded frame (walks need ``rollout_steps +
+            rollout_starts`` frames).
         std_coeff: weight of the variance hinge (16).
         cov_coeff: weight of the covariance term, the mean of squared off-diagonal covariances (8).
         smooth_coeff: weight of the temporal smoothness, the MSE between consecutive encodings (12).
@@ -45,12 +48,13 @@ class RecurrentWorldModelTask(L.LightningModule):
         freeze_encoder: keep the encoder (and its LayerNorm) at initialisation; the random-encoder control.
     """
 
-    def __init__(self, model: RecurrentWorldModel, rollout_steps: int = 8, std_coeff: float = 16.0,
+    def __init__(self, model: RecurrentWorldModel, rollout_steps: int = 8, rollout_starts: int = 1,
+                 std_coeff: float = 16.0,
                  cov_coeff: float = 8.0, smooth_coeff: float = 12.0, idm_coeff: float = 1.0, lr: float = 1e-3,
                  warmup_fraction: float = 0.1, weight_decay: float = 1e-5, freeze_encoder: bool = False) -> None:
         super().__init__()
-        if rollout_steps < 1:
-            raise ValueError(f"rollout_steps must be >= 1, got {rollout_steps}")
+        if rollout_steps < 1 or rollout_starts < 1:
+            raise ValueError(f"rollout_steps and rollout_starts must be >= 1, got {rollout_steps}, {rollout_starts}")
         if not 0.0 <= warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
         self.save_hyperparameters(ignore=["model"])
@@ -62,19 +66,22 @@ class RecurrentWorldModelTask(L.LightningModule):
     def loss_terms(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """The loss and its terms; ``stay`` is what predicting "nothing moves" would score in the rollout's
         units."""
-        h, k = self.hparams, self.hparams.rollout_steps
+        h, k, n = self.hparams, self.hparams.rollout_steps, self.hparams.rollout_starts
         frames, actions = batch["frames"], batch["actions"].float()
-        if frames.shape[1] < k + 1:
-            raise ValueError(f"walks of {frames.shape[1]} frames are too short for rollout_steps={k} (need {k + 1})")
+        if frames.shape[1] < k + n:
+            raise ValueError(f"walks of {frames.shape[1]} frames are too short for rollout_steps={k} and "
+                             f"rollout_starts={n} (need {k + n})")
         z = self.model.encode(frames)  # (B, T + 1, D)
-        target = z[:, 1 : k + 1]
-        rollout = F.mse_loss(self.model.rollout(z[:, 0], actions[:, :k]), target)
+        target = torch.stack([z[:, s + 1 : s + k + 1] for s in range(n)], 1).flatten(0, 1)  # (B * n, k, D)
+        starts = z[:, :n].flatten(0, 1)
+        plans = torch.stack([actions[:, s : s + k] for s in range(n)], 1).flatten(0, 1)
+        rollout = F.mse_loss(self.model.rollout(starts, plans), target)
         var = vicreg_variance(z)
         cov = vicreg_covariance(z, normalize="pairs")
         smooth = F.mse_loss(z[:, 1:], z[:, :-1])
         idm = F.mse_loss(self.model.inverse_dynamics(z[:, :-1], z[:, 1:]), actions / self.model.action_scale)
         loss = rollout + h.std_coeff * var + h.cov_coeff * cov + h.smooth_coeff * smooth + h.idm_coeff * idm
-        stay = F.mse_loss(z[:, :1].expand_as(target), target)
+        stay = F.mse_loss(starts.unsqueeze(1).expand_as(target), target)
         return {"loss": loss, "rollout": rollout, "variance": var, "covariance": cov, "smoothness": smooth,
                 "inverse_dynamics": idm, "stay": stay.detach()}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from lit_jepa.cli import lightning_cli
 from lit_jepa.data.toyworld.two_rooms_walks import walk_batch
@@ -88,6 +89,24 @@ def test_loss_terms_and_a_short_training_lowers_the_rollout_error():
     assert after["variance"].item() < 0.2 * first["variance"]  # the encodings spread out instead of collapsing
     with pytest.raises(ValueError, match="too short"):
         task.loss_terms(walk_batch(rng, 4, 2))
+
+
+def test_rollouts_from_several_starts_are_the_mean_of_each_start_s_rollout():
+    torch.manual_seed(0)
+    task = RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_steps=2, rollout_starts=3)
+    batch = walk_batch(np.random.default_rng(1), 4, 4)
+    with torch.no_grad():
+        terms = task.loss_terms(batch)
+        z, a, net = task.model.encode(batch["frames"]), batch["actions"], task.model
+        each = [F.mse_loss(net.rollout(z[:, s], a[:, s:s + 2]), z[:, s + 1:s + 3]) for s in range(3)]
+        stay = [F.mse_loss(z[:, s:s + 1].expand(-1, 2, -1), z[:, s + 1:s + 3]) for s in range(3)]
+    torch.testing.assert_close(terms["rollout"], torch.stack(each).mean())
+    torch.testing.assert_close(terms["stay"], torch.stack(stay).mean())
+    assert not torch.allclose(each[0], each[2])  # the starts differ: the walk's later frames are rolled out too
+    with pytest.raises(ValueError, match="rollout_starts=3"):
+        task.loss_terms(walk_batch(np.random.default_rng(1), 4, 3))  # 4 frames: 2 steps from 3 starts need 5
+    with pytest.raises(ValueError, match="rollout_starts"):
+        RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_starts=0)
 
 
 def test_frozen_encoder_control_trains_only_the_predictor():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lit_jepa.data.toyworld.two_rooms import DOOR_HALF, MAX_STEP, TwoRooms, blocked, move, render
+from lit_jepa.data.toyworld.two_rooms import DOOR_HALF, DOT_STD, MAX_STEP, TwoRooms, blocked, move, render
 from lit_jepa.data.toyworld.two_rooms_walks import TwoRoomsWalkData, random_walks, walk_batch
 
 
@@ -31,6 +31,16 @@ def test_batched_move_and_render_are_the_env_s_own():
     for _ in range(4):
         through = move(through, np.array([[2.0, 0.0]]), wall, door)
     assert through[0, 0] > 34
+
+
+def test_render_draws_eb_jepa_s_gaussian_dot():
+    rng = np.random.default_rng(2)
+    p = rng.uniform(5, 60, (64, 2))
+    img = render(p, np.full(64, 30.0), np.full(64, 20.0))
+    yy, xx = np.mgrid[:65, :65]
+    d2 = (xx[None] - p[:, :1, None]) ** 2 + (yy[None] - p[:, 1:, None]) ** 2
+    expected = np.clip(np.exp(-d2 / (2 * DOT_STD**2)) * 255.0, 0, 255).astype(np.uint8)
+    assert np.abs(img[..., 0].astype(int) - expected).max() <= 1  # the separable dot: the 2-D Gaussian's pixels
 
 
 def test_random_walks_follow_eb_jepa_s_policy():
@@ -80,3 +90,23 @@ def test_frameskip_walks_hold_each_action_over_frame_step_env_steps():
             np.testing.assert_allclose(pos[0], positions[i, k + 1], atol=1e-9)
     with pytest.raises(ValueError, match="frame_step"):
         TwoRoomsWalkData(frame_step=0)
+
+
+def test_push_walks_head_into_the_wall_away_from_the_door_and_it_holds_them():
+    rng = np.random.default_rng(4)
+    positions, actions, wall_x, door_y = random_walks(rng, 400, 3, cross=0.0, step_scale=1.5, frame_step=5, push=1.0)
+    start = positions[:, 0]
+    assert (np.abs(start[:, 0] - wall_x) >= 3 - 1e-9).all() and (np.abs(start[:, 0] - wall_x) <= 15 + 1e-9).all()
+    assert (np.abs(start[:, 1] - door_y) >= DOOR_HALF + 3).all()  # away from the door
+    toward = -np.sign(start[:, 0] - wall_x) * actions[:, 0, 0]
+    assert (toward > 0).mean() > 0.95  # the first action heads into the wall
+    side = np.sign(positions[:, :, 0] - wall_x[:, None])
+    assert (side == side[:, :1]).all(1).mean() > 0.9  # the wall holds them (a few slide along it to the door)
+    moved = np.linalg.norm(np.diff(positions, axis=1), axis=-1)
+    assert (moved < 0.5 * np.linalg.norm(actions, axis=-1)).mean() > 0.3  # many steps end against the wall
+    plain = random_walks(np.random.default_rng(4), 400, 3, cross=0.0, step_scale=1.5, frame_step=5)
+    assert np.array_equal(plain[0], random_walks(np.random.default_rng(4), 400, 3, cross=0.0, step_scale=1.5,
+                                                 frame_step=5, push=0.0)[0])  # push 0: the same walks as before
+    assert not (np.abs(plain[0][:, 0, 1] - plain[3]) >= DOOR_HALF + 3).all()
+    with pytest.raises(ValueError, match="push"):
+        TwoRoomsWalkData(push=-0.1)

@@ -71,10 +71,13 @@ def wall_masks(wall_x: np.ndarray, door_y: np.ndarray) -> np.ndarray:
 
 def render(p: np.ndarray, wall_x: np.ndarray, door_y: np.ndarray, walls: np.ndarray | None = None) -> np.ndarray:
     """uint8 images ``(B, 65, 65, 3)`` of agents at ``p`` ``(B, 2)``: the dot in red, the walls in green
-    (``walls``: precomputed :func:`wall_masks`)."""
-    d2 = ((GRID[None] - np.asarray(p, float)[:, None, None]) ** 2).sum(-1)
-    img = np.zeros((len(d2), IMG_SIZE, IMG_SIZE, 3), np.uint8)
-    img[..., 0] = np.clip(np.exp(-d2 / (2 * DOT_STD**2)) * 255.0, 0, 255).astype(np.uint8)
+    (``walls``: precomputed :func:`wall_masks`). The Gaussian dot is the outer product of its row and column
+    profiles."""
+    p, axis = np.asarray(p, float), np.arange(IMG_SIZE, dtype=float)
+    gx = np.exp(-((axis[None] - p[:, :1]) ** 2) / (2 * DOT_STD**2))
+    gy = np.exp(-((axis[None] - p[:, 1:]) ** 2) / (2 * DOT_STD**2))
+    img = np.zeros((len(p), IMG_SIZE, IMG_SIZE, 3), np.uint8)
+    img[..., 0] = np.clip(gy[:, :, None] * gx[:, None, :] * 255.0, 0, 255).astype(np.uint8)
     img[..., 1] = (wall_masks(wall_x, door_y) if walls is None else walls) * np.uint8(255)
     return img
 
