@@ -37,7 +37,8 @@ class RecurrentWorldModelTask(L.LightningModule):
         rollout_steps: steps of the autoregressive rollout from the first frame (EB-JEPA: 8).
         rollout_starts: frames a rollout starts from, the walk's first ``rollout_starts`` (EB-JEPA: 1, the first);
             more starts train the predictor on more rollouts per encoded frame (walks need ``rollout_steps +
-            rollout_starts`` frames).
+            rollout_starts`` frames), but also pull the encoder harder toward what is easy to predict: on Two-Rooms
+            13 starts made the latent's position readout 4 x worse (``experiments/toy-planning/README.md``).
         std_coeff: weight of the variance hinge (16).
         cov_coeff: weight of the covariance term, the mean of squared off-diagonal covariances (8).
         smooth_coeff: weight of the temporal smoothness, the MSE between consecutive encodings (12).
@@ -49,9 +50,9 @@ class RecurrentWorldModelTask(L.LightningModule):
     """
 
     def __init__(self, model: RecurrentWorldModel, rollout_steps: int = 8, rollout_starts: int = 1,
-                 std_coeff: float = 16.0,
-                 cov_coeff: float = 8.0, smooth_coeff: float = 12.0, idm_coeff: float = 1.0, lr: float = 1e-3,
-                 warmup_fraction: float = 0.1, weight_decay: float = 1e-5, freeze_encoder: bool = False) -> None:
+                 std_coeff: float = 16.0, cov_coeff: float = 8.0, smooth_coeff: float = 12.0, idm_coeff: float = 1.0,
+                 lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 1e-5,
+                 freeze_encoder: bool = False) -> None:
         super().__init__()
         if rollout_steps < 1 or rollout_starts < 1:
             raise ValueError(f"rollout_steps and rollout_starts must be >= 1, got {rollout_steps}, {rollout_starts}")

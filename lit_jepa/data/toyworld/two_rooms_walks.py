@@ -5,8 +5,8 @@ Each walk (``eb_jepa/datasets/two_rooms``: ``dot_dataset.py``, ``wall_dataset.py
 from a normal (mean 1, std 0.4) truncated to [0.2, 1.8] px; a ``cross`` fraction of walks starts 3 to 3 + length / 2
 px beside the door and heads through it, so that the data shows how the rooms connect; a ``push`` fraction starts
 3 to 15 px beside the wall away from the door and heads into it, so that the data shows the wall stopping the agent
-(not in EB-JEPA's data). Actions are the commanded
-displacements (what a planner commands), not the displacements after a wall stopped the agent.
+(not in EB-JEPA's data). Actions are the commanded displacements (what a planner commands), not the displacements
+after a wall stopped the agent.
 :class:`TwoRoomsWalkData` serves fresh batches for training and a fixed set for validation.
 """
 
