@@ -122,8 +122,7 @@ def run(logdir: str = "runs/bench/plan-gru", recipe: str = "toy/wm-two-rooms-gru
                            temperature=temperature)
     models_plan = {"hold": hold, "distance": "l2", "replan_every": replan_every}
     planning = {"two_rooms": plan_task("two_rooms", episodes, budget, 1_000_000 + seed, cfg, model_cfg, frame_step,
-                                       models,
-                                       world=world, solvers=tuple(solvers), costs=tuple(costs),
+                                       models, world=world, solvers=tuple(solvers), costs=tuple(costs),
                                        models_plan=models_plan)}
     energy = "squared latent distance (mean over features) of the final imagined frame (cost 'sum': every frame)"
     return {

@@ -234,8 +234,9 @@ class RecurrentLatentModel(nn.Module):
 class RecurrentEnsemble(nn.Module):
     """Independently trained :class:`RecurrentLatentModel` s, each with its own encoder, planned as one: their
     latents ``(B, 1, K * dim)`` sit side by side, so a distance averaged over features (the planners' energies) is
-    the mean of the members' own energies, and a plan must look good to every member at once (one member's
-    rollout errors are rarely another's). Members share the latent width."""
+    the mean of the members' own energies, and a plan must look good to every member at once. That helps only as far
+    as the members' rollout errors differ: two Two-Rooms models of one recipe share theirs and plan no better
+    together (``experiments/toy-planning/README.md``). Members share the latent width."""
 
     pool, pool_mode = 1, "avg"
 
