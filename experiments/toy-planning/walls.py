@@ -3,7 +3,9 @@
 and the door's row from one latent (R^2 on held-out walks); (2) imagined pushes into the wall: agents start 3-12 px
 from the wall, away from the door, and push straight across it for ``steps`` model steps at the full action bound;
 the true agent stays in its room, so the fraction whose probed imagined position ends beyond the wall is how often
-the model tunnels. Writes ``results/walls_<checkpoint stem>.json``.
+the model tunnels; (3) steps of the data's walks that push into the wall from beside it, decoded on the latents'
+manifold (nearest encoding), one step from the true latent and along the walk's rollout. Writes
+``results/walls_<checkpoint stem>_s<steps>_p<push>.json``.
 
     python experiments/toy-planning/walls.py runs/exp32/seed2-2000.ckpt --frame_step 5
 """
@@ -24,6 +26,7 @@ from lit_jepa.data.toyworld.two_rooms import (
     DOOR_HALF,
     DOOR_RANGE,
     MAX_STEP,
+    WALL_HALF,
     WALL_RANGE,
     move,
     render,
@@ -57,6 +60,50 @@ def apply(w: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+@torch.no_grad()
+def nearest_x(model: RecurrentLatentModel, z: torch.Tensor, wall_x: np.ndarray, door_y: np.ndarray,
+              rows: np.ndarray) -> np.ndarray:
+    """The agent's column in each latent ``z`` ``(N, dim)`` decoded on the latents' manifold: the nearest encoding of
+    the same layout with the agent on a grid (0.5 px across, 1 px along the wall within +- 4 px of ``rows``,
+    outside the wall), since a linear readout misreads predicted latents."""
+    xs, ys = np.arange(BORDER + 2.0, 65 - BORDER - 2.0, 0.5), np.arange(-4.0, 4.5, 1.0)
+    out = []
+    for i in range(len(z)):
+        grid = np.stack(np.meshgrid(xs, rows[i] + ys), -1).reshape(-1, 2)
+        grid = grid[np.abs(grid[:, 0] - wall_x[i]) > WALL_HALF + 0.5]
+        enc = model.net.encode(torch.from_numpy(render(grid, np.full(len(grid), wall_x[i]),
+                                                       np.full(len(grid), door_y[i]))))
+        out.append(grid[int((enc - z[i]).pow(2).mean(-1).argmin()), 0])
+    return np.array(out)
+
+
+@torch.no_grad()
+def blocked_steps(model: RecurrentLatentModel, frame_step: int, cases: int = 150) -> dict:
+    """Steps of training-distribution walks where the agent stands at most 3 px from the inner wall's face, away from
+    the door, and the command pushes into the wall (more than 5 px across): where the model puts the agent after
+    the step, one step from the true latent and in the walk's rollout from its first frame (:func:`nearest_x`)."""
+    pos, act, wall_x, door_y = random_walks(np.random.default_rng(3), 400, 12, step_scale=1.5, frame_step=frame_step)
+    p0, p1, a = pos[:, :-1].reshape(-1, 2), pos[:, 1:].reshape(-1, 2), act.reshape(-1, 2)
+    wx, dy = np.repeat(wall_x, 12), np.repeat(door_y, 12)
+    side = np.sign(p0[:, 0] - wx)
+    pick = np.flatnonzero(((p0[:, 0] - wx) * side < WALL_HALF + 3.5) & (-a[:, 0] * side > 5)
+                          & (np.abs(p0[:, 1] - dy) > DOOR_HALF + 4))[:cases]
+    one = model.net.rollout(model.net.encode(torch.from_numpy(render(p0[pick], wx[pick], dy[pick]))),
+                            torch.from_numpy(a[pick]).float()[:, None])[:, 0]
+    first = render(pos[:, 0], wall_x, door_y)
+    rolled = model.net.rollout(model.net.encode(torch.from_numpy(first)), torch.from_numpy(act).float())
+    rolled = rolled.reshape(-1, model.net.dim)[pick]
+    decoded = {"one_step": nearest_x(model, one, wx[pick], dy[pick], p1[pick, 1]),
+               "rollout": nearest_x(model, rolled, wx[pick], dy[pick], p1[pick, 1])}
+    true = np.median((p1[pick, 0] - wx[pick]) * side[pick])
+    out = {"cases": len(pick), "true_px_from_wall_centre": round(float(true), 2)}
+    for name, x in decoded.items():
+        beside = (x - wx[pick]) * side[pick]
+        out[f"{name}_beyond_wall"] = round(float(np.mean(beside < 0)), 3)
+        out[f"{name}_px_from_wall_centre"] = round(float(np.median(beside)), 2)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoint")
@@ -76,7 +123,7 @@ def main() -> None:
     rmse = ((pred - y_test) ** 2).mean(0).sqrt()
     # one model step from each true latent, on the walks' own actions: blocked steps (moved < half the command)
     zt = z_test.view(len(a_test), 13, -1)
-    one = model.net.step(zt[:, :-1].reshape(-1, zt.shape[-1]).float(), a_test.reshape(-1, 2)).double()
+    one = model.net.rollout(zt[:, :-1].reshape(-1, zt.shape[-1]).float(), a_test.reshape(-1, 1, 2))[:, 0].double()
     pos = y_test[:, :2].view(len(a_test), 13, 2)
     moved = (pos[:, 1:] - pos[:, :-1]).norm(dim=-1).reshape(-1)
     blocked_step = moved < 0.5 * a_test.norm(dim=-1).reshape(-1).double()
@@ -111,6 +158,8 @@ def main() -> None:
     zs = model.net.rollout(model.net.encode(torch.from_numpy(frame)), actions)
     imagined = apply(w, zs[:, -1].double()).numpy()
     tunnel = np.sign(imagined[:, 0] - wall_x) != side
+    m = min(100, len(y))
+    near_end = nearest_x(model, zs[:m, -1], wall_x[:m], door_y[:m], y[:m])
     stays = np.sign(pos[:, 0] - wall_x) == side
     # the same pushes at the border wall (always in the same place) instead of the inner wall
     bstart = np.stack([BORDER + 1 + rng.uniform(3, 12, len(y)), y], 1)
@@ -135,8 +184,10 @@ def main() -> None:
            "walks_end_error_px_ordinary_push": [along["ordinary"], along["push"]],
            "pushes": int(len(y)), "true_stays_in_room": float(stays.mean()),
            "imagined_tunnels": float(tunnel.mean()),
+           "imagined_tunnels_nearest_encoding": round(float(np.mean(np.sign(near_end - wall_x[:m]) != side[:m])), 3),
            "imagined_end_px_from_true_median": round(float(np.median(np.abs(imagined[:, 0] - pos[:, 0]))), 2),
-           "border_pushes_end_px_from_true_median": round(border_err, 2)}
+           "border_pushes_end_px_from_true_median": round(border_err, 2),
+           "blocked_steps_nearest_encoding": blocked_steps(model, args.frame_step)}
     atomic_write_json(HERE / "results" / f"walls_{Path(args.checkpoint).stem}_s{args.steps}_p{args.push}.json", out)
     print(json.dumps({k: v for k, v in out.items() if k not in ("machine", "command")}))
 

@@ -4,7 +4,7 @@ Encoder and predictor (:class:`~lit_jepa.nn.recurrent.RecurrentWorldModel`) trai
 actions, with no EMA teacher and no stop-gradient; what keeps the encoder from collapsing is the regulariser on the
 encodings ``z`` of every frame (EB-JEPA's ``VC_IDM_Sim_Regularizer``)::
 
-    loss = rollout MSE over rollout_steps steps from z_0 (from each of z_0 .. z_{rollout_starts - 1})
+    loss = rollout error (MSE; see rollout_exp) over rollout_steps steps from z_0 (.. z_{rollout_starts - 1})
            + std_coeff * VICReg variance + cov_coeff * covariance (mean over off-diagonal pairs)
            + smooth_coeff * MSE(z_t, z_t+1) + idm_coeff * MSE(inverse_dynamics(z_t, z_t+1), a_t / action_scale)
 
@@ -47,15 +47,23 @@ class RecurrentWorldModelTask(L.LightningModule):
         warmup_fraction: the warmup's share of the run's steps (0.1).
         weight_decay: AdamW's weight decay (1e-5).
         freeze_encoder: keep the encoder (and its LayerNorm) at initialisation; the random-encoder control.
+        rollout_noise: std of Gaussian noise added to every latent the predictor reads in training rollouts (not in
+            validation), so that it learns to pull drifted latents back (noise injection against compounding
+            rollout errors, as in learned simulators); 0: none (EB-JEPA).
+        rollout_exp: exponent of the rollout error, ``mean(|prediction - target| ** rollout_exp)``: 2 is the MSE
+            (EB-JEPA), 1 the L1 (V-JEPA 2-AC's); ``stay`` is scored with the same exponent. On Two-Rooms neither
+            option kept imagined agents from passing the wall (``experiments/toy-planning/README.md``).
     """
 
     def __init__(self, model: RecurrentWorldModel, rollout_steps: int = 8, rollout_starts: int = 1,
                  std_coeff: float = 16.0, cov_coeff: float = 8.0, smooth_coeff: float = 12.0, idm_coeff: float = 1.0,
                  lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 1e-5,
-                 freeze_encoder: bool = False) -> None:
+                 freeze_encoder: bool = False, rollout_noise: float = 0.0, rollout_exp: float = 2.0) -> None:
         super().__init__()
         if rollout_steps < 1 or rollout_starts < 1:
             raise ValueError(f"rollout_steps and rollout_starts must be >= 1, got {rollout_steps}, {rollout_starts}")
+        if rollout_noise < 0 or rollout_exp <= 0:
+            raise ValueError(f"need rollout_noise >= 0 and rollout_exp > 0, got {rollout_noise} and {rollout_exp}")
         if not 0.0 <= warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
         self.save_hyperparameters(ignore=["model"])
@@ -76,13 +84,14 @@ class RecurrentWorldModelTask(L.LightningModule):
         target = torch.stack([z[:, s + 1 : s + k + 1] for s in range(n)], 1).flatten(0, 1)  # (B * n, k, D)
         starts = z[:, :n].flatten(0, 1)
         plans = torch.stack([actions[:, s : s + k] for s in range(n)], 1).flatten(0, 1)
-        rollout = F.mse_loss(self.model.rollout(starts, plans), target)
+        noise = h.rollout_noise if self.training else 0.0
+        rollout = (self.model.rollout(starts, plans, noise) - target).abs().pow(h.rollout_exp).mean()
         var = vicreg_variance(z)
         cov = vicreg_covariance(z, normalize="pairs")
         smooth = F.mse_loss(z[:, 1:], z[:, :-1])
         idm = F.mse_loss(self.model.inverse_dynamics(z[:, :-1], z[:, 1:]), actions / self.model.action_scale)
         loss = rollout + h.std_coeff * var + h.cov_coeff * cov + h.smooth_coeff * smooth + h.idm_coeff * idm
-        stay = F.mse_loss(starts.unsqueeze(1).expand_as(target), target)
+        stay = (starts.unsqueeze(1) - target).abs().pow(h.rollout_exp).mean()
         return {"loss": loss, "rollout": rollout, "variance": var, "covariance": cov, "smoothness": smooth,
                 "inverse_dynamics": idm, "stay": stay.detach()}
 

@@ -50,8 +50,26 @@ def test_network_reads_its_channels_and_steps_through_the_shared_norm():
     moved = mlp.step(z1, actions[:, 0])
     fed = mlp.inputs(torch.cat([z1, actions[:, 0]], -1))  # the GRU reads an MLP of the latent and the action
     torch.testing.assert_close(moved, mlp.norm(mlp.gru(fed, z1)))
-    with pytest.raises(ValueError, match="input_hidden >= 0"):
+    with pytest.raises(ValueError, match="input_hidden, residual_hidden >= 0"):
         RecurrentWorldModel(input_hidden=-1)
+    residual = RecurrentWorldModel(**{**TWO_ROOMS, "residual_hidden": 8})
+    assert residual.gru is None and RecurrentWorldModel(**residual.config()).residual_hidden == 8
+    z2 = residual.encode(images[:, 0])
+    delta = residual.residual(torch.cat([z2, actions[:, 0]], -1))  # the MLP's output is added to the latent
+    torch.testing.assert_close(residual.step(z2, actions[:, 0]), residual.norm(z2 + delta))
+    with pytest.raises(ValueError, match="set one"):
+        RecurrentWorldModel(input_hidden=8, residual_hidden=8)
+    framed = RecurrentWorldModel(**{**TWO_ROOMS, "residual_hidden": 8, "context": True})
+    assert RecurrentWorldModel(**framed.config()).context
+    z3 = framed.encode(images[:, 0])
+    rolled = framed.rollout(z3, actions[:, :2])
+    first = framed.norm(z3 + framed.residual(torch.cat([z3, z3, actions[:, 0]], -1)))
+    second = framed.norm(first + framed.residual(torch.cat([first, z3, actions[:, 1]], -1)))  # reads z_0 again
+    torch.testing.assert_close(rolled, torch.stack([first, second], 1))
+    with pytest.raises(ValueError, match="context latent"):
+        framed.step(z3, actions[:, 0])
+    with pytest.raises(ValueError, match="residual_hidden > 0"):
+        RecurrentWorldModel(context=True)
 
 
 def test_covariance_normalised_over_pairs_is_eb_jepa_s():
@@ -107,6 +125,48 @@ def test_rollouts_from_several_starts_are_the_mean_of_each_start_s_rollout():
         task.loss_terms(walk_batch(np.random.default_rng(1), 4, 3))  # 4 frames: 2 steps from 3 starts need 5
     with pytest.raises(ValueError, match="rollout_starts"):
         RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_starts=0)
+
+
+def test_rollout_noise_perturbs_each_latent_the_predictor_reads_in_training_only():
+    torch.manual_seed(0)
+    task = RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_steps=3, rollout_noise=0.1)
+    batch = walk_batch(np.random.default_rng(1), 4, 3)
+    net = task.model
+    with torch.no_grad():
+        z0, a = net.encode(batch["frames"][:, 0]), batch["actions"]
+        torch.manual_seed(5)
+        noisy = net.rollout(z0, a, noise=0.1)
+        torch.manual_seed(5)
+        z, manual = z0, []
+        for k in range(3):
+            z = net.step(z + 0.1 * torch.randn_like(z), a[:, k])
+            manual.append(z)
+        torch.testing.assert_close(noisy, torch.stack(manual, 1))
+        clean = net.rollout(z0, a)
+        assert not torch.allclose(noisy, clean)
+        task.eval()  # validation rolls out without noise
+        evaluated = task.loss_terms(batch)["rollout"]
+        torch.testing.assert_close(evaluated, F.mse_loss(clean, net.encode(batch["frames"][:, 1:])))
+        task.train()
+        assert not torch.allclose(task.loss_terms(batch)["rollout"], evaluated)
+    with pytest.raises(ValueError, match="rollout_noise"):
+        RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_noise=-1.0)
+
+
+def test_rollout_exponent_1_scores_the_rollout_and_staying_put_by_l1():
+    torch.manual_seed(0)
+    task = RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_steps=2, rollout_exp=1.0)
+    batch = walk_batch(np.random.default_rng(2), 4, 2)
+    with torch.no_grad():
+        terms = task.loss_terms(batch)
+        z, net = task.model.encode(batch["frames"]), task.model
+        torch.testing.assert_close(terms["rollout"], F.l1_loss(net.rollout(z[:, 0], batch["actions"]), z[:, 1:]))
+        torch.testing.assert_close(terms["stay"], F.l1_loss(z[:, :1].expand(-1, 2, -1), z[:, 1:]))
+        task.hparams.rollout_exp = 2.0  # the default: the MSE
+        torch.testing.assert_close(task.loss_terms(batch)["rollout"],
+                                   F.mse_loss(net.rollout(z[:, 0], batch["actions"]), z[:, 1:]))
+    with pytest.raises(ValueError, match="rollout_exp"):
+        RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_exp=0.0)
 
 
 def test_frozen_encoder_control_trains_only_the_predictor():
