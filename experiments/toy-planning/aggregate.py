@@ -2,8 +2,8 @@
 record the episodes the planner drives (frames every ``frame_step`` environment steps and the held actions), and
 fine-tune the model on windows of them mixed with fresh random walks; repeat. Each round's collection runs on fresh
 env seeds, so its success rate measures the model the previous round left. The last model is planned on the
-standard episodes (env seeds 1000 + i). Writes ``results/aggregate_<tag>.json`` and the fine-tuned checkpoints
-beside ``--out``.
+standard episodes (env seeds 1000 + i). Writes ``results/aggregate_<tag>.json`` (after every round) and each
+round's fine-tuned checkpoint to ``runs/aggregate/<tag>/round<r>.ckpt``.
 
     python experiments/toy-planning/aggregate.py runs/exp32/fs5-seed1-2k.ckpt --rounds 3 --tag s1
 """
@@ -132,10 +132,8 @@ def main() -> None:
     p.add_argument("--tag", required=True)
     args = p.parse_args()
     torch.set_num_threads(1)
-    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    net = RecurrentWorldModel(**ckpt["lit_jepa"][CONFIG_KEY])
-    net.load_state_dict({k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")})
-    h = ckpt["hyper_parameters"]
+    net = RecurrentLatentModel.load(args.checkpoint).net
+    h = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["hyper_parameters"]  # the loss weights
     task = RecurrentWorldModelTask(net, rollout_steps=h["rollout_steps"], std_coeff=h["std_coeff"],
                                    cov_coeff=h["cov_coeff"], smooth_coeff=h["smooth_coeff"], idm_coeff=h["idm_coeff"])
     length = h["rollout_steps"]

@@ -60,7 +60,6 @@ def apply(w: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def nearest_x(model: RecurrentLatentModel, z: torch.Tensor, wall_x: np.ndarray, door_y: np.ndarray,
               rows: np.ndarray) -> np.ndarray:
     """The agent's column in each latent ``z`` ``(N, dim)`` decoded on the latents' manifold: the nearest encoding of
