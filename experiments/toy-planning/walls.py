@@ -77,10 +77,11 @@ def nearest_x(model: RecurrentLatentModel, z: torch.Tensor, wall_x: np.ndarray, 
 
 
 @torch.no_grad()
-def blocked_steps(model: RecurrentLatentModel, frame_step: int, cases: int = 150) -> dict:
+def blocked_steps(model: RecurrentLatentModel, frame_step: int, w: torch.Tensor, cases: int = 150) -> dict:
     """Steps of training-distribution walks where the agent stands at most 3 px from the inner wall's face, away from
     the door, and the command pushes into the wall (more than 5 px across): where the model puts the agent after
-    the step, one step from the true latent and in the walk's rollout from its first frame (:func:`nearest_x`)."""
+    the step, one step from the true latent and in the walk's rollout from its first frame (:func:`nearest_x`; and,
+    for the one step, by the ridge readout ``w``, which misreads predicted latents)."""
     pos, act, wall_x, door_y = random_walks(np.random.default_rng(3), 400, 12, step_scale=1.5, frame_step=frame_step)
     p0, p1, a = pos[:, :-1].reshape(-1, 2), pos[:, 1:].reshape(-1, 2), act.reshape(-1, 2)
     wx, dy = np.repeat(wall_x, 12), np.repeat(door_y, 12)
@@ -95,7 +96,9 @@ def blocked_steps(model: RecurrentLatentModel, frame_step: int, cases: int = 150
     decoded = {"one_step": nearest_x(model, one, wx[pick], dy[pick], p1[pick, 1]),
                "rollout": nearest_x(model, rolled, wx[pick], dy[pick], p1[pick, 1])}
     true = np.median((p1[pick, 0] - wx[pick]) * side[pick])
-    out = {"cases": len(pick), "true_px_from_wall_centre": round(float(true), 2)}
+    ridge_x = apply(w, one.double()).numpy()[:, 0]
+    out = {"cases": len(pick), "true_px_from_wall_centre": round(float(true), 2),
+           "one_step_beyond_wall_ridge": round(float(np.mean((ridge_x - wx[pick]) * side[pick] < 0)), 3)}
     for name, x in decoded.items():
         beside = (x - wx[pick]) * side[pick]
         out[f"{name}_beyond_wall"] = round(float(np.mean(beside < 0)), 3)
@@ -186,7 +189,7 @@ def main() -> None:
            "imagined_tunnels_nearest_encoding": round(float(np.mean(np.sign(near_end - wall_x[:m]) != side[:m])), 3),
            "imagined_end_px_from_true_median": round(float(np.median(np.abs(imagined[:, 0] - pos[:, 0]))), 2),
            "border_pushes_end_px_from_true_median": round(border_err, 2),
-           "blocked_steps_nearest_encoding": blocked_steps(model, args.frame_step)}
+           "blocked_steps_nearest_encoding": blocked_steps(model, args.frame_step, w)}
     atomic_write_json(HERE / "results" / f"walls_{Path(args.checkpoint).stem}_s{args.steps}_p{args.push}.json", out)
     print(json.dumps({k: v for k, v in out.items() if k not in ("machine", "command")}))
 
