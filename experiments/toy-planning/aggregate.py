@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from failures import mppi_config
 
 from lit_jepa.atomic import atomic_write_json
 from lit_jepa.bench.common import machine
@@ -28,7 +29,6 @@ from lit_jepa.nn.recurrent import CONFIG_KEY, RecurrentWorldModel
 from lit_jepa.planning.env import draw_goals
 from lit_jepa.planning.model import RecurrentLatentModel
 from lit_jepa.planning.mpc import LatentPlanner, run_mpc
-from lit_jepa.planning.mppi import MPPIConfig
 from lit_jepa.tasks import RecurrentWorldModelTask
 
 HERE = Path(__file__).resolve().parent
@@ -71,9 +71,7 @@ def windows(envs: list[RecordingTwoRooms], length: int) -> tuple[np.ndarray, np.
 
 def planner_for(net: RecurrentWorldModel, goal_images: np.ndarray, args: argparse.Namespace, seed: int):
     """The protocol's MPPI planner (final-step squared latent distance, 100 x 10, 10 elites) on a frozen copy."""
-    cfg = MPPIConfig(samples=100, iterations=10, elites=10, horizon=args.horizon, momentum_mean=0, momentum_std=0,
-                     init_std=0.8, free_dims=(0, 1), temperature=0.1, bound_kind="box", bound=1.0,
-                     scale=(MAX_STEP * args.frame_step,) * 2)
+    cfg = mppi_config(args.horizon, args.frame_step)
     model = RecurrentLatentModel(copy.deepcopy(net))
     return LatentPlanner(model, cfg, goal_images, seed=seed, frame_step=args.frame_step, budget=args.budget,
                          replan_every=args.frame_step, solver="mppi", cost="final", distance="l2")

@@ -28,6 +28,16 @@ from lit_jepa.planning.mppi import MPPIConfig
 HERE = Path(__file__).resolve().parent
 
 
+def mppi_config(horizon: int, frame_step: int, samples: int = 100, iterations: int = 10, elites: int = 10,
+                init_std: float = 0.8, temperature: float = 0.1, bound_kind: str = "box",
+                bound: float = 1.0) -> MPPIConfig:
+    """The protocol's search (sessions 22-26): 100 x 10, 10 elites, no momentum, the 2-D action scaled to the
+    longest commanded move of one model step."""
+    return MPPIConfig(samples=samples, iterations=iterations, elites=elites, horizon=horizon, momentum_mean=0,
+                      momentum_std=0, init_std=init_std, free_dims=(0, 1), temperature=temperature,
+                      bound_kind=bound_kind, bound=bound, scale=(MAX_STEP * frame_step,) * 2)
+
+
 def path(env: TwoRooms, per_env_step: np.ndarray) -> np.ndarray:
     """Positions ``(T, 2)`` after each of ``per_env_step`` actions ``(T, 2)`` from the env's position."""
     p, wall, door, out = env.position[None], np.array([env.wall_x], float), np.array([env.door_y], float), []
@@ -110,11 +120,8 @@ def main() -> None:
     seeds = [args.seed + i for i in range(args.episodes)]
     goals = draw_goals(envs, seeds)
     starts = [env.position.copy() for env in envs]
-    cfg = MPPIConfig(samples=args.samples, iterations=args.iterations, elites=args.elites, horizon=args.horizon,
-                     momentum_mean=0, momentum_std=0, init_std=args.init_std, free_dims=(0, 1),
-                     temperature=args.temperature,
-                     bound_kind=args.bound_kind, bound=args.bound,
-                     scale=(MAX_STEP * args.frame_step,) * 2)
+    cfg = mppi_config(args.horizon, args.frame_step, args.samples, args.iterations, args.elites, args.init_std,
+                      args.temperature, args.bound_kind, args.bound)
     planner = LatentPlanner(model, cfg, goals.images, seed=0, frame_step=args.frame_step, budget=args.budget,
                             replan_every=args.replan_every, solver=args.solver, cost=args.cost, hold=args.hold,
                             distance="l2")

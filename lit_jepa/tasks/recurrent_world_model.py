@@ -53,17 +53,26 @@ class RecurrentWorldModelTask(L.LightningModule):
         rollout_exp: exponent of the rollout error, ``mean(|prediction - target| ** rollout_exp)``: 2 is the MSE
             (EB-JEPA), 1 the L1 (V-JEPA 2-AC's); ``stay`` is scored with the same exponent. On Two-Rooms neither
             option kept imagined agents from passing the wall (``experiments/toy-planning/README.md``).
+        mode_coeff: for a multiple-hypothesis model (``RecurrentWorldModel(hypotheses > 1)``), the weight of the
+            cross-entropy that teaches its logits which proposal wins; the rollout error is then the winners'
+            (:meth:`~lit_jepa.nn.recurrent.RecurrentWorldModel.rollout_wta`).
+        wta_relax: relaxed winner-takes-all: the rollout error is ``(1 - wta_relax)`` times the winners' plus
+            ``wta_relax`` times the mean over every proposal, so that no proposal is left untrained (0: hard).
     """
 
     def __init__(self, model: RecurrentWorldModel, rollout_steps: int = 8, rollout_starts: int = 1,
                  std_coeff: float = 16.0, cov_coeff: float = 8.0, smooth_coeff: float = 12.0, idm_coeff: float = 1.0,
                  lr: float = 1e-3, warmup_fraction: float = 0.1, weight_decay: float = 1e-5,
-                 freeze_encoder: bool = False, rollout_noise: float = 0.0, rollout_exp: float = 2.0) -> None:
+                 freeze_encoder: bool = False, rollout_noise: float = 0.0, rollout_exp: float = 2.0,
+                 mode_coeff: float = 0.01, wta_relax: float = 0.0) -> None:
         super().__init__()
         if rollout_steps < 1 or rollout_starts < 1:
             raise ValueError(f"rollout_steps and rollout_starts must be >= 1, got {rollout_steps}, {rollout_starts}")
-        if rollout_noise < 0 or rollout_exp <= 0:
-            raise ValueError(f"need rollout_noise >= 0 and rollout_exp > 0, got {rollout_noise} and {rollout_exp}")
+        if rollout_noise < 0 or rollout_exp <= 0 or mode_coeff < 0:
+            raise ValueError(f"need rollout_noise >= 0, rollout_exp > 0 and mode_coeff >= 0, got {rollout_noise}, "
+                             f"{rollout_exp} and {mode_coeff}")
+        if not 0.0 <= wta_relax <= 1.0:
+            raise ValueError(f"wta_relax must be in [0, 1], got {wta_relax}")
         if not 0.0 <= warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
         self.save_hyperparameters(ignore=["model"])
@@ -85,15 +94,28 @@ class RecurrentWorldModelTask(L.LightningModule):
         starts = z[:, :n].flatten(0, 1)
         plans = torch.stack([actions[:, s : s + k] for s in range(n)], 1).flatten(0, 1)
         noise = h.rollout_noise if self.training else 0.0
-        rollout = (self.model.rollout(starts, plans, noise) - target).abs().pow(h.rollout_exp).mean()
+        extra = {}
+        if self.model.hypotheses > 1:
+            cands, logits, winner = self.model.rollout_wta(starts, plans, target, noise, h.rollout_exp)
+            errors = (cands - target.unsqueeze(2)).abs().pow(h.rollout_exp).mean(-1)  # (B, k, K)
+            rollout = errors.gather(-1, winner.unsqueeze(-1)).mean()
+            if h.wta_relax:
+                rollout = (1 - h.wta_relax) * rollout + h.wta_relax * errors.mean()
+            extra["mode"] = F.cross_entropy(logits.flatten(0, 1), winner.flatten())
+            extra["mode_accuracy"] = (logits.argmax(-1) == winner).float().mean()
+        else:
+            rollout = (self.model.rollout(starts, plans, noise) - target).abs().pow(h.rollout_exp).mean()
         var = vicreg_variance(z)
         cov = vicreg_covariance(z, normalize="pairs")
         smooth = F.mse_loss(z[:, 1:], z[:, :-1])
         idm = F.mse_loss(self.model.inverse_dynamics(z[:, :-1], z[:, 1:]), actions / self.model.action_scale)
         loss = rollout + h.std_coeff * var + h.cov_coeff * cov + h.smooth_coeff * smooth + h.idm_coeff * idm
+        if extra:
+            loss = loss + h.mode_coeff * extra["mode"]
+            extra["mode_accuracy"] = extra["mode_accuracy"].detach()
         stay = (starts.unsqueeze(1) - target).abs().pow(h.rollout_exp).mean()
         return {"loss": loss, "rollout": rollout, "variance": var, "covariance": cov, "smoothness": smooth,
-                "inverse_dynamics": idm, "stay": stay.detach()}
+                "inverse_dynamics": idm, "stay": stay.detach(), **extra}
 
     def _step(self, batch: dict[str, Tensor], prefix: str) -> Tensor:
         terms = self.loss_terms(batch)

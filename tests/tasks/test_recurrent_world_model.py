@@ -169,6 +169,50 @@ def test_rollout_exponent_1_scores_the_rollout_and_staying_put_by_l1():
         RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_exp=0.0)
 
 
+def test_multiple_hypotheses_step_to_the_top_scored_proposal_and_train_winner_takes_all():
+    torch.manual_seed(0)
+    net = RecurrentWorldModel(**{**TWO_ROOMS, "residual_hidden": 8, "hypotheses": 3})
+    assert RecurrentWorldModel(**net.config()).hypotheses == 3
+    batch = walk_batch(np.random.default_rng(3), 4, 2)
+    task = RecurrentWorldModelTask(net, rollout_steps=2, mode_coeff=0.5)
+    with torch.no_grad():
+        z, a = net.encode(batch["frames"]), batch["actions"]
+        out = net.residual(torch.cat([z[:, 0], a[:, 0]], -1))  # 3 deltas of 16, then 3 logits
+        cands, logits = net.candidates(z[:, 0], a[:, 0])
+        torch.testing.assert_close(cands, net.norm(z[:, 0, None] + out[:, :48].view(4, 3, 16)))
+        torch.testing.assert_close(logits, out[:, 48:])
+        top = logits.argmax(-1)
+        torch.testing.assert_close(net.step(z[:, 0], a[:, 0]), cands[torch.arange(4), top])
+        proposals, all_logits, winner = net.rollout_wta(z[:, 0], a, z[:, 1:])
+        torch.testing.assert_close(proposals[:, 0], cands)
+        err = (cands - z[:, 1, None]).pow(2).mean(-1)  # the first step's winner is the proposal nearest the target
+        torch.testing.assert_close(winner[:, 0], err.argmin(-1))
+        second, _ = net.candidates(cands[torch.arange(4), winner[:, 0]], a[:, 1])  # the rollout goes on from it
+        torch.testing.assert_close(proposals[:, 1], second)
+        wins = proposals.gather(2, winner[..., None, None].expand(-1, -1, 1, 16))[:, :, 0]
+        terms = task.loss_terms(batch)
+        torch.testing.assert_close(terms["rollout"], F.mse_loss(wins, z[:, 1:]))
+        task.hparams.wta_relax = 0.25  # relaxed: a quarter of the error is every proposal's mean
+        relaxed = 0.75 * F.mse_loss(wins, z[:, 1:]) + 0.25 * (proposals - z[:, 1:, None]).pow(2).mean()
+        torch.testing.assert_close(task.loss_terms(batch)["rollout"], relaxed)
+        task.hparams.wta_relax = 0.0
+        torch.testing.assert_close(terms["mode"], F.cross_entropy(all_logits.flatten(0, 1), winner.flatten()))
+        h = task.hparams
+        total = (terms["rollout"] + h.std_coeff * terms["variance"] + h.cov_coeff * terms["covariance"]
+                 + h.smooth_coeff * terms["smoothness"] + h.idm_coeff * terms["inverse_dynamics"]
+                 + 0.5 * terms["mode"])
+        torch.testing.assert_close(terms["loss"], total)
+        assert terms["mode_accuracy"] == (all_logits.argmax(-1) == winner).float().mean()
+    with pytest.raises(ValueError, match="hypotheses"):
+        RecurrentWorldModel(hypotheses=2)  # needs the residual MLP
+    with pytest.raises(ValueError, match="hypotheses=1"):
+        RecurrentWorldModel(**{**TWO_ROOMS, "residual_hidden": 8}).candidates(z[:, 0], a[:, 0])
+    with pytest.raises(ValueError, match="mode_coeff"):
+        RecurrentWorldModelTask(net, mode_coeff=-1.0)
+    with pytest.raises(ValueError, match="wta_relax"):
+        RecurrentWorldModelTask(net, wta_relax=1.5)
+
+
 def test_frozen_encoder_control_trains_only_the_predictor():
     torch.manual_seed(0)
     task = RecurrentWorldModelTask(RecurrentWorldModel(**TWO_ROOMS), rollout_steps=2, freeze_encoder=True)
