@@ -18,6 +18,12 @@ TWO_ROOMS = dict(img_size=65, channels=(0, 1), mean=(0.0026, 0.0989), std=(0.036
                  idm_hidden=16)
 
 
+def weighted_sum(terms: dict, h) -> torch.Tensor:
+    """The rollout error plus the regulariser's terms at the task's weights."""
+    return (terms["rollout"] + h.std_coeff * terms["variance"] + h.cov_coeff * terms["covariance"]
+            + h.smooth_coeff * terms["smoothness"] + h.idm_coeff * terms["inverse_dynamics"])
+
+
 def test_network_reads_its_channels_and_steps_through_the_shared_norm():
     torch.manual_seed(0)
     net = RecurrentWorldModel(**TWO_ROOMS)
@@ -89,10 +95,7 @@ def test_loss_terms_and_a_short_training_lowers_the_rollout_error():
     fixed = walk_batch(np.random.default_rng(99), 32, 4)
     terms = task.loss_terms(fixed)
     assert set(terms) == {"loss", "rollout", "variance", "covariance", "smoothness", "inverse_dynamics", "stay"}
-    h = task.hparams
-    total = (terms["rollout"] + h.std_coeff * terms["variance"] + h.cov_coeff * terms["covariance"]
-             + h.smooth_coeff * terms["smoothness"] + h.idm_coeff * terms["inverse_dynamics"])
-    torch.testing.assert_close(terms["loss"], total)
+    torch.testing.assert_close(terms["loss"], weighted_sum(terms, task.hparams))
     opt = torch.optim.AdamW(task.parameters(), lr=3e-3)
     first = {k: v.item() for k, v in task.loss_terms(fixed).items()}
     for _ in range(60):
@@ -197,11 +200,7 @@ def test_multiple_hypotheses_step_to_the_top_scored_proposal_and_train_winner_ta
         torch.testing.assert_close(task.loss_terms(batch)["rollout"], relaxed)
         task.hparams.wta_relax = 0.0
         torch.testing.assert_close(terms["mode"], F.cross_entropy(all_logits.flatten(0, 1), winner.flatten()))
-        h = task.hparams
-        total = (terms["rollout"] + h.std_coeff * terms["variance"] + h.cov_coeff * terms["covariance"]
-                 + h.smooth_coeff * terms["smoothness"] + h.idm_coeff * terms["inverse_dynamics"]
-                 + 0.5 * terms["mode"])
-        torch.testing.assert_close(terms["loss"], total)
+        torch.testing.assert_close(terms["loss"], weighted_sum(terms, task.hparams) + 0.5 * terms["mode"])
         assert terms["mode_accuracy"] == (all_logits.argmax(-1) == winner).float().mean()
     with pytest.raises(ValueError, match="hypotheses"):
         RecurrentWorldModel(hypotheses=2)  # needs the residual MLP
